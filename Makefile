@@ -1,0 +1,40 @@
+# shopgraph: `make run` serves the API, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install services migrate seed schema bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/shopgraph migrate
+
+seed: migrate
+	$(BIN)/shopgraph seed --if-empty
+
+run: seed
+	$(BIN)/shopgraph serve
+
+# What the suite needs besides the venv: a PostgreSQL server (started if down).
+services:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then \
+		echo "starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	fi
+
+test: install services
+	$(BIN)/python -m pytest
+
+schema: install
+	$(BIN)/shopgraph export-schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

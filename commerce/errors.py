@@ -1,0 +1,31 @@
+"""Typed domain errors. Resolvers map them into `userErrors` entries."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["UserErrorCode", "DomainError"]
+
+
+class UserErrorCode(Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    CART_EMPTY = "CART_EMPTY"
+    CART_ALREADY_CHECKED_OUT = "CART_ALREADY_CHECKED_OUT"
+    CARD_DECLINED = "CARD_DECLINED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    PAYMENT_ACTION_REQUIRED = "PAYMENT_ACTION_REQUIRED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    FORBIDDEN = "FORBIDDEN"
+
+
+class DomainError(Exception):
+    """A refusal a caller can act on: a code, a message a person can read, the input field."""
+
+    def __init__(self, code: UserErrorCode, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field

@@ -1,0 +1,24 @@
+"""The per-request context: the request, the settings and fresh DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from graph.dataloaders import Loaders
+from shopgraph.settings import Settings
+
+__all__ = ["Context", "Info"]
+
+
+@dataclass
+class Context:
+    request: Any
+    response: Any
+    settings: Settings
+    loaders: Loaders = field(default_factory=Loaders)
+
+
+Info = strawberry.Info[Context, None]

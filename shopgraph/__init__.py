@@ -1,0 +1,3 @@
+"""shopgraph: a GraphQL commerce API."""
+
+__version__ = "0.1.0"
