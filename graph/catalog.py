@@ -15,10 +15,11 @@ from graph.errors import bad_user_input
 from graph.money import Money
 from graph.node import Node, register_node
 from graph.pagination import PageInfo, page_args
-from graph.relay import decode_cursor, encode_cursor, expect_global_id, to_global_id
+from commerce.errors import DomainError, UserErrorCode
+from graph.relay import decode_cursor, encode_cursor, expect_global_id, from_global_id, to_global_id
 from models import Product as ProductModel
 
-__all__ = ["Product", "ProductConnection", "ProductSortKey", "CatalogQuery"]
+__all__ = ["Product", "ProductConnection", "ProductSortKey", "CatalogQuery", "product_key"]
 
 
 @strawberry.enum(description="How `products` are ordered. Ties are broken by id.")
@@ -102,6 +103,14 @@ def _keyset(cursor: str | None, sort: ProductSort, argument: str) -> catalog.Key
         raise bad_user_input(
             f"`{argument}` is not a cursor of this list (was it made with another sortKey?)."
         ) from None
+
+
+def product_key(global_id: str, field: str) -> int:
+    """The database id inside a Product id, for mutation inputs; NOT_FOUND otherwise."""
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != "Product" or not decoded[1].isdigit() or int(decoded[1]) > catalog.MAX_ID:
+        raise DomainError(UserErrorCode.NOT_FOUND, "No product with this id.", [field])
+    return int(decoded[1])
 
 
 async def _product_node(info: Info, key: str) -> Product | None:

@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.tools import merge_types
 
+from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery, Product
 from graph.context import Info
 from graph.errors import ErrorCodes
@@ -23,7 +24,8 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery))
+Mutation = merge_types("Mutation", (CartMutation,))
 
 
 class ShopSchema(strawberry.Schema):
@@ -33,6 +35,7 @@ class ShopSchema(strawberry.Schema):
 
 schema = ShopSchema(
     query=Query,
-    types=[Product],
+    mutation=Mutation,
+    types=[Product, Cart],
     extensions=[ErrorCodes],
 )

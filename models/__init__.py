@@ -1,5 +1,6 @@
 """Tortoise models: fields, relations, indexes and constraints. No business logic."""
 
+from models.cart import Cart, CartLine, CartStatus
 from models.product import Product
 
-__all__ = ["Product"]
+__all__ = ["Cart", "CartLine", "CartStatus", "Product"]

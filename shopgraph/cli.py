@@ -1,12 +1,14 @@
-"""`shopgraph serve | migrate | seed | export-schema`."""
+"""`shopgraph serve | migrate | seed | export-schema | purge-carts`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from shopgraph import db
 from shopgraph.settings import Settings, load_settings
@@ -36,6 +38,25 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     async def work() -> None:
         created = await seed_demo_catalog(settings.currency, only_if_empty=args.if_empty)
         print(f"demo catalog: {created} products created")
+
+    _with_db(settings, work)
+
+
+def duration(text: str) -> timedelta:
+    """`30d`, `12h`, `45m` -> a timedelta (for argparse)."""
+    match = re.fullmatch(r"(\d+)([dhm])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30d, 12h or 45m")
+    unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def cmd_purge_carts(settings: Settings, args: argparse.Namespace) -> None:
+    from commerce.carts import purge_carts
+
+    async def work() -> None:
+        purged = await purge_carts(args.older_than)
+        print(f"purged {purged} empty carts untouched for {args.older_than}")
 
     _with_db(settings, work)
 
@@ -77,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="create the demo catalog (idempotent)")
     seed.add_argument("--if-empty", action="store_true", help="only when the catalog is empty")
     seed.set_defaults(func=cmd_seed)
+
+    purge = sub.add_parser("purge-carts", help="delete old empty carts")
+    purge.add_argument("--older-than", type=duration, default=timedelta(days=30), help="such as 30d (default)")
+    purge.set_defaults(func=cmd_purge_carts)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
     return parser

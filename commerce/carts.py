@@ -1,0 +1,132 @@
+"""Carts: add, change and remove lines, with prices and stock from the database.
+
+Every change runs in one transaction that first locks the cart row, so
+concurrent changes to one cart apply one after another and none is lost
+(PostgreSQL: `SELECT … FOR UPDATE`; SQLite: its single writer). A refused
+change writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from tortoise.transactions import in_transaction
+
+from commerce.errors import DomainError, UserErrorCode
+from models import Cart, CartLine, CartStatus, Product
+
+__all__ = ["MAX_LINE_QUANTITY", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
+
+MAX_LINE_QUANTITY = 999
+
+
+def _not_found(what: str, field: str) -> DomainError:
+    return DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", [field])
+
+
+def _check_quantity(quantity: int, field: str, *, minimum: int) -> None:
+    if not minimum <= quantity <= MAX_LINE_QUANTITY:
+        raise DomainError(
+            UserErrorCode.INVALID,
+            f"Quantity must be between {minimum} and {MAX_LINE_QUANTITY}.",
+            [field],
+        )
+
+
+def _check_stock(product: Product, quantity: int, field: str) -> None:
+    if product.stock <= 0:
+        raise DomainError(UserErrorCode.OUT_OF_STOCK, f"{product.title} is out of stock.", [field])
+    if quantity > product.stock:
+        raise DomainError(
+            UserErrorCode.INSUFFICIENT_STOCK,
+            f"Only {product.stock} of {product.title} available.",
+            [field],
+        )
+
+
+async def _locked_open_cart(cart_id: str) -> Cart:
+    cart = await Cart.filter(id=cart_id).select_for_update().first()
+    if cart is None:
+        raise _not_found("cart", "cartId")
+    if cart.status is not CartStatus.OPEN:
+        raise DomainError(
+            UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"]
+        )
+    return cart
+
+
+async def get_cart(cart_id: str) -> Cart | None:
+    return await Cart.get_or_none(id=cart_id)
+
+
+async def add_to_cart(cart_id: str | None, product_id: int, quantity: int) -> Cart:
+    """Adds `quantity` of a product; with no `cart_id`, to a new cart."""
+    _check_quantity(quantity, "quantity", minimum=1)
+    async with in_transaction():
+        product = await Product.get_or_none(id=product_id)
+        if product is None:
+            raise _not_found("product", "productId")
+        if cart_id is None:
+            cart = await Cart.create(currency=product.currency)
+            line = None
+        else:
+            cart = await _locked_open_cart(cart_id)
+            line = await CartLine.get_or_none(cart_id=cart.id, product_id=product.id)
+        if product.currency != cart.currency:
+            raise DomainError(
+                UserErrorCode.INVALID, "This product is sold in another currency than the cart.", ["productId"]
+            )
+        new_quantity = quantity + (line.quantity if line else 0)
+        if new_quantity > MAX_LINE_QUANTITY:
+            raise DomainError(
+                UserErrorCode.INVALID, f"A line holds at most {MAX_LINE_QUANTITY}.", ["quantity"]
+            )
+        _check_stock(product, new_quantity, "quantity")
+        if line is None:
+            await CartLine.create(cart_id=cart.id, product_id=product.id, quantity=new_quantity)
+        else:
+            line.quantity = new_quantity
+            await line.save(update_fields=["quantity", "updated_at"])
+        await cart.save(update_fields=["updated_at"])
+    return cart
+
+
+async def update_cart_line(cart_id: str, line_id: int, quantity: int) -> Cart:
+    """Sets a line's quantity; 0 removes the line."""
+    _check_quantity(quantity, "quantity", minimum=0)
+    async with in_transaction():
+        cart = await _locked_open_cart(cart_id)
+        line = await CartLine.get_or_none(id=line_id, cart_id=cart.id).prefetch_related("product")
+        if line is None:
+            raise _not_found("line in this cart", "lineId")
+        if quantity == 0:
+            await line.delete()
+        else:
+            _check_stock(line.product, quantity, "quantity")
+            line.quantity = quantity
+            await line.save(update_fields=["quantity", "updated_at"])
+        await cart.save(update_fields=["updated_at"])
+    return cart
+
+
+async def remove_from_cart(cart_id: str, line_id: int) -> Cart:
+    async with in_transaction():
+        cart = await _locked_open_cart(cart_id)
+        deleted = await CartLine.filter(id=line_id, cart_id=cart.id).delete()
+        if not deleted:
+            raise _not_found("line in this cart", "lineId")
+        await cart.save(update_fields=["updated_at"])
+    return cart
+
+
+async def purge_carts(older_than: timedelta, now: datetime | None = None) -> int:
+    """Deletes open carts with no lines untouched for `older_than`; returns how many."""
+    cutoff = (now or datetime.now(timezone.utc)) - older_than
+    async with in_transaction():
+        ids = await Cart.filter(
+            status=CartStatus.OPEN, updated_at__lt=cutoff, lines__id__isnull=True
+        ).values_list("id", flat=True)
+        if not ids:
+            return 0
+        # A cart changed since it was read has a newer updated_at and is kept.
+        return await Cart.filter(id__in=list(ids), updated_at__lt=cutoff).delete()

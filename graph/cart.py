@@ -1,0 +1,185 @@
+"""Cart types, the `cart` query and the cart mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from commerce import carts
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.pricing import PricedLine, cart_totals, price_line
+from graph.catalog import Product, product_key
+from graph.context import Info
+from graph.errors import UserError, user_errors
+from graph.money import Money
+from graph.node import Node, register_node
+from graph.relay import from_global_id, to_global_id
+from models import Cart as CartModel, CartLine as CartLineModel, CartStatus as _CartStatus
+
+__all__ = ["Cart", "CartLine", "CartQuery", "CartMutation", "cart_key"]
+
+CartStatus = strawberry.enum(
+    Enum("CartStatus", {s.name: s.name for s in _CartStatus}),
+    description="OPEN carts take changes; a CHECKED_OUT cart became an order.",
+)
+
+
+@strawberry.type(description="One product in a cart, priced now from the catalog.")
+class CartLine:
+    id: strawberry.ID
+    quantity: int
+    product: Product
+    unit_price: Money
+    total: Money
+
+
+@strawberry.type(description="A shopper's cart. Its id is unguessable; keep it to come back to the cart.")
+class Cart(Node):
+    status: CartStatus
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[str]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: CartModel) -> "Cart":
+        return cls(
+            id=strawberry.ID(to_global_id("Cart", model.id)),
+            pk=model.id,
+            currency=model.currency,
+            status=CartStatus[model.status.name],
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+        )
+
+    async def _priced(self, info: Info) -> list[tuple[CartLineModel, Product, PricedLine]]:
+        loaders = info.context.loaders
+        lines = await loaders.cart_lines_by_cart_id.load(self.pk)
+        products = await loaders.product_by_id.load_many([line.product_id for line in lines])
+        return [
+            (line, Product.from_model(product), price_line(line.quantity, product.price))
+            for line, product in zip(lines, products)
+            if product is not None
+        ]
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[CartLine]:
+        return [
+            CartLine(
+                id=strawberry.ID(to_global_id("CartLine", line.id)),
+                quantity=line.quantity,
+                product=product,
+                unit_price=Money.of(priced.unit_price, self.currency),
+                total=Money.of(priced.total, self.currency),
+            )
+            for line, product, priced in await self._priced(info)
+        ]
+
+    @strawberry.field
+    async def total_quantity(self, info: Info) -> int:
+        return cart_totals(p for _, _, p in await self._priced(info)).quantity
+
+    @strawberry.field(description="The sum of the lines at today's prices.")
+    async def subtotal(self, info: Info) -> Money:
+        return Money.of(cart_totals(p for _, _, p in await self._priced(info)).subtotal, self.currency)
+
+    @strawberry.field(description="What checkout would charge now.")
+    async def total(self, info: Info) -> Money:
+        return Money.of(cart_totals(p for _, _, p in await self._priced(info)).total, self.currency)
+
+
+def cart_key(global_id: str | None, field: str = "cartId") -> str:
+    """The database id inside a Cart id; NOT_FOUND for anything else."""
+    decoded = from_global_id(global_id or "")
+    if decoded is None or decoded[0] != "Cart" or len(decoded[1]) != 32:
+        raise DomainError(Code.NOT_FOUND, "No cart with this id.", [field])
+    return decoded[1]
+
+
+def _line_key(global_id: str) -> int:
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != "CartLine" or not decoded[1].isdigit() or len(decoded[1]) > 9:
+        raise DomainError(Code.NOT_FOUND, "No line in this cart with this id.", ["lineId"])
+    return int(decoded[1])
+
+
+async def _cart_node(info: Info, key: str) -> Cart | None:
+    model = await carts.get_cart(key) if len(key) == 32 else None
+    return None if model is None else Cart.from_model(model)
+
+
+register_node("Cart", _cart_node)
+
+
+@strawberry.type
+class AddToCartPayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class UpdateCartLinePayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RemoveFromCartPayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+def _fresh(info: Info, model: CartModel) -> Cart:
+    """The changed cart, with this request's cached lines and products dropped."""
+    info.context.loaders.cart_lines_by_cart_id.clear_all()
+    info.context.loaders.product_by_id.clear_all()
+    return Cart.from_model(model)
+
+
+@strawberry.type
+class CartQuery:
+    @strawberry.field(description="A cart by its id; null when there is none.")
+    async def cart(self, info: Info, id: strawberry.ID) -> Cart | None:
+        decoded = from_global_id(id)
+        if decoded is None or decoded[0] != "Cart":
+            return None
+        return await _cart_node(info, decoded[1])
+
+
+@strawberry.type
+class CartMutation:
+    @strawberry.mutation(description="Adds a product to a cart; with no cartId, to a new cart.")
+    async def add_to_cart(
+        self,
+        info: Info,
+        product_id: strawberry.ID,
+        cart_id: strawberry.ID | None = None,
+        quantity: int = 1,
+    ) -> AddToCartPayload:
+        try:
+            key = None if cart_id is None else cart_key(cart_id)
+            product = product_key(product_id, field="productId")
+            model = await carts.add_to_cart(key, product, quantity)
+        except DomainError as error:
+            return AddToCartPayload(cart=None, user_errors=user_errors(error))
+        return AddToCartPayload(cart=_fresh(info, model), user_errors=[])
+
+    @strawberry.mutation(description="Sets a line's quantity; 0 removes the line.")
+    async def update_cart_line(
+        self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID, quantity: int
+    ) -> UpdateCartLinePayload:
+        try:
+            model = await carts.update_cart_line(cart_key(cart_id), _line_key(line_id), quantity)
+        except DomainError as error:
+            return UpdateCartLinePayload(cart=None, user_errors=user_errors(error))
+        return UpdateCartLinePayload(cart=_fresh(info, model), user_errors=[])
+
+    @strawberry.mutation(description="Removes a line from a cart.")
+    async def remove_from_cart(self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID) -> RemoveFromCartPayload:
+        try:
+            model = await carts.remove_from_cart(cart_key(cart_id), _line_key(line_id))
+        except DomainError as error:
+            return RemoveFromCartPayload(cart=None, user_errors=user_errors(error))
+        return RemoveFromCartPayload(cart=_fresh(info, model), user_errors=[])

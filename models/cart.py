@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
+from tortoise.models import Model
+
+from models.ids import new_secret_id
+
+
+class CartStatus(str, Enum):
+    OPEN = "open"
+    CHECKED_OUT = "checked_out"
+
+
+class Cart(Model):
+    """A shopper's cart. Its id is unguessable: holding it is what lets a guest use the cart."""
+
+    id = fields.CharField(max_length=32, primary_key=True, default=new_secret_id)
+    status = fields.CharEnumField(CartStatus, max_length=16, default=CartStatus.OPEN)
+    currency = fields.CharField(max_length=3)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True, db_index=True)
+
+    lines: fields.ReverseRelation["CartLine"]
+
+    class Meta:
+        table = "cart"
+
+
+class CartLine(Model):
+    """One product in a cart, once: adding it again raises the quantity."""
+
+    id = fields.IntField(primary_key=True)
+    cart: fields.ForeignKeyRelation[Cart] = fields.ForeignKeyField(
+        "shop.Cart", related_name="lines", on_delete=fields.CASCADE
+    )
+    product: fields.ForeignKeyRelation["Product"] = fields.ForeignKeyField(  # noqa: F821
+        "shop.Product", related_name="cart_lines", on_delete=fields.CASCADE
+    )
+    quantity = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "cart_line"
+        unique_together = (("cart", "product"),)
+        constraints = (CheckConstraint(check="quantity > 0", name="cart_line_quantity_positive"),)

@@ -1,0 +1,35 @@
+"""The command line, run as a process on a fresh SQLite database."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from shopgraph.cli import duration
+from tests.e2e.server import server_env, shopgraph
+
+
+def test_durations_parse_and_nonsense_is_refused():
+    assert duration("30d") == timedelta(days=30)
+    assert duration("12h") == timedelta(hours=12)
+    with pytest.raises(argparse.ArgumentTypeError):
+        duration("soon")
+
+
+def test_purge_carts_deletes_old_empty_carts_only(tmp_path):
+    path = tmp_path / "shop.db"
+    env = server_env(f"sqlite://{path}")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES"
+                     " ('a' || hex(randomblob(15)), 'open', 'USD', '2020-01-01 00:00:00+00:00', '2020-01-01 00:00:00+00:00')")
+        conn.execute("INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES"
+                     " ('b' || hex(randomblob(15)), 'open', 'USD', datetime('now'), datetime('now'))")
+    out = shopgraph("purge-carts", "--older-than", "30d", env=env).stdout
+    assert "purged 1 empty carts" in out
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM cart").fetchone() == (1,)
