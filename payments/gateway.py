@@ -1,0 +1,131 @@
+"""What checkout asks of a payment provider, in plain types.
+
+Nothing here knows Stripe: `commerce` codes against `PaymentGateway` and these
+results, and `payments.stripe_gateway` translates the SDK into them at its
+boundary. Amounts are integer minor units; currencies are upper-case ISO codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+__all__ = [
+    "GatewayUnavailable",
+    "InvalidPaymentToken",
+    "PaymentDeclined",
+    "PaymentError",
+    "PaymentGateway",
+    "PaymentMethodRef",
+    "PaymentOutcome",
+    "PaymentResult",
+    "RefundResult",
+]
+
+
+class PaymentOutcome(Enum):
+    """Where a PaymentIntent stands, as far as checkout cares."""
+
+    SUCCEEDED = "succeeded"
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure: hand the client secret to the browser
+    DECLINED = "declined"
+    PROCESSING = "processing"  # also an authorised, not yet captured payment
+    CANCELED = "canceled"
+    UNCONFIRMED = "unconfirmed"  # exists, never confirmed (or confirmable again)
+    UNKNOWN = "unknown"  # we could not learn the outcome: ask again later
+
+
+@dataclass(frozen=True)
+class PaymentMethodRef:
+    """What a browser's payment token became: something a PaymentIntent can charge."""
+
+    payment_method: str
+    customer: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    outcome: PaymentOutcome
+    intent_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    client_secret: str | None = None
+    decline_code: str | None = None
+    message: str | None = None  # safe to show a shopper
+    card_brand: str | None = None
+    card_last4: str | None = None
+    amount_refunded: int = 0
+    metadata_order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    amount: int
+    status: str  # Stripe's refund status: succeeded, pending, failed, canceled…
+
+
+class PaymentError(Exception):
+    """Base of every error the gateway raises; nothing above `payments` sees SDK errors."""
+
+
+class InvalidPaymentToken(PaymentError):
+    """The token is malformed, or the provider does not know it."""
+
+
+class PaymentDeclined(PaymentError):
+    """The card was declined before any PaymentIntent existed (when saved to a customer)."""
+
+    def __init__(self, message: str, decline_code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.decline_code = decline_code
+
+
+class GatewayUnavailable(PaymentError):
+    """The provider could not be reached or failed (timeout, 5xx, rate limit)."""
+
+
+class PaymentGateway(Protocol):
+    """The calls the checkout saga makes, in its order.
+
+    `prepare_payment_method` raises `InvalidPaymentToken` or `PaymentDeclined`;
+    every call raises `GatewayUnavailable` when the provider cannot answer,
+    except `confirm_payment_intent`, which answers `UNKNOWN` instead because the
+    confirmation may have happened. Other `PaymentError`s are our own bugs.
+    """
+
+    async def prepare_payment_method(
+        self, token: str, *, email: str, idempotency_key: str
+    ) -> PaymentMethodRef:
+        """Turn a browser token (`pm_…` or `tok_…`) into something chargeable."""
+        ...
+
+    async def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        method: PaymentMethodRef,
+        order_id: str,
+        idempotency_key: str,
+    ) -> str:
+        """Create an unconfirmed PaymentIntent naming the order; return its id."""
+        ...
+
+    async def confirm_payment_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Confirm (charge) a stored PaymentIntent."""
+        ...
+
+    async def retrieve_payment_intent(self, intent_id: str) -> PaymentResult:
+        """The PaymentIntent's current state, as the provider records it."""
+        ...
+
+    async def cancel_payment_intent(self, intent_id: str) -> PaymentResult:
+        """Cancel a PaymentIntent that has not succeeded."""
+        ...
+
+    async def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> RefundResult:
+        """Refund `amount` of a succeeded PaymentIntent."""
+        ...

@@ -1,0 +1,262 @@
+"""`PaymentGateway` over the official `stripe` SDK's async calls.
+
+Stripe errors are translated into `payments.gateway` results and errors here,
+so nothing above this package imports `stripe`. `api_base` points the SDK at an
+emulator (localstripe) instead of Stripe. Only the parameters that both Stripe
+and localstripe accept are sent (DESIGN §5). The secret key and client secrets
+are never logged, repr'd or put into error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+
+from payments.gateway import (
+    GatewayUnavailable,
+    InvalidPaymentToken,
+    PaymentDeclined,
+    PaymentError,
+    PaymentMethodRef,
+    PaymentOutcome,
+    PaymentResult,
+    RefundResult,
+)
+
+__all__ = ["StripeGateway", "result_from_intent"]
+
+_TOKEN = re.compile(r"(?:pm|tok)_[A-Za-z0-9_]{1,250}")
+_EXPAND = ["payment_method", "latest_charge"]
+# Stripe did not answer, or answered that it failed: the request may or may not have taken effect.
+_UNREACHABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
+_OUTCOMES = {
+    "succeeded": PaymentOutcome.SUCCEEDED,
+    "requires_action": PaymentOutcome.REQUIRES_ACTION,
+    "processing": PaymentOutcome.PROCESSING,
+    "requires_capture": PaymentOutcome.PROCESSING,  # authorised, not charged: never "paid"
+    "canceled": PaymentOutcome.CANCELED,
+    "requires_payment_method": PaymentOutcome.UNCONFIRMED,
+    "requires_confirmation": PaymentOutcome.UNCONFIRMED,
+}
+_CARD_DECLINED = "Your card was declined."
+_NOT_AUTHENTICATED = "Your card could not be authenticated. Please try another card."
+_NOT_COMPLETED = "Your payment could not be completed. Please try another card."
+_SOURCE_BRANDS = {"American Express": "amex", "Diners Club": "diners"}  # card sources say "Visa", PaymentMethods "visa"
+
+
+class _FormBodyHTTPXClient(stripe.HTTPXClient):
+    """stripe 16.1 hands httpx 0.28 its form body as `data=<str>`, which httpx
+    deprecates with a warning (an error under strict warnings, which the SDK then
+    reports as a connection error); send the same bytes as `content=`."""
+
+    def _get_request_args_kwargs(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
+    ) -> list[Any]:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        body = kwargs.pop("data")
+        if body:
+            kwargs["content"] = body
+        return [args, kwargs]
+
+
+class StripeGateway:
+    """Payments on Stripe PaymentIntents; see `payments.gateway.PaymentGateway`."""
+
+    def __init__(
+        self,
+        secret_key: str,
+        api_base: str | None = None,
+        timeout: float = 20.0,
+        max_network_retries: int = 2,
+    ) -> None:
+        self._api_base = api_base
+        self._timeout = timeout
+        self._http = _FormBodyHTTPXClient(timeout=timeout)
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=self._http,
+            max_network_retries=max_network_retries,
+        )
+
+    def __repr__(self) -> str:  # never the key
+        return f"StripeGateway(api_base={self._api_base!r}, timeout={self._timeout})"
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP connections."""
+        await self._http.close_async()
+
+    async def prepare_payment_method(self, token: str, *, email: str, idempotency_key: str) -> PaymentMethodRef:
+        if not _TOKEN.fullmatch(token):
+            raise InvalidPaymentToken("not a Stripe payment token")
+        if token.startswith("pm_"):
+            return PaymentMethodRef(payment_method=token)
+        try:
+            customer = await self._client.v1.customers.create_async(
+                params={"source": token, "email": email}, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.CardError as error:
+            raise PaymentDeclined(error.user_message or _CARD_DECLINED, _decline_code(error)) from error
+        except stripe.InvalidRequestError as error:
+            raise InvalidPaymentToken(f"Stripe refused the token (code {error.code})") from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        source = customer.to_dict().get("default_source")
+        if isinstance(source, Mapping):
+            source = source.get("id")
+        if not source:
+            raise InvalidPaymentToken("the token is not a card")
+        return PaymentMethodRef(payment_method=source, customer=customer.id)
+
+    async def create_payment_intent(
+        self, *, amount: int, currency: str, method: PaymentMethodRef, order_id: str, idempotency_key: str
+    ) -> str:
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method": method.payment_method,
+            "payment_method_types": ["card"],
+            "metadata": {"order_id": order_id},
+        }
+        if method.customer:
+            params["customer"] = method.customer
+        try:
+            intent = await self._client.v1.payment_intents.create_async(
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
+            if _is_missing(error) or error.param == "payment_method":
+                raise InvalidPaymentToken(f"Stripe does not know the payment method (code {error.code})") from error
+            raise _translate(error) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return intent.id
+
+    async def confirm_payment_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentResult:
+        try:
+            intent = await self._client.v1.payment_intents.confirm_async(
+                intent_id, params={"expand": _EXPAND}, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.CardError as error:
+            return PaymentResult(
+                PaymentOutcome.DECLINED,
+                intent_id=intent_id,
+                decline_code=_decline_code(error),
+                message=error.user_message or _CARD_DECLINED,
+            )
+        except _UNREACHABLE:
+            return PaymentResult(PaymentOutcome.UNKNOWN, intent_id=intent_id)
+        except stripe.InvalidRequestError as error:
+            try:
+                return await self._state_after_refusal(intent_id, error)
+            except GatewayUnavailable:
+                return PaymentResult(PaymentOutcome.UNKNOWN, intent_id=intent_id)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return result_from_intent(intent.to_dict())
+
+    async def retrieve_payment_intent(self, intent_id: str) -> PaymentResult:
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(intent_id, params={"expand": _EXPAND})
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return result_from_intent(intent.to_dict())
+
+    async def cancel_payment_intent(self, intent_id: str) -> PaymentResult:
+        try:
+            intent = await self._client.v1.payment_intents.cancel_async(intent_id, params={"expand": _EXPAND})
+        except stripe.InvalidRequestError as error:
+            return await self._state_after_refusal(intent_id, error)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return result_from_intent(intent.to_dict())
+
+    async def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> RefundResult:
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                params={"payment_intent": intent_id, "amount": amount},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return RefundResult(refund_id=refund.id, amount=refund.amount, status=refund.status or "pending")
+
+    async def _state_after_refusal(self, intent_id: str, error: stripe.InvalidRequestError) -> PaymentResult:
+        """Stripe refused to move an intent (its state does not allow it: already
+        confirmed, succeeded, canceled…); its own record says where it stands."""
+        if _is_missing(error):
+            raise PaymentError(f"no such PaymentIntent: {intent_id}") from error
+        return await self.retrieve_payment_intent(intent_id)
+
+
+def _translate(error: stripe.StripeError) -> PaymentError:
+    kind = type(error).__name__
+    if isinstance(error, _UNREACHABLE):
+        return GatewayUnavailable(f"Stripe did not answer ({kind}, HTTP {error.http_status})")
+    return PaymentError(f"Stripe refused the request ({kind}, HTTP {error.http_status}, code {error.code})")
+
+
+def _is_missing(error: stripe.InvalidRequestError) -> bool:
+    return error.http_status == 404 or error.code == "resource_missing"
+
+
+def _decline_code(error: stripe.CardError) -> str:
+    details = error.error
+    return (details.decline_code if details else None) or error.code or "card_declined"
+
+
+def result_from_intent(intent: Mapping[str, Any]) -> PaymentResult:
+    """Our view of a PaymentIntent given as a plain dict (from the API or a webhook
+    event), `payment_method` and `latest_charge` expanded or not."""
+    status = intent.get("status")
+    outcome = _OUTCOMES.get(status or "", PaymentOutcome.UNKNOWN)
+    error = intent.get("last_payment_error") or {}
+    if status == "requires_payment_method" and error:
+        outcome = PaymentOutcome.DECLINED
+    declined = outcome is PaymentOutcome.DECLINED
+    charge = intent.get("latest_charge")
+    brand, last4 = _card_of(intent)
+    return PaymentResult(
+        outcome=outcome,
+        intent_id=intent.get("id"),
+        amount=intent.get("amount"),
+        currency=(intent.get("currency") or "").upper() or None,
+        client_secret=intent.get("client_secret") if outcome is PaymentOutcome.REQUIRES_ACTION else None,
+        decline_code=(error.get("decline_code") or error.get("code")) if declined else None,
+        message=_shopper_message(error) if declined else None,
+        card_brand=brand,
+        card_last4=last4,
+        amount_refunded=(charge.get("amount_refunded") or 0) if isinstance(charge, Mapping) else 0,
+        metadata_order_id=(intent.get("metadata") or {}).get("order_id"),
+    )
+
+
+def _card_of(intent: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Brand and last 4 from whichever shape is at hand: a PaymentMethod (`card`
+    nested), a card source (the card itself), or the charge's details (real
+    Stripe only; localstripe's charges have none)."""
+    method = intent.get("payment_method")
+    charge = intent.get("latest_charge")
+    candidates: list[Any] = []
+    if isinstance(method, Mapping):
+        candidates += [method.get("card"), method]
+    if isinstance(charge, Mapping):
+        candidates.append((charge.get("payment_method_details") or {}).get("card"))
+    for card in candidates:
+        if isinstance(card, Mapping) and card.get("last4"):
+            brand = card.get("brand")
+            return (_SOURCE_BRANDS.get(brand, brand.lower()) if brand else None), card["last4"]
+    return None, None
+
+
+def _shopper_message(error: Mapping[str, Any]) -> str:
+    """Stripe's message where it is written for shoppers (card errors), ours otherwise."""
+    if error.get("type") == "card_error" or error.get("code") == "card_declined" or error.get("decline_code"):
+        return error.get("message") or _CARD_DECLINED
+    if error.get("code") == "payment_intent_authentication_failure":
+        return _NOT_AUTHENTICATED
+    return _NOT_COMPLETED

@@ -1,0 +1,1 @@
+"""Tests of the payment gateway against localstripe, over real HTTP."""
