@@ -1,4 +1,4 @@
-"""The per-request context: the request, the settings and fresh DataLoaders."""
+"""The per-request context: the request, the settings, the payment gateway and fresh DataLoaders."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from graph.dataloaders import Loaders
+from payments.gateway import PaymentGateway
 from shopgraph.settings import Settings
 
 __all__ = ["Context", "Info"]
@@ -18,6 +19,7 @@ class Context:
     request: Any
     response: Any
     settings: Settings
+    gateway: PaymentGateway
     loaders: Loaders = field(default_factory=Loaders)
 
 

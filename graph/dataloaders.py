@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from models import CartLine, Product
+from models import CartLine, OrderLine, Payment, Product
 
-__all__ = ["Loaders", "ProductByIdLoader", "CartLinesByCartIdLoader"]
+__all__ = [
+    "Loaders", "ProductByIdLoader", "CartLinesByCartIdLoader", "OrderLinesByOrderIdLoader", "PaymentByOrderIdLoader",
+]
 
 
 async def _products_by_id(ids: Sequence[int]) -> list[Product | None]:
@@ -25,6 +27,18 @@ async def _cart_lines_by_cart_id(cart_ids: Sequence[str]) -> list[list[CartLine]
     return [by_cart.get(cart_id, []) for cart_id in cart_ids]
 
 
+async def _order_lines_by_order_id(order_ids: Sequence[str]) -> list[list[OrderLine]]:
+    by_order: dict[str, list[OrderLine]] = defaultdict(list)
+    for line in await OrderLine.filter(order_id__in=list(set(order_ids))).order_by("id"):
+        by_order[line.order_id].append(line)
+    return [by_order.get(order_id, []) for order_id in order_ids]
+
+
+async def _payment_by_order_id(order_ids: Sequence[str]) -> list[Payment | None]:
+    found = {p.order_id: p for p in await Payment.filter(order_id__in=list(set(order_ids)))}
+    return [found.get(order_id) for order_id in order_ids]
+
+
 def ProductByIdLoader() -> DataLoader[int, Product | None]:  # noqa: N802 - a loader factory
     return DataLoader(load_fn=_products_by_id)
 
@@ -33,7 +47,17 @@ def CartLinesByCartIdLoader() -> DataLoader[str, list[CartLine]]:  # noqa: N802
     return DataLoader(load_fn=_cart_lines_by_cart_id)
 
 
+def OrderLinesByOrderIdLoader() -> DataLoader[str, list[OrderLine]]:  # noqa: N802
+    return DataLoader(load_fn=_order_lines_by_order_id)
+
+
+def PaymentByOrderIdLoader() -> DataLoader[str, Payment | None]:  # noqa: N802
+    return DataLoader(load_fn=_payment_by_order_id)
+
+
 @dataclass
 class Loaders:
     product_by_id: DataLoader[int, Product | None] = field(default_factory=ProductByIdLoader)
     cart_lines_by_cart_id: DataLoader[str, list[CartLine]] = field(default_factory=CartLinesByCartIdLoader)
+    order_lines_by_order_id: DataLoader[str, list[OrderLine]] = field(default_factory=OrderLinesByOrderIdLoader)
+    payment_by_order_id: DataLoader[str, Payment | None] = field(default_factory=PaymentByOrderIdLoader)

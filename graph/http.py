@@ -19,6 +19,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from graph.context import Context
+from payments.gateway import PaymentGateway
 from shopgraph.settings import Settings
 
 __all__ = ["GraphQLView"]
@@ -36,12 +37,13 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
 
 
 class GraphQLView(GraphQL):
-    def __init__(self, schema: Any, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, schema: Any, settings: Settings, gateway: PaymentGateway, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.settings = settings
+        self.gateway = gateway
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, response=response, settings=self.settings)
+        return Context(request=request, response=response, settings=self.settings, gateway=self.gateway)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         body = await super().process_result(request, result)

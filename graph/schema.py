@@ -10,6 +10,8 @@ from strawberry.tools import merge_types
 
 from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery, Product
+from graph.checkout import CheckoutMutation
+from graph.orders import Order, OrderQuery
 from graph.context import Info
 from graph.errors import ErrorCodes
 from graph.node import Node, resolve_node
@@ -24,8 +26,8 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery))
-Mutation = merge_types("Mutation", (CartMutation,))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery))
+Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation))
 
 
 class ShopSchema(strawberry.Schema):
@@ -36,6 +38,6 @@ class ShopSchema(strawberry.Schema):
 schema = ShopSchema(
     query=Query,
     mutation=Mutation,
-    types=[Product, Cart],
+    types=[Product, Cart, Order],
     extensions=[ErrorCodes],
 )

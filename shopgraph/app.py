@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,7 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from commerce.reconcile import reconcile
 from graph.http import GraphQLView
+from payments.gateway import PaymentGateway
+from payments.stripe_gateway import StripeGateway
 from graph.schema import schema
 from shopgraph import db
 from shopgraph.images import product_image
@@ -22,24 +26,54 @@ __all__ = ["create_app"]
 log = logging.getLogger("shopgraph")
 
 
+async def _reconcile_periodically(gateway: PaymentGateway, interval: float) -> None:
+    """Settles stalled checkouts every `interval` seconds for as long as the server runs."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            report = await reconcile(gateway)
+        except Exception:  # a failed pass must not stop the next one
+            log.exception("reconciler pass failed")
+            continue
+        if report.settled or report.unresolved:
+            log.info("reconciler: settled %s, unresolved %s", report.settled, report.unresolved)
+
+
 async def healthz(request: Request) -> JSONResponse:
     if await db.ping():
         return JSONResponse({"status": "ok", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
 
-def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    gateway: PaymentGateway | None = None,
+    manage_db: bool = True,
+) -> Starlette:
     """The app. With `manage_db` it opens the ORM on startup and closes it on shutdown."""
     settings = settings or load_settings()
-    graphql = GraphQLView(schema, settings, graphql_ide="graphiql")
+    own_gateway = gateway is None
+    if gateway is None:
+        gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
+    graphql = GraphQLView(schema, settings, gateway, graphql_ide="graphiql")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        reconciler = None
         if manage_db:
             await db.init_db(settings.database_url)
+            if settings.reconcile_interval > 0:
+                reconciler = asyncio.create_task(_reconcile_periodically(gateway, settings.reconcile_interval))
         try:
             yield
         finally:
+            if reconciler is not None:
+                reconciler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconciler
+            if own_gateway:
+                await gateway.aclose()
             if manage_db:
                 await db.close_db()
 

@@ -1,10 +1,11 @@
-"""`shopgraph serve | migrate | seed | export-schema | purge-carts`."""
+"""`shopgraph serve | migrate | seed | reconcile | purge-carts | export-schema`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -61,26 +62,64 @@ def cmd_purge_carts(settings: Settings, args: argparse.Namespace) -> None:
     _with_db(settings, work)
 
 
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
+    from commerce.reconcile import PENDING_GRACE, reconcile
+    from payments.stripe_gateway import StripeGateway
+
+    async def work() -> None:
+        gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
+        try:
+            grace = args.grace if args.grace is not None else PENDING_GRACE
+            report = await reconcile(gateway, grace=grace)
+        finally:
+            await gateway.aclose()
+        print(f"examined {report.examined} stalled orders")
+        for number, status in report.settled.items():
+            print(f"  order {number} -> {status}")
+        for number in report.unresolved:
+            print(f"  order {number} left as it is (Stripe has no final answer yet)")
+
+    _with_db(settings, work)
+
+
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
     from graph.schema import schema
 
     sys.stdout.write(schema.as_str() + "\n")
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+def _serve(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
-    host = args.host or settings.host
-    port = args.port or settings.port
     print(f"shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
     uvicorn.run(
-        "shopgraph.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        log_level=args.log_level,
-        access_log=False,
+        "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False
     )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if settings.stripe_secret_key:
+        _serve(host, port, args.log_level)
+        return
+
+    from shopgraph.emulator import TEST_PUBLISHABLE_KEY, TEST_SECRET_KEY, running_localstripe
+
+    with running_localstripe() as stripe_url:
+        os.environ.update(
+            STRIPE_SECRET_KEY=TEST_SECRET_KEY,
+            STRIPE_PUBLISHABLE_KEY=TEST_PUBLISHABLE_KEY,
+            STRIPE_API_BASE=stripe_url,
+            STRIPE_JS_URL=f"{stripe_url}/js.stripe.com/v3/",
+        )
+        banner = "!" * 72
+        print(
+            f"{banner}\n  LOCAL TEST MODE: no STRIPE_SECRET_KEY is set, so payments go to a local\n"
+            f"  Stripe emulator at {stripe_url}. No real money moves.\n{banner}",
+            flush=True,
+        )
+        _serve(host, port, args.log_level)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,12 +142,17 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--older-than", type=duration, default=timedelta(days=30), help="such as 30d (default)")
     purge.set_defaults(func=cmd_purge_carts)
 
+    rec = sub.add_parser("reconcile", help="settle checkouts that stopped half-way, from Stripe")
+    rec.add_argument("--grace", type=duration, help="leave orders younger than this (default 10m)")
+    rec.set_defaults(func=cmd_reconcile)
+
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Stripe call is noise
     args = _parser().parse_args(argv)
     args.func(load_settings(), args)
 

@@ -45,6 +45,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     currency: str = "USD"
+    reconcile_interval: float = 60.0  # seconds between reconciler passes in the server; 0: never
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -82,6 +83,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         host=get("SHOPGRAPH_HOST", Settings.host),
         port=int(get("SHOPGRAPH_PORT", str(Settings.port))),
         currency=get("SHOPGRAPH_CURRENCY", Settings.currency).upper(),
+        reconcile_interval=float(get("SHOPGRAPH_RECONCILE_INTERVAL", str(Settings.reconcile_interval))),
     )
 
 

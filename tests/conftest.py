@@ -13,10 +13,14 @@ import httpx
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from payments.stripe_gateway import StripeGateway
 from shopgraph import db
 from shopgraph.app import create_app
 from shopgraph.settings import Settings
 from tests.databases import PostgresUnavailable, throwaway_database
+from tests.stripe_emulator import TEST_SECRET_KEY
+
+pytest_plugins = ["tests.fixtures_stripe"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
@@ -84,8 +88,16 @@ class GraphQLClient:
 
 
 @pytest.fixture(scope="module")
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, manage_db=False)
+async def gateway(localstripe_url: str) -> AsyncIterator[StripeGateway]:
+    """The real Stripe gateway, on this session's localstripe."""
+    gateway = StripeGateway(TEST_SECRET_KEY, api_base=localstripe_url)
+    yield gateway
+    await gateway.aclose()
+
+
+@pytest.fixture(scope="module")
+async def http(settings: Settings, gateway: StripeGateway) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, gateway=gateway, manage_db=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://shopgraph.test") as client:
         yield client

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.e2e.server import running_server, server_env, shopgraph
@@ -60,3 +62,43 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
         assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
         assert "requestId" in error["extensions"]
         assert "Traceback" not in body.text and "postgres" not in body.text
+
+
+def test_local_test_mode_takes_a_payment_end_to_end(tmp_path):
+    """`make run` with no Stripe key: the emulator starts beside the server and
+    addToCart -> checkout with a token made on it gives a PAID order."""
+    env = server_env(f"sqlite://{tmp_path / 'shop.db'}")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", "--if-empty", env=env)
+    log = tmp_path / "server.log"
+    with running_server(env, log) as base:
+        banner = log.read_text()
+        assert "LOCAL TEST MODE" in banner
+        stripe_url = re.search(r"Stripe emulator at (http://\S+)\.", banner).group(1)
+
+        def gql(query: str, variables: dict) -> dict:
+            body = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=30).json()
+            assert "errors" not in body, body
+            return body["data"]
+
+        product = gql('query($s: String!) { product(slug: $s) { id price { minorUnits } } }', {"s": "oak-lamp"})["product"]
+        cart = gql(
+            "mutation($p: ID!) { addToCart(productId: $p, quantity: 2) { cart { id } userErrors { code } } }",
+            {"p": product["id"]},
+        )["addToCart"]["cart"]
+        token = httpx.post(
+            f"{stripe_url}/v1/tokens",
+            json={"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}},
+            headers={"Authorization": "Bearer sk_test_shopgraph"},
+        ).json()["id"]
+        paid = gql(
+            "mutation($i: CheckoutInput!) { checkout(input: $i) { order { id status total { minorUnits } }"
+            " userErrors { code message } } }",
+            {"i": {"cartId": cart["id"], "email": "e2e@example.com", "paymentToken": token, "idempotencyKey": "e2e-1"}},
+        )["checkout"]
+        assert paid["userErrors"] == []
+        assert paid["order"]["status"] == "PAID"
+        assert paid["order"]["total"]["minorUnits"] == 2 * product["price"]["minorUnits"]
+        read = gql("query($id: ID!) { order(id: $id) { status payment { status cardLast4 } } }", {"id": paid["order"]["id"]})
+        assert read["order"] == {"status": "PAID", "payment": {"status": "SUCCEEDED", "cardLast4": "4242"}}
+        assert "sk_test" not in log.read_text()  # the secret key is never logged

@@ -1,0 +1,260 @@
+"""The checkout saga: a cart becomes an order and a charge, exactly once.
+
+1. One transaction: replay a known idempotency key; lock the cart and refuse
+   it if it already has an open or paid order; price the lines from the
+   database; reserve stock; create the order PENDING_PAYMENT; close the cart.
+2. Create the PaymentIntent unconfirmed (naming the order) and store it in its
+   own commit.
+3. Confirm the stored PaymentIntent.
+4. Apply the outcome (`commerce.orders.apply_payment_result`).
+
+Network calls happen outside transactions. A crash between any two steps
+leaves a state the reconciler finishes (`commerce.reconcile`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.orders import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
+from commerce.pricing import cart_totals, price_line
+from commerce.stock import reserve_stock
+from models import Cart, CartLine, CartStatus, Order, OrderLine, OrderNumber, OrderStatus, Payment, Product
+from payments.gateway import (
+    GatewayUnavailable,
+    InvalidPaymentToken,
+    PaymentDeclined,
+    PaymentError,
+    PaymentGateway,
+    PaymentMethodRef,
+    PaymentOutcome,
+)
+
+__all__ = ["CheckoutResult", "checkout", "confirm_checkout", "REPLAY_WAIT_SECONDS"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.PAID, OrderStatus.FULFILLED,
+                      OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
+REPLAY_WAIT_SECONDS = 10.0
+_NOTHING_CHARGED = "The payment could not be started, and nothing was charged. Please try again."
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """The order as it stands, what the browser must do next, and why it is not paid."""
+
+    order: Order
+    client_secret: str | None = None
+    error: DomainError | None = None
+
+
+def _unreadable_card() -> DomainError:
+    return DomainError(Code.INVALID, "The card details could not be read. Please enter them again.",
+                       ["input", "paymentToken"])
+
+
+@dataclass(frozen=True)
+class _Replay:
+    order: Order
+
+
+def _check_input(email: str, idempotency_key: str | None) -> str:
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise DomainError(Code.INVALID, "Enter a valid email address.", ["input", "email"])
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["input", "idempotencyKey"])
+    return email
+
+
+async def _known_order(key: str | None, cart_id: str) -> Order | None:
+    """The order this key already made (for this cart); IDEMPOTENCY_KEY_REUSED for another cart."""
+    if key is None:
+        return None
+    order = await Order.get_or_none(idempotency_key=key)
+    if order is not None and order.cart_id != cart_id:
+        raise DomainError(
+            Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.", ["input", "idempotencyKey"]
+        )
+    return order
+
+
+async def _cart(cart_id: str, *, lock: bool) -> Cart:
+    query = Cart.filter(id=cart_id)
+    cart = await (query.select_for_update() if lock else query).first()
+    if cart is None:
+        raise DomainError(Code.NOT_FOUND, "No cart with this id.", ["input", "cartId"])
+    return cart
+
+
+async def _checkable_lines(cart: Cart) -> list[CartLine]:
+    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=_BLOCKING_STATUSES):
+        raise DomainError(Code.CART_ALREADY_CHECKED_OUT, "This cart has already been checked out.", ["input", "cartId"])
+    lines = await CartLine.filter(cart_id=cart.id).order_by("id")
+    if not lines:
+        raise DomainError(Code.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+    return lines
+
+
+async def _open_order(cart_id: str, email: str, key: str | None) -> Order | _Replay:
+    """Step 1, in one transaction."""
+    async with in_transaction():
+        cart = await _cart(cart_id, lock=True)
+        known = await _known_order(key, cart.id)
+        if known is not None:
+            return _Replay(known)
+        lines = await _checkable_lines(cart)
+        products = {p.id: p for p in await Product.filter(id__in=[line.product_id for line in lines])}
+        priced = [(line, products[line.product_id], price_line(line.quantity, products[line.product_id].price))
+                  for line in lines]
+        await reserve_stock(
+            {line.product_id: line.quantity for line in lines},
+            {p.id: p.title for p in products.values()},
+        )
+        totals = cart_totals(p for _, _, p in priced)
+        number = await OrderNumber.create()
+        order = await Order.create(
+            number=1000 + number.id, email=email, currency=cart.currency,
+            subtotal=totals.subtotal, total=totals.total, cart_id=cart.id, idempotency_key=key,
+        )
+        await OrderLine.bulk_create([
+            OrderLine(order_id=order.id, product_id=product.id, title=product.title,
+                      quantity=p.quantity, unit_price=p.unit_price, total=p.total)
+            for _, product, p in priced
+        ])
+        cart.status = CartStatus.CHECKED_OUT
+        await cart.save(update_fields=["status", "updated_at"])
+    return order
+
+
+async def _precheck(cart_id: str, key: str | None) -> Order | None:
+    """Refuses a cart that cannot be checked out before anything reaches Stripe.
+
+    Returns the order of a concurrent request with the same key that got there first.
+    """
+    known = await _known_order(key, cart_id)
+    if known is not None:
+        return known
+    try:
+        await _checkable_lines(await _cart(cart_id, lock=False))
+    except DomainError as error:
+        if error.code is Code.CART_ALREADY_CHECKED_OUT:
+            known = await _known_order(key, cart_id)
+            if known is not None:
+                return known
+        raise
+    return None
+
+
+async def _result(gateway: PaymentGateway, order: Order, client_secret: str | None = None) -> CheckoutResult:
+    """What the shopper is told about `order` as it stands."""
+    if order.status is OrderStatus.ACTION_REQUIRED:
+        if client_secret is None:
+            payment = await Payment.get(order_id=order.id)
+            try:
+                client_secret = (await gateway.retrieve_payment_intent(payment.intent_id)).client_secret
+            except PaymentError:
+                client_secret = None
+        error = DomainError(Code.PAYMENT_ACTION_REQUIRED, "Your bank asks you to confirm this payment.", ["input", "paymentToken"])
+        return CheckoutResult(order, client_secret=client_secret, error=error)
+    if order.status is OrderStatus.PAYMENT_FAILED:
+        payment = await Payment.get_or_none(order_id=order.id)
+        message = (payment and payment.failure_message) or "Your card was declined."
+        return CheckoutResult(order, error=DomainError(Code.CARD_DECLINED, message, ["input", "paymentToken"]))
+    if order.status is OrderStatus.CANCELLED:
+        return CheckoutResult(order, error=DomainError(Code.PAYMENT_FAILED, _NOTHING_CHARGED, None))
+    return CheckoutResult(order)
+
+
+async def _settled(order: Order) -> Order:
+    """A replayed order, once the attempt that made it has finished (or after a wait)."""
+    deadline = asyncio.get_running_loop().time() + REPLAY_WAIT_SECONDS
+    while order.status is OrderStatus.PENDING_PAYMENT and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        order = await Order.get(id=order.id)
+    return order
+
+
+async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef) -> CheckoutResult:
+    """Steps 2 to 4."""
+    try:
+        intent_id = await gateway.create_payment_intent(
+            amount=order.total, currency=order.currency, method=method,
+            order_id=order.id, idempotency_key=f"shopgraph-pi-{order.id}",
+        )
+    except InvalidPaymentToken:  # a pm_ id Stripe does not know
+        order = await cancel_unpaid_order(order.id)
+        return CheckoutResult(order, error=_unreadable_card())
+    except PaymentError:
+        # Nothing was confirmed, so nothing can have been charged.
+        return await _result(gateway, await cancel_unpaid_order(order.id))
+    await Payment.create(order_id=order.id, intent_id=intent_id, amount=order.total, currency=order.currency)
+
+    result = await gateway.confirm_payment_intent(intent_id, idempotency_key=f"shopgraph-confirm-{order.id}")
+    if result.outcome is PaymentOutcome.UNKNOWN:
+        try:  # the confirmation may have gone through: ask rather than guess
+            result = await gateway.retrieve_payment_intent(intent_id)
+        except GatewayUnavailable:
+            pass  # the order stays PENDING_PAYMENT; the reconciler settles it
+    order = await apply_payment_result(order.id, result)
+    return await _result(gateway, order, result.client_secret)
+
+
+async def checkout(
+    gateway: PaymentGateway,
+    *,
+    cart_id: str,
+    email: str,
+    payment_token: str,
+    idempotency_key: str | None = None,
+) -> CheckoutResult:
+    """Turns the cart into an order and charges it. Raises DomainError when no order is made."""
+    email = _check_input(email, idempotency_key)
+    known = await _precheck(cart_id, idempotency_key)
+    if known is not None:
+        return await _result(gateway, await _settled(known))
+
+    try:
+        method = await gateway.prepare_payment_method(
+            payment_token, email=email,
+            idempotency_key=f"shopgraph-customer-{idempotency_key or uuid.uuid4().hex}",
+        )
+    except InvalidPaymentToken:
+        raise _unreadable_card() from None
+    except PaymentDeclined as declined:
+        raise DomainError(Code.CARD_DECLINED, declined.message, ["input", "paymentToken"]) from None
+    except GatewayUnavailable:
+        raise DomainError(Code.PAYMENT_FAILED, _NOTHING_CHARGED, None) from None
+
+    try:
+        opened = await _open_order(cart_id, email, idempotency_key)
+    except IntegrityError:  # the same key, at the same moment, for another cart
+        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.",
+                          ["input", "idempotencyKey"]) from None
+    if isinstance(opened, _Replay):
+        return await _result(gateway, await _settled(opened.order))
+
+    return await _pay(gateway, opened, method)
+
+
+async def confirm_checkout(gateway: PaymentGateway, order_id: str) -> CheckoutResult:
+    """After 3-D Secure: read the PaymentIntent again and move the order on."""
+    order = await Order.get_or_none(id=order_id)
+    if order is None:
+        raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+    payment = await Payment.get_or_none(order_id=order.id)
+    if payment is not None and order.status in OPEN_ORDER_STATUSES:
+        try:
+            result = await gateway.retrieve_payment_intent(payment.intent_id)
+        except GatewayUnavailable:
+            raise DomainError(Code.PAYMENT_FAILED, "The payment provider could not be reached. Try again.", None) from None
+        order = await apply_payment_result(order.id, result)
+        return await _result(gateway, order, result.client_secret)
+    return await _result(gateway, order)

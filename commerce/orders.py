@@ -1,0 +1,135 @@
+"""Order state: the allowed transitions and applying a payment's outcome.
+
+Every change locks the order row and moves it only forward along
+`TRANSITIONS`, so the checkout, `checkoutConfirm`, the reconciler and
+webhooks can all report the same outcome, in any order and any number of
+times, and it is applied once: stock is released once, a payment recorded once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise.transactions import in_transaction
+
+from commerce.stock import release_stock, retake_stock
+from models import Cart, CartStatus, Order, OrderLine, OrderStatus, Payment, PaymentStatus
+from payments.gateway import PaymentOutcome, PaymentResult
+
+__all__ = ["TRANSITIONS", "OPEN_ORDER_STATUSES", "get_order", "apply_payment_result", "cancel_unpaid_order"]
+
+log = logging.getLogger("shopgraph.orders")
+
+S = OrderStatus
+TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
+    S.PENDING_PAYMENT: {S.ACTION_REQUIRED, S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
+    S.ACTION_REQUIRED: {S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
+    # A payment that succeeds after all (a late webhook) still makes the order paid.
+    S.PAYMENT_FAILED: {S.PAID},
+    S.CANCELLED: {S.PAID},
+    S.PAID: {S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED},
+    S.PARTIALLY_REFUNDED: {S.REFUNDED, S.DISPUTED},
+    S.DISPUTED: {S.PAID, S.REFUNDED},
+    S.REFUNDED: set(),
+    S.FULFILLED: {S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED},
+}
+# Orders still waiting for their payment: they hold stock and keep the cart closed.
+OPEN_ORDER_STATUSES = (S.PENDING_PAYMENT, S.ACTION_REQUIRED)
+_UNPAID_ENDS = (S.PAYMENT_FAILED, S.CANCELLED)
+
+
+async def get_order(order_id: str) -> Order | None:
+    return await Order.get_or_none(id=order_id)
+
+
+async def _locked(order_id: str) -> Order:
+    order = await Order.filter(id=order_id).select_for_update().first()
+    if order is None:
+        raise LookupError(order_id)
+    return order
+
+
+async def _lines(order: Order) -> list[tuple[int | None, int]]:
+    return list(await OrderLine.filter(order_id=order.id).values_list("product_id", "quantity"))
+
+
+async def _end_unpaid(order: Order, status: OrderStatus) -> None:
+    """PAYMENT_FAILED or CANCELLED: stock back, and the cart open for another try."""
+    order.status = status
+    await order.save(update_fields=["status", "updated_at"])
+    await release_stock(await _lines(order))
+    if order.cart_id is not None:
+        await Cart.filter(id=order.cart_id, status=CartStatus.CHECKED_OUT).update(status=CartStatus.OPEN)
+
+
+async def _take_stock_again(order: Order) -> None:
+    """A late success for an order whose stock went back: take it again where it is there."""
+    for product_id in await retake_stock(await _lines(order)):
+        log.error("order %s was paid late; product %s is short: needs attention", order.number, product_id)
+    if order.cart_id is not None:
+        await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
+
+
+def _record(payment: Payment, result: PaymentResult) -> None:
+    if result.card_brand:
+        payment.card_brand = result.card_brand
+    if result.card_last4:
+        payment.card_last4 = result.card_last4
+    if result.decline_code or result.message:
+        payment.failure_code = result.decline_code
+        payment.failure_message = (result.message or "")[:500]
+
+
+async def apply_payment_result(order_id: str, result: PaymentResult) -> Order:
+    """Moves the order (and its payment) to what the PaymentIntent says, once.
+
+    Outcomes that say nothing final (UNCONFIRMED, PROCESSING, UNKNOWN) change
+    nothing; neither does an outcome the order is already past.
+    """
+    async with in_transaction():
+        order = await _locked(order_id)
+        payment = await Payment.get_or_none(order_id=order.id)
+        if payment is None or (result.intent_id and result.intent_id != payment.intent_id):
+            log.warning("payment result for order %s does not name its PaymentIntent", order.number)
+            return order
+        target = {
+            PaymentOutcome.SUCCEEDED: S.PAID,
+            PaymentOutcome.REQUIRES_ACTION: S.ACTION_REQUIRED,
+            PaymentOutcome.DECLINED: S.PAYMENT_FAILED,
+            PaymentOutcome.CANCELED: S.CANCELLED,
+        }.get(result.outcome)
+        if target is None or target is order.status or target not in TRANSITIONS[order.status]:
+            return order
+        if target is S.PAID and result.amount is not None and result.amount != order.total:
+            log.error("order %s: Stripe charged %s, the order is %s", order.number, result.amount, order.total)
+
+        _record(payment, result)
+        payment.status = {
+            S.PAID: PaymentStatus.SUCCEEDED,
+            S.ACTION_REQUIRED: PaymentStatus.REQUIRES_ACTION,
+            S.PAYMENT_FAILED: PaymentStatus.FAILED,
+            S.CANCELLED: PaymentStatus.CANCELED,
+        }[target]
+        await payment.save()
+        if target in _UNPAID_ENDS:
+            await _end_unpaid(order, target)
+        else:
+            if order.status in _UNPAID_ENDS:
+                await _take_stock_again(order)
+            order.status = target
+            await order.save(update_fields=["status", "updated_at"])
+    log.info("order %s is now %s", order.number, order.status.name)
+    return order
+
+
+async def cancel_unpaid_order(order_id: str) -> Order:
+    """CANCELLED with stock released, for an order that never got a PaymentIntent."""
+    async with in_transaction():
+        order = await _locked(order_id)
+        if S.CANCELLED in TRANSITIONS[order.status] and order.status in OPEN_ORDER_STATUSES:
+            await _end_unpaid(order, S.CANCELLED)
+            payment = await Payment.get_or_none(order_id=order.id)
+            if payment is not None:
+                payment.status = PaymentStatus.CANCELED
+                await payment.save(update_fields=["status", "updated_at"])
+    return order

@@ -1,0 +1,95 @@
+"""The `checkout` and `checkoutConfirm` mutations."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from commerce import checkout as saga
+from commerce.errors import DomainError, UserErrorCode as Code
+from graph.cart import cart_key
+from graph.context import Info
+from graph.errors import UserError, user_errors
+from graph.orders import Order, order_key
+
+__all__ = ["CheckoutMutation"]
+
+
+@strawberry.enum(description="What the browser must do before the payment can finish.")
+class PaymentActionType(Enum):
+    THREE_D_SECURE = "THREE_D_SECURE"
+
+
+@strawberry.type(description="Hand `clientSecret` to Stripe.js `confirmCardPayment`, then call `checkoutConfirm`.")
+class PaymentAction:
+    type: PaymentActionType
+    client_secret: str
+
+
+@strawberry.input
+class CheckoutInput:
+    cart_id: strawberry.ID
+    email: str
+    payment_token: str = strawberry.field(description="What Stripe.js gave the browser: a `pm_…` or `tok_…` id.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A new random key per attempt; the same key returns the same result."
+    )
+
+
+@strawberry.type
+class CheckoutPayload:
+    order: Order | None
+    payment_action: PaymentAction | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CheckoutConfirmPayload:
+    order: Order | None
+    payment_action: PaymentAction | None
+    user_errors: list[UserError]
+
+
+def _action(result: saga.CheckoutResult) -> PaymentAction | None:
+    if result.client_secret is None or result.error is None or result.error.code is not Code.PAYMENT_ACTION_REQUIRED:
+        return None
+    return PaymentAction(type=PaymentActionType.THREE_D_SECURE, client_secret=result.client_secret)
+
+
+@strawberry.type
+class CheckoutMutation:
+    @strawberry.mutation(description="Turns a cart into an order and charges the card, exactly once.")
+    async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
+        try:
+            result = await saga.checkout(
+                info.context.gateway,
+                cart_id=cart_key(input.cart_id, field="cartId"),
+                email=input.email,
+                payment_token=input.payment_token,
+                idempotency_key=input.idempotency_key,
+            )
+        except DomainError as error:
+            if error.field == ["cartId"]:
+                error.field = ["input", "cartId"]
+            return CheckoutPayload(order=None, payment_action=None, user_errors=user_errors(error))
+        return CheckoutPayload(
+            order=Order.from_model(result.order),
+            payment_action=_action(result),
+            user_errors=user_errors(result.error) if result.error else [],
+        )
+
+    @strawberry.mutation(description="After 3-D Secure in the browser: moves the order on from what Stripe says.")
+    async def checkout_confirm(self, info: Info, order_id: strawberry.ID) -> CheckoutConfirmPayload:
+        try:
+            key = order_key(order_id)
+            if key is None:
+                raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+            result = await saga.confirm_checkout(info.context.gateway, key)
+        except DomainError as error:
+            return CheckoutConfirmPayload(order=None, payment_action=None, user_errors=user_errors(error))
+        return CheckoutConfirmPayload(
+            order=Order.from_model(result.order),
+            payment_action=_action(result),
+            user_errors=user_errors(result.error) if result.error else [],
+        )

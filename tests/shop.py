@@ -1,0 +1,86 @@
+"""Shared steps for tests that shop through the GraphQL API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from graph.relay import from_global_id, to_global_id
+from models import Product
+from tests.stripe_emulator import TEST_SECRET_KEY
+
+ADD = """
+mutation($cartId: ID, $productId: ID!, $quantity: Int!) {
+  addToCart(cartId: $cartId, productId: $productId, quantity: $quantity) {
+    cart { id } userErrors { code message }
+  }
+}
+"""
+ORDER_FIELDS = """
+  id number status email
+  subtotal { amount minorUnits currencyCode } total { amount minorUnits currencyCode }
+  lines { title quantity unitPrice { minorUnits } total { minorUnits } product { slug } }
+  payment { provider status amount { minorUnits } amountRefunded { minorUnits } cardBrand cardLast4 }
+"""
+CHECKOUT = """
+mutation($input: CheckoutInput!) {
+  checkout(input: $input) {
+    order { %s }
+    paymentAction { type clientSecret }
+    userErrors { field message code }
+  }
+}
+""" % ORDER_FIELDS
+CONFIRM = """
+mutation($orderId: ID!) {
+  checkoutConfirm(orderId: $orderId) {
+    order { %s }
+    paymentAction { type clientSecret }
+    userErrors { field message code }
+  }
+}
+""" % ORDER_FIELDS
+READ_ORDER = "query($id: ID!) { order(id: $id) { %s } }" % ORDER_FIELDS
+
+
+async def make_product(price: int, stock: int, title: str = "Test Product") -> Product:
+    slug = f"p-{uuid.uuid4().hex[:12]}"
+    return await Product.create(slug=slug, title=title, price=price, currency="USD", stock=stock)
+
+
+async def cart_with(gql, *items: tuple[Product, int]) -> str:
+    """A new cart holding `items`; returns its id."""
+    cart_id = None
+    for product, quantity in items:
+        result = (await gql.data(ADD, {"cartId": cart_id, "productId": to_global_id("Product", product.id), "quantity": quantity}))
+        assert result["addToCart"]["userErrors"] == [], result
+        cart_id = result["addToCart"]["cart"]["id"]
+    return cart_id
+
+
+async def checkout(gql, cart_id: str, token: str, key: str | None = "new", email: str = "shopper@example.com") -> dict[str, Any]:
+    variables = {"input": {"cartId": cart_id, "email": email, "paymentToken": token,
+                           "idempotencyKey": uuid.uuid4().hex if key == "new" else key}}
+    return (await gql.data(CHECKOUT, variables))["checkout"]
+
+
+def key_of(global_id: str) -> str:
+    return from_global_id(global_id)[1]
+
+
+async def intents_of_order(stripe_url: str, order_id: str) -> list[dict[str, Any]]:
+    """Every PaymentIntent localstripe holds that names this order."""
+    found: list[dict[str, Any]] = []
+    starting_after = None
+    async with httpx.AsyncClient(base_url=stripe_url, headers={"Authorization": f"Bearer {TEST_SECRET_KEY}"}) as http:
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if starting_after:
+                params["starting_after"] = starting_after
+            page = (await http.get("/v1/payment_intents", params=params)).raise_for_status().json()
+            found += [pi for pi in page["data"] if (pi.get("metadata") or {}).get("order_id") == order_id]
+            if not page.get("has_more") or not page["data"]:
+                return found
+            starting_after = page["data"][-1]["id"]
