@@ -1,10 +1,11 @@
 """Tortoise models: fields, relations, indexes and constraints. No business logic."""
 
+from models.account import ApiKey, Customer, CustomerSession
 from models.cart import Cart, CartLine, CartStatus
 from models.order import Order, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus
 from models.product import Product
 
 __all__ = [
-    "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
+    "ApiKey", "Customer", "CustomerSession", "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
     "Payment", "PaymentStatus", "Product",
 ]

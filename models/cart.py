@@ -20,6 +20,9 @@ class Cart(Model):
     id = fields.CharField(max_length=32, primary_key=True, default=new_secret_id)
     status = fields.CharEnumField(CartStatus, max_length=16, default=CartStatus.OPEN)
     currency = fields.CharField(max_length=3)
+    customer: fields.ForeignKeyNullableRelation["Customer"] = fields.ForeignKeyField(  # noqa: F821
+        "shop.Customer", related_name="carts", null=True, on_delete=fields.CASCADE
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)
 

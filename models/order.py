@@ -53,6 +53,9 @@ class Order(Model):
     cart: fields.ForeignKeyNullableRelation["Cart"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Cart", related_name="orders", null=True, on_delete=fields.SET_NULL
     )
+    customer: fields.ForeignKeyNullableRelation["Customer"] = fields.ForeignKeyField(  # noqa: F821
+        "shop.Customer", related_name="orders", null=True, on_delete=fields.SET_NULL
+    )
     idempotency_key = fields.CharField(max_length=255, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)
@@ -62,7 +65,7 @@ class Order(Model):
 
     class Meta:
         table = "order"
-        indexes = (("status", "updated_at"),)
+        indexes = (("status", "updated_at"), ("updated_at", "id"), ("customer_id", "created_at"))
         constraints = (CheckConstraint(check="total >= 0", name="order_total_not_negative"),)
 
 
