@@ -12,6 +12,7 @@ import logging
 
 from tortoise.transactions import in_transaction
 
+from commerce import events
 from commerce.stock import release_stock, retake_stock
 from models import Cart, CartStatus, Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from payments.gateway import PaymentOutcome, PaymentResult
@@ -119,6 +120,7 @@ async def apply_payment_result(order_id: str, result: PaymentResult) -> Order:
             order.status = target
             await order.save(update_fields=["status", "updated_at"])
     log.info("order %s is now %s", order.number, order.status.name)
+    await events.order_changed(order.id)
     return order
 
 
@@ -132,4 +134,9 @@ async def cancel_unpaid_order(order_id: str) -> Order:
             if payment is not None:
                 payment.status = PaymentStatus.CANCELED
                 await payment.save(update_fields=["status", "updated_at"])
+            changed = True
+        else:
+            changed = False
+    if changed:
+        await events.order_changed(order.id)
     return order

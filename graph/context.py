@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from commerce.access import Caller
 from graph.dataloaders import Loaders
 from payments.gateway import PaymentGateway
 from shopgraph.settings import Settings
@@ -21,6 +22,7 @@ class Context:
     settings: Settings
     gateway: PaymentGateway
     loaders: Loaders = field(default_factory=Loaders)
+    caller: Caller | None = None  # resolved on first use by graph.access.caller
 
 
 Info = strawberry.Info[Context, None]

@@ -16,6 +16,7 @@ import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
+from commerce.access import AccessDenied
 from commerce.errors import DomainError, UserErrorCode as _UserErrorCode
 
 __all__ = [
@@ -99,6 +100,8 @@ def classify(error: GraphQLError) -> GraphQLError:
         return _with_code(error, "INTERNAL_SERVER_ERROR")
     if isinstance(error.original_error, GraphQLError):
         return _with_code(error, "BAD_USER_INPUT")
+    if isinstance(error.original_error, AccessDenied):
+        return _with_code(error, error.original_error.code, error.original_error.message)
     request_id = uuid.uuid4().hex
     log.error(
         "unexpected error in %s (request %s)",
