@@ -1,0 +1,74 @@
+// The shop's public GraphQL API (/graphql): the documents this page sends.
+
+const MONEY = 'amount currencyCode';
+const CART_FIELDS = `id status totalQuantity subtotal { ${MONEY} } total { ${MONEY} }
+  lines { id quantity unitPrice { ${MONEY} } total { ${MONEY} }
+    product { id slug title imageUrl quantityAvailable } }`;
+const ORDER_FIELDS = `id number status email subtotal { ${MONEY} } total { ${MONEY} }
+  lines { id title quantity unitPrice { ${MONEY} } total { ${MONEY} } }
+  payment { status cardBrand cardLast4 }`;
+const PRODUCT_FIELDS = `id slug title description imageUrl availableForSale quantityAvailable price { ${MONEY} }`;
+const USER_ERRORS = 'userErrors { field message code }';
+
+export const Q = {
+  products: `query Products($first: Int, $after: String, $last: Int, $before: String, $query: String) {
+    products(first: $first, after: $after, last: $last, before: $before, query: $query, sortKey: TITLE) {
+      totalCount nodes { ${PRODUCT_FIELDS} }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+  product: `query Product($slug: String!) { product(slug: $slug) { ${PRODUCT_FIELDS} } }`,
+  cart: `query Cart($id: ID!) { cart(id: $id) { ${CART_FIELDS} } }`,
+  order: `query Order($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
+  addToCart: `mutation AddToCart($cartId: ID, $productId: ID!, $quantity: Int!) {
+    addToCart(cartId: $cartId, productId: $productId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+  updateCartLine: `mutation UpdateCartLine($cartId: ID!, $lineId: ID!, $quantity: Int!) {
+    updateCartLine(cartId: $cartId, lineId: $lineId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+  removeFromCart: `mutation RemoveFromCart($cartId: ID!, $lineId: ID!) {
+    removeFromCart(cartId: $cartId, lineId: $lineId) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+  checkout: `mutation Checkout($input: CheckoutInput!) {
+    checkout(input: $input) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
+  checkoutConfirm: `mutation CheckoutConfirm($orderId: ID!) {
+    checkoutConfirm(orderId: $orderId) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
+};
+
+/** A request whose outcome we do not know: no answer, or the server failed. */
+export class ShopUnavailable extends Error {}
+
+/** The `data` of a GraphQL request; ShopUnavailable when there is none. */
+export async function gql(query, variables) {
+  let response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (error) {
+    throw new ShopUnavailable('We could not reach the shop. Check your connection and try again.');
+  }
+  let body = null;
+  try { body = await response.json(); } catch (error) { /* handled below */ }
+  if (!body || !body.data || (body.errors && body.errors.length)) {
+    if (body && body.errors) console.error('GraphQL errors', body.errors);
+    throw new ShopUnavailable('Something went wrong on our side. Please try again in a moment.');
+  }
+  return body.data;
+}
+
+/** What a shopper reads for a `UserError`. */
+export function shopperMessage(error) {
+  switch (error.code) {
+    case 'CARD_DECLINED':
+      return /another card/i.test(error.message) ? error.message : `${error.message.trim()} Please try another card.`;
+    case 'CART_EMPTY':
+      return 'Your cart is empty. Add something before you pay.';
+    case 'CART_ALREADY_CHECKED_OUT':
+      return 'This cart has already been checked out. Start a new cart to buy more.';
+    case 'OUT_OF_STOCK':
+    case 'INSUFFICIENT_STOCK':
+      return `${error.message} Please change your cart.`;
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 'Something went wrong with this attempt. Please try again.';
+    default:
+      return error.message;
+  }
+}

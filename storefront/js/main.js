@@ -1,0 +1,65 @@
+// shopgraph storefront: products, cart and checkout over the public GraphQL API.
+// Plain JavaScript modules, no build step. The URL hash picks the view:
+// #/ (products), #/product/<slug>, #/cart, #/checkout, #/order/<id>.
+
+import { loadCart } from './cart.js';
+import { cartView } from './cart-view.js';
+import { productView, productsView } from './catalog.js';
+import { checkoutView, initStripe } from './checkout.js';
+import { dismissAnnouncement, h, notice } from './dom.js';
+import { orderView } from './order.js';
+
+let visit = 0;  // bumps on every navigation; a view's late answers check stillHere()
+
+function readConfig() {
+  try {
+    return JSON.parse(document.getElementById('shopgraph-config').textContent);
+  } catch (error) {
+    return { stripePublishableKey: '', stripeJsUrl: '' };
+  }
+}
+
+function markCurrentNav(section) {
+  for (const link of document.querySelectorAll('.nav-link')) {
+    const target = link.getAttribute('href').replace(/^#\/?/, '');
+    const current = target === section || (target === '' && section === 'product');
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+function route() {
+  const mine = ++visit;
+  const stillHere = () => mine === visit;
+  dismissAnnouncement();
+  const [path, query] = (location.hash.replace(/^#/, '') || '/').split('?');
+  const params = new URLSearchParams(query || '');
+  let parts;
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (error) {
+    parts = ['?'];
+  }
+  markCurrentNav(parts[0] || '');
+  if (parts.length === 0) return productsView(params, stillHere);
+  if (parts[0] === 'product' && parts[1]) return productView(parts[1], stillHere);
+  if (parts[0] === 'cart') return cartView(stillHere);
+  if (parts[0] === 'checkout') return checkoutView(stillHere);
+  if (parts[0] === 'order' && parts[1]) return orderView(parts[1], stillHere);
+  return notice('Page not found', h('a', { href: '#/' }, 'See all products'));
+}
+
+function showTestBanner(config) {
+  if (!(config.stripePublishableKey || '').startsWith('pk_test_')) return;
+  const banner = document.getElementById('test-banner');
+  const emulated = !/^https:\/\/js\.stripe\.com\//.test(config.stripeJsUrl || '');
+  banner.textContent = `${emulated ? 'Local test mode' : 'Stripe test mode'}: no real money moves. `
+    + 'Pay with card 4242 4242 4242 4242.';
+  banner.hidden = false;
+}
+
+const config = readConfig();
+initStripe(config.stripePublishableKey);
+showTestBanner(config);
+window.addEventListener('hashchange', route);
+loadCart().finally(route);

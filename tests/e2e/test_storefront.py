@@ -1,0 +1,260 @@
+"""The storefront in a real browser, against a real server in local test mode.
+
+One `shopgraph serve` (which starts localstripe and hands the page its fake
+Stripe.js) serves the module; each test is a new shopper (a fresh browser
+context, so an empty localStorage). The page talks to the shop only through
+/graphql, and card numbers only ever go to the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+
+from shopgraph.settings import Settings
+from shopgraph.storefront import render_index
+from tests.e2e.browser import ARTIFACTS, launched_chromium
+from tests.e2e.server import running_server, server_env, shopgraph
+
+PAYS = "4242424242424242"
+DECLINED = "4000000000000341"
+THREE_D_SECURE = "4000002500003155"
+PAGE_PATHS = re.compile(r"^/(|graphql|storefront/(js/)?[\w.-]+|images/[a-z0-9-]+\.svg)$")
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, seeded shop served as `make run` serves it; yields its base URL."""
+    tmp = tmp_path_factory.mktemp("storefront")
+    env = server_env(f"sqlite://{tmp / 'shop.db'}")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    with running_server(env, tmp / "server.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launched_chromium() as chromium:
+        yield chromium
+
+
+@dataclass
+class Traffic:
+    """What the page sent to our server: paths, and the GraphQL checkout calls."""
+
+    origin: str
+    paths: list[str] = field(default_factory=list)
+    bodies: list[str] = field(default_factory=list)
+    checkouts: list[dict] = field(default_factory=list)
+
+    def record(self, request: Request) -> None:
+        if not request.url.startswith(self.origin):
+            return
+        self.paths.append(urlsplit(request.url).path)
+        body = request.post_data or ""
+        self.bodies.append(body)
+        if body and '"query"' in body:
+            document = json.loads(body)
+            if "checkout(input" in document["query"]:
+                self.checkouts.append(document["variables"]["input"])
+
+
+@pytest.fixture
+def page(browser: Browser, shop: str, request: pytest.FixtureRequest) -> Iterator[tuple[Page, Traffic]]:
+    viewport = getattr(request, "param", {"width": 1280, "height": 900})
+    context = browser.new_context(viewport=viewport, base_url=shop)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    traffic = Traffic(shop)
+    tab.on("request", traffic.record)
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab, traffic
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+    # The page uses only the public API and its own assets; card details never reach the shop.
+    assert all(PAGE_PATHS.match(path) for path in traffic.paths), traffic.paths
+    assert not any(number in body for body in traffic.bodies for number in (PAYS, DECLINED, THREE_D_SECURE))
+
+
+def order_from_api(shop: str, page: Page) -> dict:
+    order_id = re.search(r"#/order/(.+)$", page.url).group(1)
+    query = "query($id: ID!) { order(id: $id) { status total { minorUnits } lines { title quantity } } }"
+    return httpx.post(f"{shop}/graphql", json={"query": query, "variables": {"id": order_id}}).json()["data"]["order"]
+
+
+def price_of(shop: str, slug: str) -> int:
+    query = "query($s: String!) { product(slug: $s) { price { minorUnits } } }"
+    body = httpx.post(f"{shop}/graphql", json={"query": query, "variables": {"s": slug}}).json()
+    return body["data"]["product"]["price"]["minorUnits"]
+
+
+def add_from_grid(page: Page, title: str) -> None:
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=title, exact=True))
+    card.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("status").filter(has_text=f"Added {title}")).to_be_visible()
+
+
+def add_first_product(page: Page, slug: str) -> None:
+    """A new shopper's first product: the page makes a cart."""
+    page.goto(f"/#/product/{slug}")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text("1")
+
+
+def go_to_checkout(page: Page) -> None:
+    page.get_by_role("link", name=re.compile(r"^Cart")).click()
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_role("heading", name="Checkout", level=1)).to_be_visible()
+
+
+def enter_card(page: Page, number: str) -> None:
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiry month").fill("12")
+    page.get_by_label("Expiry year").fill("31")
+    page.get_by_label("Security code").fill("123")
+    page.get_by_label("Postcode").fill("10001")
+
+
+def expect_paid(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Thank you for your order")).to_be_visible()
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "PAID")
+    expect(page.locator("#order-status")).to_have_text("Paid")
+
+
+def test_a_shopper_buys_two_products_with_a_card_that_pays(page, shop):
+    tab, traffic = page
+    tab.goto("/")
+    expect(tab.get_by_role("heading", name="Products", level=1)).to_be_visible()
+    expect(tab.get_by_text("60 products")).to_be_visible()
+
+    # Page through the catalog (by title, 12 a page), then search it.
+    tab.get_by_role("link", name="Next page").click()
+    expect(tab.get_by_role("heading", name="Canvas Mug", exact=True)).to_be_visible()
+    tab.get_by_role("link", name="Previous page").click()
+    expect(tab.get_by_role("heading", name="Bamboo Candle", exact=True)).to_be_visible()
+    tab.get_by_label("Search products").fill("mug")
+    tab.get_by_label("Search products").press("Enter")
+    expect(tab.get_by_role("heading", name="Results for “mug”")).to_be_visible()
+    expect(tab.get_by_text("12 products")).to_be_visible()
+    add_from_grid(tab, "Walnut Mug")
+
+    # Product detail: two of a lamp.
+    tab.get_by_label("Search products").fill("lamp")
+    tab.get_by_role("button", name="Search").click()
+    tab.get_by_role("link", name="Oak Lamp", exact=True).click()
+    expect(tab.get_by_role("heading", name="Oak Lamp", level=1)).to_be_visible()
+    tab.get_by_label("Quantity").fill("3")
+    tab.get_by_role("button", name="Add to cart").click()
+    expect(tab.locator("#cart-count")).to_have_text("4")
+
+    # The cart survives a reload; a quantity changes in the cart.
+    tab.reload()
+    expect(tab.locator("#cart-count")).to_have_text("4")
+    tab.get_by_role("link", name=re.compile(r"^Cart")).click()
+    quantity = tab.get_by_label("Qty of Oak Lamp")
+    quantity.fill("2")
+    quantity.press("Enter")
+    expect(tab.locator("#cart-count")).to_have_text("3")
+    expected = price_of(shop, "walnut-mug") + 2 * price_of(shop, "oak-lamp")
+    expect(tab.locator("#cart-total")).to_have_text(f"${expected / 100:,.2f}")
+
+    tab.get_by_role("link", name="Check out").click()
+    expect(tab.get_by_role("button", name=f"Pay ${expected / 100:,.2f}")).to_be_visible()
+    tab.get_by_label("Email").fill("ada@example.com")
+    enter_card(tab, PAYS)
+    tab.get_by_label("Postcode").press("Enter")  # the keyboard submits the form
+
+    expect_paid(tab)
+    expect(tab.locator("#order-total")).to_have_text(f"${expected / 100:,.2f}")
+    expect(tab.get_by_role("cell", name="Walnut Mug")).to_be_visible()
+    expect(tab.get_by_role("cell", name="Oak Lamp")).to_be_visible()
+    expect(tab.get_by_text("ending in 4242")).to_be_visible()
+    expect(tab.locator("#cart-count")).to_have_text("0")  # the cart became the order
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "storefront-confirmation.png"), full_page=True)
+
+    order = order_from_api(shop, tab)
+    assert order["status"] == "PAID"
+    assert order["total"]["minorUnits"] == expected
+    assert sorted((line["title"], line["quantity"]) for line in order["lines"]) == [("Oak Lamp", 2), ("Walnut Mug", 1)]
+    assert len(traffic.checkouts) == 1
+
+
+def test_a_declined_card_is_shown_and_the_shopper_pays_with_another(page, shop):
+    tab, traffic = page
+    add_first_product(tab, "linen-tote")
+    go_to_checkout(tab)
+    tab.get_by_label("Email").fill("grace@example.com")
+    enter_card(tab, DECLINED)
+    tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    card_error = tab.locator("#card-error")
+    expect(card_error).to_contain_text("declined")
+    expect(card_error).to_contain_text("another card")
+    expect(tab.get_by_role("group", name="Card")).to_have_attribute("aria-describedby", re.compile("card-error"))
+    expect(tab.get_by_role("heading", name="Checkout", level=1)).to_be_visible()  # still here, cart intact
+    expect(tab.locator("#cart-count")).to_have_text("1")
+
+    tab.get_by_label("Card number").fill(PAYS)
+    tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect_paid(tab)
+    assert order_from_api(shop, tab)["status"] == "PAID"
+
+    first, second = traffic.checkouts
+    assert first["idempotencyKey"] != second["idempotencyKey"]
+    assert first["paymentToken"] != second["paymentToken"]
+    assert first["cartId"] == second["cartId"]
+
+
+@pytest.mark.parametrize("page", [{"width": 390, "height": 844}], indirect=True, ids=["phone"])
+def test_3d_secure_is_completed_in_the_emulators_dialog_on_a_phone(page, shop):
+    tab, traffic = page
+    add_first_product(tab, "ceramic-mug")
+    go_to_checkout(tab)
+    tab.get_by_label("Email").fill("katherine@example.com")
+    enter_card(tab, THREE_D_SECURE)
+    tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    tab.get_by_role("button", name="Complete authentication").click()
+    expect_paid(tab)
+    assert order_from_api(shop, tab)["status"] == "PAID"
+    assert len(traffic.checkouts) == 1
+    # Nothing sticks out sideways on a phone.
+    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_page_and_its_assets_are_served_beside_the_api(shop):
+    page = httpx.get(f"{shop}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script src="http://127.0.0.1:' in page.text and '/js.stripe.com/v3/"></script>' in page.text
+    assert '"stripePublishableKey": "pk_test_shopgraph"' in page.text
+    for asset, media_type in [("js/main.js", "javascript"), ("js/checkout.js", "javascript"), ("styles.css", "text/css")]:
+        response = httpx.get(f"{shop}/storefront/{asset}")
+        assert response.status_code == 200 and media_type in response.headers["content-type"]
+    assert httpx.get(f"{shop}/storefront/nothing.js").status_code == 404
+    assert httpx.get(f"{shop}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{shop}/images/oak-lamp.svg").headers["content-type"].startswith("image/svg")
+    assert "data" in httpx.post(f"{shop}/graphql", json={"query": "{ products(first: 1) { totalCount } }"}).json()
+
+
+def test_the_config_put_into_the_page_is_escaped():
+    hostile = Settings(stripe_publishable_key='pk_test_</script><script>alert(1)</script>',
+                       stripe_js_url='https://js.example/v3/"><script>alert(2)</script>')
+    html = render_index("<head><!-- shopgraph:config --></head>", hostile)
+    assert "</script><script>" not in html and "alert(1)</script>" not in html
+    assert '<script src="https://js.example/v3/&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"></script>' in html
+    config = re.search(r'id="shopgraph-config">(.*?)</script>', html).group(1)
+    assert json.loads(config)["stripePublishableKey"] == hostile.stripe_publishable_key
+    # Only http(s) URLs become a script tag; without a key there is no Stripe.js at all.
+    assert "<script src" not in render_index("<!-- shopgraph:config -->", Settings(stripe_js_url="javascript:alert(3)"))
+    assert "<script src" not in render_index("<!-- shopgraph:config -->", Settings(stripe_publishable_key=""))
