@@ -6,6 +6,14 @@ charged); otherwise the PaymentIntent decides. One that was never confirmed is
 cancelled at Stripe first, so it can never be charged later, and the order
 follows whatever Stripe then says. `shopgraph reconcile` runs one pass; the
 server runs one periodically.
+
+Each pass also audits the orders of the last days (`AUDIT_WINDOW`) that were
+paid, or failed with a PaymentIntent, against Stripe, and reports every one
+whose status disagrees with its PaymentIntent or its refunds. It repairs what
+only follows Stripe forward: a refund made at Stripe (raise the refunded
+amount, PARTIALLY_REFUNDED / REFUNDED), a late success (PAID), our refunds whose
+answer was lost. Anything that would move an order backwards, or that Stripe
+and we disagree on about money, is reported and left for a person.
 """
 
 from __future__ import annotations
@@ -14,22 +22,48 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from commerce.orders import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
-from models import Order, Payment
-from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentOutcome
+from commerce.orders import (
+    OPEN_ORDER_STATUSES, apply_payment_result, apply_refunded_total, cancel_unpaid_order, status_after_refunds,
+)
+from commerce.refunds import settle_unanswered_refunds
+from models import Dispute, Order, OrderStatus, Payment
+from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentOutcome, PaymentResult
 
-__all__ = ["ReconcileReport", "reconcile", "PENDING_GRACE", "ACTION_GRACE"]
+__all__ = ["Discrepancy", "ReconcileReport", "reconcile", "audit", "PENDING_GRACE", "ACTION_GRACE", "AUDIT_WINDOW"]
 
 log = logging.getLogger("shopgraph.reconcile")
 
 PENDING_GRACE = timedelta(minutes=10)  # longer than any checkout request takes
 ACTION_GRACE = timedelta(hours=1)  # time for a shopper to finish 3-D Secure
+AUDIT_WINDOW = timedelta(days=3)  # orders made this recently are compared with Stripe on every pass
+
+S = OrderStatus
+_PAID = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED)
+_AUDITED = (*_PAID, S.PAYMENT_FAILED, S.CANCELLED)
+
+
+@dataclass
+class Discrepancy:
+    """An order whose status disagreed with Stripe, and what was done about it."""
+
+    order_number: str
+    status: str  # ours, when the audit found it
+    stripe: str  # what Stripe says
+    problem: str
+    repaired: list[str] = field(default_factory=list)  # empty: left for a person
+
+    def __str__(self) -> str:
+        done = "; ".join(self.repaired) if self.repaired else "NEEDS ATTENTION, nothing changed"
+        return f"order {self.order_number} ({self.status}): {self.problem}; Stripe: {self.stripe} -> {done}"
+
 
 @dataclass
 class ReconcileReport:
     examined: int = 0
     settled: dict[str, str] = field(default_factory=dict)  # order number -> new status
     unresolved: list[str] = field(default_factory=list)  # order numbers left as they were
+    audited: int = 0  # paid (or failed) orders compared with Stripe
+    discrepancies: list[Discrepancy] = field(default_factory=list)
 
 async def _settle(gateway: PaymentGateway, order: Order, now: datetime, action_grace: timedelta) -> Order:
     payment = await Payment.get_or_none(order_id=order.id)
@@ -50,6 +84,7 @@ async def reconcile(
     *,
     grace: timedelta = PENDING_GRACE,
     action_grace: timedelta = ACTION_GRACE,
+    audit_window: timedelta | None = AUDIT_WINDOW,
     now: datetime | None = None,
 ) -> ReconcileReport:
     now = now or datetime.now(timezone.utc)
@@ -67,4 +102,79 @@ async def reconcile(
         else:
             report.settled[str(order.number)] = settled.status.name
             log.info("reconciled order %s: %s -> %s", order.number, order.status.name, settled.status.name)
+    if audit_window is not None:
+        await audit(gateway, report, since=now - audit_window, grace=grace, now=now)
+    return report
+
+
+def _says(result: PaymentResult) -> str:
+    return f"PaymentIntent {result.outcome.value}, amount {result.amount}, refunded {result.amount_refunded}"
+
+
+async def _compare(gateway: PaymentGateway, order: Order, payment: Payment, older_than: datetime) -> Discrepancy | None:
+    """One order against its PaymentIntent; repairs what only follows Stripe forward."""
+    result = await gateway.retrieve_payment_intent(payment.intent_id)
+    as_found = order.status.name
+
+    def found(problem: str) -> Discrepancy:
+        return Discrepancy(str(order.number), as_found, _says(result), problem)
+    if order.status not in _PAID:
+        if result.outcome is not PaymentOutcome.SUCCEEDED:
+            return None
+        found_late = found("Stripe charged it, the order says it was not paid")
+        order = await apply_payment_result(order.id, result)
+        if order.status is S.PAID:
+            found_late.repaired.append("now PAID (stock taken again where it was there)")
+        return found_late
+    if result.outcome is not PaymentOutcome.SUCCEEDED:
+        return found("paid here, not at Stripe")
+    if result.amount is not None and result.amount != payment.amount:
+        return found(f"Stripe charged {result.amount}, the payment says {payment.amount}")
+    discrepancy = None
+    settled = await settle_unanswered_refunds(order.id, result.amount_refunded, older_than)
+    payment = await Payment.get(id=payment.id)
+    if settled:
+        discrepancy = found("refunds with no answer from Stripe")
+        discrepancy.repaired += settled
+    if result.amount_refunded > payment.amount_refunded:
+        discrepancy = discrepancy or found(f"refunded {payment.amount_refunded} here")
+        order = await apply_refunded_total(order.id, result.amount_refunded)
+        discrepancy.repaired.append(f"refunded amount now {result.amount_refunded}, order {order.status.name}")
+    elif result.amount_refunded < payment.amount_refunded:
+        return found(f"refunded {payment.amount_refunded} here, more than at Stripe")
+    payment, order = await Payment.get(id=payment.id), await Order.get(id=order.id)
+    if order.status is S.DISPUTED or (order.status is S.FULFILLED and payment.amount_refunded == 0):
+        return discrepancy  # the dispute decides; a fulfilled order with no refund is as paid as it gets
+    expected = status_after_refunds(payment)
+    lost = order.status is S.REFUNDED and await Dispute.filter(order_id=order.id, status="lost").exists()
+    if order.status is not expected and not lost and not (order.status is S.FULFILLED and expected is S.PAID):
+        return discrepancy or found(f"the refunds ({payment.amount_refunded} of {payment.amount}) make it {expected.name}")
+    return discrepancy
+
+
+async def audit(
+    gateway: PaymentGateway,
+    report: ReconcileReport,
+    *,
+    since: datetime,
+    grace: timedelta = PENDING_GRACE,
+    now: datetime | None = None,
+) -> ReconcileReport:
+    """Compares the paid (or failed) orders made since `since` with Stripe; see the module."""
+    now = now or datetime.now(timezone.utc)
+    orders = await Order.filter(status__in=_AUDITED, created_at__gte=since).order_by("created_at")
+    payments = {p.order_id: p for p in await Payment.filter(order_id__in=[o.id for o in orders])}
+    for order in orders:
+        payment = payments.get(order.id)
+        if payment is None:
+            continue
+        report.audited += 1
+        try:
+            found = await _compare(gateway, order, payment, now - grace)
+        except GatewayUnavailable:
+            report.unresolved.append(str(order.number))
+            continue
+        if found is not None:
+            report.discrepancies.append(found)
+            (log.info if found.repaired else log.warning)("reconciler audit: %s", found)
     return report

@@ -34,6 +34,9 @@ class PaymentEvent:
     intent_id: str | None = None  # the PaymentIntent it concerns, if any
     payment: PaymentResult | None = None  # payment_intent.* events: the intent as the event saw it
     amount_refunded: int | None = None  # charge.* events
+    object_id: str | None = None  # refund and dispute events: the refund's or the dispute's id
+    status: str | None = None  # refund and dispute events: Stripe's status of that object
+    amount: int | None = None  # refund and dispute events: the object's amount
 
 
 def parse_webhook(
@@ -53,8 +56,18 @@ def parse_webhook(
     if kind == "charge":
         return PaymentEvent(
             event_id, event_type, created,
-            intent_id=item.get("payment_intent"), amount_refunded=item.get("amount_refunded"),
+            intent_id=_id_of(item.get("payment_intent")), amount_refunded=item.get("amount_refunded"),
         )
-    if kind == "dispute":
-        return PaymentEvent(event_id, event_type, created, intent_id=item.get("payment_intent"))
+    if kind in ("dispute", "refund"):
+        return PaymentEvent(
+            event_id, event_type, created, intent_id=_id_of(item.get("payment_intent")),
+            object_id=item.get("id"), status=item.get("status"), amount=item.get("amount"),
+        )
     return PaymentEvent(event_id, event_type, created)
+
+
+def _id_of(value: object) -> str | None:
+    """An object's id, whether Stripe sent the id or the object expanded."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None

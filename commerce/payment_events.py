@@ -1,0 +1,137 @@
+"""Applying Stripe's webhook events to orders (invariant I5).
+
+Stripe delivers events late, twice and out of order. Each event is applied in
+one transaction with its order row locked, and its id is recorded in that same
+transaction, so a repeated delivery changes nothing and an event that failed
+half-way is applied again when Stripe retries it. Orders move only forward
+along `commerce.orders.TRANSITIONS`; refunded amounts only grow; a dispute
+that has closed is not reopened by a late event. An event for a PaymentIntent
+no order names is logged and acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from enum import Enum
+
+from tortoise.transactions import in_transaction
+
+from commerce import events
+from commerce.orders import (
+    apply_payment_result_locked, apply_refunded_total_locked, lock_order, move_order, status_after_refunds,
+)
+from commerce.refunds import record_refund_locked, refund_status
+from models import Dispute, Order, OrderStatus, Payment, Refund, RefundStatus, StripeEvent
+from payments.webhooks import PaymentEvent
+
+__all__ = ["EventOutcome", "apply_payment_event", "HANDLED_EVENT_TYPES"]
+
+log = logging.getLogger("shopgraph.webhooks")
+
+_CLOSED_DISPUTE = ("won", "lost", "warning_closed", "prevented")
+
+
+class EventOutcome(Enum):
+    APPLIED = "applied"  # the order changed
+    UNCHANGED = "unchanged"  # recorded; the order was already there or past it
+    DUPLICATE = "duplicate"  # this event id was applied before
+    UNKNOWN_PAYMENT = "unknown_payment"  # no order has this PaymentIntent
+    IGNORED = "ignored"  # not an event type shopgraph acts on
+
+
+async def _payment_intent(order: Order, payment: Payment, event: PaymentEvent) -> bool:
+    return event.payment is not None and await apply_payment_result_locked(order, event.payment)
+
+
+async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent) -> bool:
+    """`charge.refunded`: the charge's running total of refunds."""
+    if event.amount_refunded is None:
+        return False
+    return await apply_refunded_total_locked(order, payment, event.amount_refunded)
+
+
+async def _refund(order: Order, payment: Payment, event: PaymentEvent) -> bool:
+    """`refund.*` / `charge.refund.updated`: one refund, ours or one made at Stripe."""
+    if event.object_id is None:
+        return False
+    status = refund_status(event.status)
+    refund = await Refund.get_or_none(stripe_refund_id=event.object_id)
+    if refund is None:
+        if status is RefundStatus.FAILED or not event.amount:
+            return False  # a refund we never counted, that gave nothing back
+        refund = await Refund.create(order_id=order.id, stripe_refund_id=event.object_id, amount=event.amount,
+                                     currency=payment.currency, status=status)
+    return await record_refund_locked(order, refund, event.object_id, status)
+
+
+async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> bool:
+    """`charge.dispute.*`: open → DISPUTED; closed won → back to PAID (or
+    PARTIALLY_REFUNDED); closed lost → REFUNDED. A closed dispute stays closed."""
+    if event.object_id is None or not event.status:
+        return False
+    closed = event.status in _CLOSED_DISPUTE
+    dispute = await Dispute.get_or_none(stripe_dispute_id=event.object_id)
+    if dispute is None:
+        dispute = await Dispute.create(order_id=order.id, stripe_dispute_id=event.object_id,
+                                       status=event.status, amount=event.amount)
+    elif dispute.status in _CLOSED_DISPUTE and not closed:
+        log.info("late %s for dispute %s, which has closed: ignored", event.type, event.object_id)
+        return False
+    else:
+        dispute.status = event.status
+        await dispute.save(update_fields=["status", "updated_at"])
+    if not closed:
+        return await move_order(order, OrderStatus.DISPUTED)
+    if event.status == "lost":
+        return await move_order(order, OrderStatus.REFUNDED)
+    still_open = await Dispute.filter(order_id=order.id).exclude(status__in=_CLOSED_DISPUTE).exists()
+    if order.status is OrderStatus.DISPUTED and not still_open:
+        return await move_order(order, status_after_refunds(payment))
+    return False
+
+
+_Handler = Callable[[Order, Payment, PaymentEvent], Awaitable[bool]]
+_HANDLERS: dict[str, _Handler] = {
+    "payment_intent.succeeded": _payment_intent,
+    "payment_intent.payment_failed": _payment_intent,
+    "payment_intent.canceled": _payment_intent,
+    "payment_intent.requires_action": _payment_intent,
+    "charge.refunded": _charge_refunded,
+    "charge.refund.updated": _refund,
+    "refund.created": _refund,
+    "refund.updated": _refund,
+    "refund.failed": _refund,
+    "charge.dispute.created": _dispute,
+    "charge.dispute.updated": _dispute,
+    "charge.dispute.closed": _dispute,
+}
+HANDLED_EVENT_TYPES = tuple(_HANDLERS)
+
+
+async def apply_payment_event(event: PaymentEvent) -> EventOutcome:
+    """Applies one verified event to the order its PaymentIntent belongs to, once."""
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return EventOutcome.IGNORED
+    payment = await Payment.get_or_none(intent_id=event.intent_id) if event.intent_id else None
+    if payment is None:
+        log.warning("Stripe event %s (%s) names PaymentIntent %s, which no order has: acknowledged",
+                    event.event_id, event.type, event.intent_id)
+        return EventOutcome.UNKNOWN_PAYMENT
+    async with in_transaction():
+        order = await lock_order(payment.order_id)
+        if order is None:
+            return EventOutcome.UNKNOWN_PAYMENT
+        # Checked with the order locked, so two deliveries of one event apply it once.
+        if await StripeEvent.exists(event_id=event.event_id):
+            return EventOutcome.DUPLICATE
+        payment = await Payment.get(id=payment.id)
+        changed = await handler(order, payment, event)
+        await StripeEvent.create(event_id=event.event_id, type=event.type,
+                                 object_id=event.object_id or event.intent_id)
+    if changed:
+        log.info("Stripe event %s (%s): order %s is now %s", event.event_id, event.type, order.number,
+                 order.status.name)
+        await events.order_changed(order.id)
+    return EventOutcome.APPLIED if changed else EventOutcome.UNCHANGED

@@ -1,0 +1,265 @@
+"""Refunds: money goes back to the card at Stripe first, and the order follows.
+
+1. One transaction, the order row locked: replay a known idempotency key;
+   refuse an order that is not paid; check the amount against what is left
+   (the payment minus what Stripe refunded minus refunds still in flight);
+   record the refund PENDING under its key.
+2. Ask Stripe for the refund (outside any transaction; Stripe's idempotency
+   key is made from our refund's id). Only the request that recorded the refund
+   asks, so concurrent retries and concurrent refunds never send two.
+3. Apply Stripe's answer under the order lock: the refund SUCCEEDED or FAILED,
+   the payment's refunded amount raised, the order PARTIALLY_REFUNDED or REFUNDED.
+
+localstripe accepts over-refunds and ignores idempotency keys (DESIGN §5), so
+"never more than is left" and "once per key" are our own records' doing. A
+refund whose answer was lost stays PENDING (it still counts against what is
+left) until the reconciler settles it from Stripe's running total.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import events
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.money import InvalidAmount, to_decimal, to_minor_units
+from commerce.orders import REFUNDABLE_STATUSES, apply_refunded_total, apply_refunded_total_locked, lock_order
+from models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
+from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
+
+__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "settle_unanswered_refunds",
+           "REPLAY_WAIT_SECONDS"]
+
+log = logging.getLogger("shopgraph.refunds")
+
+REPLAY_WAIT_SECONDS = 10.0
+_PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+_UNKNOWN = ("Stripe did not answer, so the refund's outcome is not known yet. It will be checked; "
+            "retry with the same idempotencyKey to see it.")
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """The order as it stands, the refund asked for, and why it did not go through."""
+
+    order: Order
+    refund: Refund
+    error: DomainError | None = None
+
+
+@dataclass(frozen=True)
+class _Replay:
+    refund: Refund
+
+
+def refund_status(stripe_status: str | None) -> RefundStatus:
+    """Stripe's refund status in our terms: only `succeeded` gives money back, only
+    `failed` and `canceled` end a refund without it."""
+    if stripe_status == "succeeded":
+        return RefundStatus.SUCCEEDED
+    if stripe_status in ("failed", "canceled"):
+        return RefundStatus.FAILED
+    return RefundStatus.PENDING
+
+
+def _check_key(key: str | None) -> None:
+    if key is not None and not 1 <= len(key) <= 255:
+        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["idempotencyKey"])
+
+
+def _minor_units(amount: Decimal | str | None, currency: str) -> int | None:
+    if amount is None:
+        return None
+    try:
+        return to_minor_units(amount, currency)
+    except InvalidAmount:
+        raise DomainError(Code.INVALID, f"{amount} is not an amount of {currency}.", ["amount"]) from None
+
+
+def _not_refundable(order: Order) -> DomainError:
+    if order.status is OrderStatus.REFUNDED:
+        return DomainError(Code.INVALID, "This order has been refunded in full.", ["orderId"])
+    if order.status is OrderStatus.DISPUTED:
+        return DomainError(Code.INVALID, "This order's payment is disputed: the dispute decides.", ["orderId"])
+    return DomainError(Code.ORDER_NOT_PAID, "Only a paid order can be refunded.", ["orderId"])
+
+
+async def _in_flight(order_id: str) -> int:
+    amounts = await Refund.filter(order_id=order_id, status=RefundStatus.PENDING).values_list("amount", flat=True)
+    return sum(amounts)
+
+
+async def _record_request(order_id: str, amount: Decimal | str | None, key: str | None) -> tuple[Refund, str] | _Replay:
+    """Step 1, in one transaction."""
+    async with in_transaction():
+        order = await lock_order(order_id)
+        if order is None:
+            raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+        minor = _minor_units(amount, order.currency)
+        if key is not None:
+            known = await Refund.get_or_none(idempotency_key=key)
+            if known is not None:
+                if known.order_id != order.id or (minor is not None and minor != known.amount):
+                    raise DomainError(Code.IDEMPOTENCY_KEY_REUSED,
+                                      "This idempotency key was used for another refund.", ["idempotencyKey"])
+                return _Replay(known)
+        payment = await Payment.get_or_none(order_id=order.id)
+        if order.status not in REFUNDABLE_STATUSES or payment is None or payment.status not in _PAID_PAYMENT:
+            raise _not_refundable(order)
+        left = payment.amount - payment.amount_refunded - await _in_flight(order.id)
+        if minor is None:
+            minor = left
+            if minor <= 0:
+                raise DomainError(Code.INVALID, "Nothing is left to refund on this order.", ["amount"])
+        if minor <= 0:
+            raise DomainError(Code.INVALID, "The amount must be more than zero.", ["amount"])
+        if minor > left:
+            raise DomainError(
+                Code.INVALID,
+                f"At most {to_decimal(max(left, 0), order.currency)} {order.currency} is left to refund.", ["amount"],
+            )
+        refund = await Refund.create(
+            order_id=order.id, amount=minor, currency=order.currency,
+            idempotency_key=key or f"shopgraph-{uuid.uuid4().hex}",
+        )
+    return refund, payment.intent_id
+
+
+async def record_refund_locked(order: Order, refund: Refund, stripe_refund_id: str, status: RefundStatus) -> bool:
+    """Stripe's word on `refund` (our request, or one made at Stripe), inside the
+    caller's transaction on the locked order. A refund's final status is set once.
+    Returns True when the order's status changed."""
+    if refund.stripe_refund_id is None:
+        # A webhook may have told us of this Stripe refund before our request got its answer.
+        twin = await Refund.get_or_none(stripe_refund_id=stripe_refund_id)
+        if twin is not None and twin.id != refund.id:
+            if twin.status is not RefundStatus.PENDING and status is RefundStatus.PENDING:
+                status = twin.status
+            await twin.delete()
+        refund.stripe_refund_id = stripe_refund_id
+    if refund.status is RefundStatus.PENDING:
+        refund.status = status
+    elif status is not refund.status and status is not RefundStatus.PENDING:
+        log.error("refund %s was %s and is now %s at Stripe: needs attention",
+                  stripe_refund_id, refund.status.name, status.name)
+    await refund.save()
+    payment = await Payment.get(order_id=order.id)
+    succeeded = await Refund.filter(order_id=order.id, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True)
+    return await apply_refunded_total_locked(order, payment, sum(succeeded))
+
+
+async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Order, Refund]:
+    """Step 3: Stripe's answer (None: it refused) on the refund and the order."""
+    async with in_transaction():
+        refund = await Refund.get(id=refund_id)
+        order = await lock_order(refund.order_id)
+        refund = await Refund.get(id=refund_id)  # as it stands now that the order is locked
+        if answer is None:
+            refund.status = RefundStatus.FAILED if refund.status is RefundStatus.PENDING else refund.status
+            await refund.save(update_fields=["status", "updated_at"])
+            changed = False
+        else:
+            changed = await record_refund_locked(order, refund, answer.refund_id, refund_status(answer.status))
+    if changed:
+        log.info("order %s is now %s", order.number, order.status.name)
+        await events.order_changed(order.id)
+    return order, refund
+
+
+async def _running_total(gateway: PaymentGateway, order: Order, intent_id: str) -> Order:
+    """Stripe's own running total, which also counts refunds made at Stripe (best effort)."""
+    try:
+        result = await gateway.retrieve_payment_intent(intent_id)
+    except PaymentError:
+        return order
+    return await apply_refunded_total(order.id, result.amount_refunded)
+
+
+async def _replayed(refund: Refund) -> RefundOutcome:
+    """A refund asked for before with this key: its result once the request that asked has its answer."""
+    deadline = asyncio.get_running_loop().time() + REPLAY_WAIT_SECONDS
+    while (refund.status is RefundStatus.PENDING and refund.stripe_refund_id is None
+           and asyncio.get_running_loop().time() < deadline):
+        await asyncio.sleep(0.05)
+        refund = await Refund.get(id=refund.id)
+    return _outcome(await Order.get(id=refund.order_id), refund)
+
+
+def _outcome(order: Order, refund: Refund) -> RefundOutcome:
+    if refund.status is RefundStatus.FAILED:
+        return RefundOutcome(order, refund, DomainError(Code.PAYMENT_FAILED, "Stripe refused the refund.", None))
+    if refund.status is RefundStatus.PENDING and refund.stripe_refund_id is None:
+        return RefundOutcome(order, refund, DomainError(Code.PAYMENT_FAILED, _UNKNOWN, None))
+    return RefundOutcome(order, refund)
+
+
+async def refund_order(
+    gateway: PaymentGateway,
+    order_id: str,
+    *,
+    amount: Decimal | str | None = None,
+    idempotency_key: str | None = None,
+) -> RefundOutcome:
+    """Refunds `amount` (in the order's currency; None: all that is left) of a paid order.
+
+    Raises DomainError when nothing was asked of Stripe. The same key always
+    answers the same refund and never asks Stripe twice.
+    """
+    _check_key(idempotency_key)
+    try:
+        recorded = await _record_request(order_id, amount, idempotency_key)
+    except IntegrityError:  # the same key, at the same moment, for another order
+        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another refund.",
+                          ["idempotencyKey"]) from None
+    if isinstance(recorded, _Replay):
+        return await _replayed(recorded.refund)
+    refund, intent_id = recorded
+
+    try:
+        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=f"shopgraph-refund-{refund.id}")
+    except GatewayUnavailable:
+        log.warning("refund %s of order %s: Stripe did not answer; left for the reconciler", refund.id, order_id)
+        return _outcome(await Order.get(id=order_id), refund)
+    except PaymentError as error:
+        log.error("refund %s of order %s refused by Stripe: %s", refund.id, order_id, error)
+        order, refund = await _apply_answer(refund.id, None)
+        return _outcome(order, refund)
+    order, refund = await _apply_answer(refund.id, answer)
+    if refund.status is RefundStatus.SUCCEEDED:
+        order = await _running_total(gateway, order, intent_id)
+    return _outcome(order, refund)
+
+
+async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_than: datetime) -> list[str]:
+    """Refunds of ours still PENDING with no Stripe id (the answer was lost), from
+    Stripe's running total: nothing more refunded there than we know of means they
+    never reached Stripe (FAILED); exactly their sum more means they went through
+    (SUCCEEDED). Anything else is left for a person. Returns what it did."""
+    done: list[str] = []
+    async with in_transaction():
+        order = await lock_order(order_id)
+        payment = await Payment.get_or_none(order_id=order_id)
+        if order is None or payment is None:
+            return done
+        stale = await Refund.filter(order_id=order_id, status=RefundStatus.PENDING, stripe_refund_id=None,
+                                    created_at__lt=older_than).order_by("id")
+        unexplained = stripe_refunded - payment.amount_refunded
+        if not stale or (unexplained > 0 and unexplained != sum(r.amount for r in stale)):
+            return done
+        status = RefundStatus.SUCCEEDED if unexplained > 0 else RefundStatus.FAILED
+        for refund in stale:
+            refund.status = status
+            await refund.save(update_fields=["status", "updated_at"])
+            done.append(f"unanswered refund {refund.id} of {refund.amount} is {status.name} at Stripe")
+        changed = status is RefundStatus.SUCCEEDED and await apply_refunded_total_locked(order, payment, stripe_refunded)
+    if changed:
+        await events.order_changed(order_id)
+    return done
