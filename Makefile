@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install services migrate seed schema bench clean
+.PHONY: run test install services browser migrate seed schema bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,15 @@ services:
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 	fi
 
-test: install services
+# The storefront's browser tests drive Debian's chromium; nothing downloads a browser.
+browser:
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium (apt-get) for the browser tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	}
+
+test: install services browser
 	$(BIN)/python -m pytest
 
 schema: install

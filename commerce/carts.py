@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from tortoise.transactions import in_transaction
 
+from commerce.access import Caller, can_use_cart
 from commerce.errors import DomainError, UserErrorCode
 from models import Cart, CartLine, CartStatus, Product
 
@@ -44,9 +45,9 @@ def _check_stock(product: Product, quantity: int, field: str) -> None:
         )
 
 
-async def _locked_open_cart(cart_id: str) -> Cart:
+async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
     cart = await Cart.filter(id=cart_id).select_for_update().first()
-    if cart is None:
+    if cart is None or not can_use_cart(caller, cart):
         raise _not_found("cart", "cartId")
     if cart.status is not CartStatus.OPEN:
         raise DomainError(
@@ -55,11 +56,13 @@ async def _locked_open_cart(cart_id: str) -> Cart:
     return cart
 
 
-async def get_cart(cart_id: str) -> Cart | None:
-    return await Cart.get_or_none(id=cart_id)
+async def get_cart(caller: Caller, cart_id: str) -> Cart | None:
+    """The cart, or None when there is none or it is someone else's."""
+    cart = await Cart.get_or_none(id=cart_id)
+    return cart if cart is not None and can_use_cart(caller, cart) else None
 
 
-async def add_to_cart(cart_id: str | None, product_id: int, quantity: int) -> Cart:
+async def add_to_cart(caller: Caller, cart_id: str | None, product_id: int, quantity: int) -> Cart:
     """Adds `quantity` of a product; with no `cart_id`, to a new cart."""
     _check_quantity(quantity, "quantity", minimum=1)
     async with in_transaction():
@@ -67,10 +70,10 @@ async def add_to_cart(cart_id: str | None, product_id: int, quantity: int) -> Ca
         if product is None:
             raise _not_found("product", "productId")
         if cart_id is None:
-            cart = await Cart.create(currency=product.currency)
+            cart = await Cart.create(currency=product.currency, customer_id=caller.customer_id)
             line = None
         else:
-            cart = await _locked_open_cart(cart_id)
+            cart = await _locked_open_cart(caller, cart_id)
             line = await CartLine.get_or_none(cart_id=cart.id, product_id=product.id)
         if product.currency != cart.currency:
             raise DomainError(
@@ -91,11 +94,11 @@ async def add_to_cart(cart_id: str | None, product_id: int, quantity: int) -> Ca
     return cart
 
 
-async def update_cart_line(cart_id: str, line_id: int, quantity: int) -> Cart:
+async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity: int) -> Cart:
     """Sets a line's quantity; 0 removes the line."""
     _check_quantity(quantity, "quantity", minimum=0)
     async with in_transaction():
-        cart = await _locked_open_cart(cart_id)
+        cart = await _locked_open_cart(caller, cart_id)
         line = await CartLine.get_or_none(id=line_id, cart_id=cart.id).prefetch_related("product")
         if line is None:
             raise _not_found("line in this cart", "lineId")
@@ -109,9 +112,9 @@ async def update_cart_line(cart_id: str, line_id: int, quantity: int) -> Cart:
     return cart
 
 
-async def remove_from_cart(cart_id: str, line_id: int) -> Cart:
+async def remove_from_cart(caller: Caller, cart_id: str, line_id: int) -> Cart:
     async with in_transaction():
-        cart = await _locked_open_cart(cart_id)
+        cart = await _locked_open_cart(caller, cart_id)
         deleted = await CartLine.filter(id=line_id, cart_id=cart.id).delete()
         if not deleted:
             raise _not_found("line in this cart", "lineId")
@@ -120,11 +123,11 @@ async def remove_from_cart(cart_id: str, line_id: int) -> Cart:
 
 
 async def purge_carts(older_than: timedelta, now: datetime | None = None) -> int:
-    """Deletes open carts with no lines untouched for `older_than`; returns how many."""
+    """Deletes open guest carts with no lines untouched for `older_than`; returns how many."""
     cutoff = (now or datetime.now(timezone.utc)) - older_than
     async with in_transaction():
         ids = await Cart.filter(
-            status=CartStatus.OPEN, updated_at__lt=cutoff, lines__id__isnull=True
+            status=CartStatus.OPEN, customer_id=None, updated_at__lt=cutoff, lines__id__isnull=True
         ).values_list("id", flat=True)
         if not ids:
             return 0

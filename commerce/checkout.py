@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from commerce.access import Caller, can_read_order, can_use_cart
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
 from commerce.pricing import cart_totals, price_line
@@ -86,10 +87,10 @@ async def _known_order(key: str | None, cart_id: str) -> Order | None:
     return order
 
 
-async def _cart(cart_id: str, *, lock: bool) -> Cart:
+async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
     query = Cart.filter(id=cart_id)
     cart = await (query.select_for_update() if lock else query).first()
-    if cart is None:
+    if cart is None or not can_use_cart(caller, cart):
         raise DomainError(Code.NOT_FOUND, "No cart with this id.", ["input", "cartId"])
     return cart
 
@@ -103,10 +104,10 @@ async def _checkable_lines(cart: Cart) -> list[CartLine]:
     return lines
 
 
-async def _open_order(cart_id: str, email: str, key: str | None) -> Order | _Replay:
+async def _open_order(caller: Caller, cart_id: str, email: str, key: str | None) -> Order | _Replay:
     """Step 1, in one transaction."""
     async with in_transaction():
-        cart = await _cart(cart_id, lock=True)
+        cart = await _cart(caller, cart_id, lock=True)
         known = await _known_order(key, cart.id)
         if known is not None:
             return _Replay(known)
@@ -123,6 +124,7 @@ async def _open_order(cart_id: str, email: str, key: str | None) -> Order | _Rep
         order = await Order.create(
             number=1000 + number.id, email=email, currency=cart.currency,
             subtotal=totals.subtotal, total=totals.total, cart_id=cart.id, idempotency_key=key,
+            customer_id=cart.customer_id or caller.customer_id,
         )
         await OrderLine.bulk_create([
             OrderLine(order_id=order.id, product_id=product.id, title=product.title,
@@ -134,7 +136,7 @@ async def _open_order(cart_id: str, email: str, key: str | None) -> Order | _Rep
     return order
 
 
-async def _precheck(cart_id: str, key: str | None) -> Order | None:
+async def _precheck(caller: Caller, cart_id: str, key: str | None) -> Order | None:
     """Refuses a cart that cannot be checked out before anything reaches Stripe.
 
     Returns the order of a concurrent request with the same key that got there first.
@@ -143,7 +145,7 @@ async def _precheck(cart_id: str, key: str | None) -> Order | None:
     if known is not None:
         return known
     try:
-        await _checkable_lines(await _cart(cart_id, lock=False))
+        await _checkable_lines(await _cart(caller, cart_id, lock=False))
     except DomainError as error:
         if error.code is Code.CART_ALREADY_CHECKED_OUT:
             known = await _known_order(key, cart_id)
@@ -210,6 +212,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef) 
 async def checkout(
     gateway: PaymentGateway,
     *,
+    caller: Caller,
     cart_id: str,
     email: str,
     payment_token: str,
@@ -217,7 +220,7 @@ async def checkout(
 ) -> CheckoutResult:
     """Turns the cart into an order and charges it. Raises DomainError when no order is made."""
     email = _check_input(email, idempotency_key)
-    known = await _precheck(cart_id, idempotency_key)
+    known = await _precheck(caller, cart_id, idempotency_key)
     if known is not None:
         return await _result(gateway, await _settled(known))
 
@@ -234,7 +237,7 @@ async def checkout(
         raise DomainError(Code.PAYMENT_FAILED, _NOTHING_CHARGED, None) from None
 
     try:
-        opened = await _open_order(cart_id, email, idempotency_key)
+        opened = await _open_order(caller, cart_id, email, idempotency_key)
     except IntegrityError:  # the same key, at the same moment, for another cart
         raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.",
                           ["input", "idempotencyKey"]) from None
@@ -244,10 +247,10 @@ async def checkout(
     return await _pay(gateway, opened, method)
 
 
-async def confirm_checkout(gateway: PaymentGateway, order_id: str) -> CheckoutResult:
+async def confirm_checkout(gateway: PaymentGateway, caller: Caller, order_id: str) -> CheckoutResult:
     """After 3-D Secure: read the PaymentIntent again and move the order on."""
     order = await Order.get_or_none(id=order_id)
-    if order is None:
+    if order is None or not can_read_order(caller, order):
         raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
     payment = await Payment.get_or_none(order_id=order.id)
     if payment is not None and order.status in OPEN_ORDER_STATUSES:

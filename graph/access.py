@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
-from commerce import access
+from commerce import access, throttle
 from commerce.access import Caller, Scope
 from graph.context import Info
 
-__all__ = ["caller", "require_scope", "require_customer"]
+__all__ = ["caller", "client_address", "require_scope", "require_customer"]
+
+
+def client_address(info: Info) -> str:
+    request = info.context.request
+    client = getattr(request, "client", None)
+    return client.host if client else "unknown"
 
 
 async def caller(info: Info) -> Caller:
-    """The request's caller; an invalid token is a top-level UNAUTHENTICATED error."""
+    """The request's caller; an invalid token is a top-level UNAUTHENTICATED error.
+
+    An address that keeps presenting invalid tokens or keys is refused
+    (RATE_LIMITED) for a while, valid ones included: that stops guessing.
+    """
     context = info.context
     if context.caller is None:
         header = context.request.headers.get("authorization", "") if context.request is not None else ""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = header or str(params.get("Authorization") or params.get("authorization") or "")
+        if not header:
+            context.caller = access.GUEST
+            return context.caller
+        address = client_address(info)
+        throttle.BAD_CREDENTIALS.check(address)
         scheme, _, token = header.partition(" ")
-        bearer = token.strip() if scheme.lower() == "bearer" else None
-        if header and bearer is None:
-            raise access.AccessDenied("UNAUTHENTICATED", "Use `Authorization: Bearer <token>`.")
-        context.caller = await access.authenticate(bearer)
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise access.AccessDenied("UNAUTHENTICATED", "Use `Authorization: Bearer <token>`.")
+            context.caller = await access.authenticate(token.strip())
+        except access.AccessDenied:
+            throttle.BAD_CREDENTIALS.record(address)
+            raise
     return context.caller
 
 

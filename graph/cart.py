@@ -10,6 +10,7 @@ import strawberry
 from commerce import carts
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.pricing import PricedLine, cart_totals, price_line
+from graph.access import caller
 from graph.catalog import Product, product_key
 from graph.context import Info
 from graph.errors import UserError, user_errors
@@ -106,7 +107,7 @@ def _line_key(global_id: str) -> int:
 
 
 async def _cart_node(info: Info, key: str) -> Cart | None:
-    model = await carts.get_cart(key) if len(key) == 32 else None
+    model = await carts.get_cart(await caller(info), key) if len(key) == 32 else None
     return None if model is None else Cart.from_model(model)
 
 
@@ -161,7 +162,7 @@ class CartMutation:
         try:
             key = None if cart_id is None else cart_key(cart_id)
             product = product_key(product_id, field="productId")
-            model = await carts.add_to_cart(key, product, quantity)
+            model = await carts.add_to_cart(await caller(info), key, product, quantity)
         except DomainError as error:
             return AddToCartPayload(cart=None, user_errors=user_errors(error))
         return AddToCartPayload(cart=_fresh(info, model), user_errors=[])
@@ -171,7 +172,7 @@ class CartMutation:
         self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID, quantity: int
     ) -> UpdateCartLinePayload:
         try:
-            model = await carts.update_cart_line(cart_key(cart_id), _line_key(line_id), quantity)
+            model = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity)
         except DomainError as error:
             return UpdateCartLinePayload(cart=None, user_errors=user_errors(error))
         return UpdateCartLinePayload(cart=_fresh(info, model), user_errors=[])
@@ -179,7 +180,7 @@ class CartMutation:
     @strawberry.mutation(description="Removes a line from a cart.")
     async def remove_from_cart(self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID) -> RemoveFromCartPayload:
         try:
-            model = await carts.remove_from_cart(cart_key(cart_id), _line_key(line_id))
+            model = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id))
         except DomainError as error:
             return RemoveFromCartPayload(cart=None, user_errors=user_errors(error))
         return RemoveFromCartPayload(cart=_fresh(info, model), user_errors=[])

@@ -8,6 +8,7 @@ import strawberry
 
 from commerce import checkout as saga
 from commerce.errors import DomainError, UserErrorCode as Code
+from graph.access import caller
 from graph.cart import cart_key
 from graph.context import Info
 from graph.errors import UserError, user_errors
@@ -64,6 +65,7 @@ class CheckoutMutation:
         try:
             result = await saga.checkout(
                 info.context.gateway,
+                caller=await caller(info),
                 cart_id=cart_key(input.cart_id, field="cartId"),
                 email=input.email,
                 payment_token=input.payment_token,
@@ -85,7 +87,7 @@ class CheckoutMutation:
             key = order_key(order_id)
             if key is None:
                 raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
-            result = await saga.confirm_checkout(info.context.gateway, key)
+            result = await saga.confirm_checkout(info.context.gateway, await caller(info), key)
         except DomainError as error:
             return CheckoutConfirmPayload(order=None, payment_action=None, user_errors=user_errors(error))
         return CheckoutConfirmPayload(

@@ -22,7 +22,9 @@ class Context:
     settings: Settings
     gateway: PaymentGateway
     loaders: Loaders = field(default_factory=Loaders)
+    bus: Any = None  # shopgraph.events bus, for subscriptions
     caller: Caller | None = None  # resolved on first use by graph.access.caller
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
 
 
 Info = strawberry.Info[Context, None]

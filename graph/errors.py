@@ -17,6 +17,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from commerce.access import AccessDenied
+from commerce.throttle import RateLimited
 from commerce.errors import DomainError, UserErrorCode as _UserErrorCode
 
 __all__ = [
@@ -102,6 +103,10 @@ def classify(error: GraphQLError) -> GraphQLError:
         return _with_code(error, "BAD_USER_INPUT")
     if isinstance(error.original_error, AccessDenied):
         return _with_code(error, error.original_error.code, error.original_error.message)
+    if isinstance(error.original_error, RateLimited):
+        limited = _with_code(error, "RATE_LIMITED", str(error.original_error))
+        limited.extensions["retryAfter"] = int(error.original_error.retry_after) + 1
+        return limited
     request_id = uuid.uuid4().hex
     log.error(
         "unexpected error in %s (request %s)",

@@ -37,13 +37,14 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
 
 
 class GraphQLView(GraphQL):
-    def __init__(self, schema: Any, settings: Settings, gateway: PaymentGateway, **kwargs: Any) -> None:
+    def __init__(self, schema: Any, settings: Settings, gateway: PaymentGateway, bus: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.settings = settings
         self.gateway = gateway
+        self.bus = bus
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, response=response, settings=self.settings, gateway=self.gateway)
+        return Context(request=request, response=response, settings=self.settings, gateway=self.gateway, bus=self.bus)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         body = await super().process_result(request, result)

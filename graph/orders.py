@@ -1,4 +1,4 @@
-"""Order types and the `order` query."""
+"""Order types, `order(id)` and the partners' `orders` feed."""
 
 from __future__ import annotations
 
@@ -7,15 +7,21 @@ from enum import Enum
 
 import strawberry
 
-from commerce import orders
+from commerce import order_queries
+from graph.access import caller
 from graph.catalog import Product
 from graph.context import Info
+from graph.errors import bad_user_input
+from graph.pagination import PageInfo, page_args
 from graph.money import Money
 from graph.node import Node, register_node
-from graph.relay import from_global_id, to_global_id
+from graph.relay import decode_cursor, encode_cursor, from_global_id, to_global_id
 from models import Order as OrderModel, OrderStatus as _OrderStatus, PaymentStatus as _PaymentStatus
 
-__all__ = ["Order", "OrderLine", "Payment", "OrderStatus", "PaymentStatus", "OrderQuery", "order_key"]
+__all__ = [
+    "Order", "OrderLine", "Payment", "OrderStatus", "PaymentStatus", "OrderConnection", "OrderQuery",
+    "order_key", "connection", "time_keyset",
+]
 
 OrderStatus = strawberry.enum(
     Enum("OrderStatus", {s.name: s.name for s in _OrderStatus}),
@@ -119,7 +125,7 @@ def order_key(global_id: str | None) -> str | None:
 
 
 async def _order_node(info: Info, key: str) -> Order | None:
-    model = await orders.get_order(key) if len(key) == 32 else None
+    model = await order_queries.read_order(await caller(info), key) if len(key) == 32 else None
     return None if model is None else Order.from_model(model)
 
 
@@ -127,8 +133,76 @@ register_node("Order", _order_node)
 
 
 @strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type(description="A page of orders.")
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[Order]:
+        return [edge.node for edge in self.edges]
+
+
+def connection(page: order_queries.OrderPage, cursor_of, has_previous_page: bool) -> OrderConnection:
+    edges = [OrderEdge(cursor=encode_cursor(cursor_of(m)), node=Order.from_model(m)) for m in page.orders]
+    return OrderConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def time_keyset(cursor: str | None, argument: str = "after") -> tuple[datetime, str] | None:
+    """(a time, an order id) from a cursor made by `connection`; BAD_USER_INPUT otherwise."""
+    if cursor is None:
+        return None
+    try:
+        moment, pk = decode_cursor(cursor, argument)
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None or not isinstance(pk, str) or len(pk) != 32:
+            raise ValueError(cursor)
+    except (TypeError, ValueError):
+        raise bad_user_input(f"`{argument}` is not a cursor of this list.") from None
+    return when, pk
+
+
+def _page_size(first: int) -> int:
+    return page_args(first, None).first or 0
+
+
+@strawberry.type
 class OrderQuery:
-    @strawberry.field(description="An order by its id; null when there is none.")
+    @strawberry.field(description="An order by its id; null when there is none or it is not yours.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         key = order_key(id)
         return None if key is None else await _order_node(info, key)
+
+    @strawberry.field(
+        description="Every order, oldest change first (API keys with orders:read). Poll with "
+        "`updatedSince` or keep paging from the last cursor: each change shows up once."
+    )
+    async def orders(
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
+        status: list[OrderStatus] | None = None,
+        updated_since: datetime | None = None,
+    ) -> OrderConnection:
+        page = await order_queries.order_feed(
+            await caller(info),
+            first=_page_size(first),
+            after=time_keyset(after),
+            statuses=[_OrderStatus[s.name] for s in status] if status else None,
+            updated_since=updated_since,
+        )
+        return connection(page, lambda m: [m.updated_at.isoformat(), m.id], has_previous_page=after is not None)

@@ -8,10 +8,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.tools import merge_types
 
+from graph.accounts import AccountMutation, AccountQuery
 from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery, Product
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
+from graph.refunds import RefundMutation
+from graph.staff import StaffMutation
+from graph.subscriptions import OrderSubscription
 from graph.context import Info
 from graph.errors import ErrorCodes
 from graph.node import Node, resolve_node
@@ -26,8 +30,9 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery))
-Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery))
+Subscription = merge_types("Subscription", (OrderSubscription,))
+Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation))
 
 
 class ShopSchema(strawberry.Schema):
@@ -38,6 +43,7 @@ class ShopSchema(strawberry.Schema):
 schema = ShopSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Product, Cart, Order],
     extensions=[ErrorCodes],
 )

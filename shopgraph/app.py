@@ -1,4 +1,4 @@
-"""The ASGI application: `/graphql` (GraphiQL on GET), `/healthz`, demo images."""
+"""The ASGI application: `/graphql` (GraphiQL on GET), `/healthz`, demo images, the storefront at `/`."""
 
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from commerce.reconcile import reconcile
 from graph.http import GraphQLView
 from payments.gateway import PaymentGateway
 from payments.stripe_gateway import StripeGateway
 from graph.schema import schema
+from commerce import events
 from shopgraph import db
+from shopgraph.events import bus_for
 from shopgraph.images import product_image
 from shopgraph.settings import Settings, load_settings
+from shopgraph.storefront import storefront_routes
+from shopgraph.webhooks import stripe_webhook_route
 
 __all__ = ["create_app"]
 
@@ -56,13 +60,16 @@ def create_app(
     own_gateway = gateway is None
     if gateway is None:
         gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
-    graphql = GraphQLView(schema, settings, gateway, graphql_ide="graphiql")
+    bus = bus_for(settings.database_url, (events.ORDERS, events.CATALOG))
+    graphql = GraphQLView(schema, settings, gateway, bus, graphql_ide="graphiql")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         reconciler = None
         if manage_db:
             await db.init_db(settings.database_url)
+            await bus.start()
+            events.set_publisher(bus)
             if settings.reconcile_interval > 0:
                 reconciler = asyncio.create_task(_reconcile_periodically(gateway, settings.reconcile_interval))
         try:
@@ -75,13 +82,18 @@ def create_app(
             if own_gateway:
                 await gateway.aclose()
             if manage_db:
+                events.set_publisher(None)
+                await bus.stop()
                 await db.close_db()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
+            stripe_webhook_route(settings),
             Route("/images/{slug}.svg", product_image, methods=["GET"]),
+            *storefront_routes(settings),
         ],
         lifespan=lifespan,
     )

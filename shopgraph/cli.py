@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -63,14 +64,15 @@ def cmd_purge_carts(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
-    from commerce.reconcile import PENDING_GRACE, reconcile
+    from commerce.reconcile import AUDIT_WINDOW, PENDING_GRACE, reconcile
     from payments.stripe_gateway import StripeGateway
 
     async def work() -> None:
         gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
         try:
             grace = args.grace if args.grace is not None else PENDING_GRACE
-            report = await reconcile(gateway, grace=grace)
+            window = args.since if args.since is not None else AUDIT_WINDOW
+            report = await reconcile(gateway, grace=grace, audit_window=window)
         finally:
             await gateway.aclose()
         print(f"examined {report.examined} stalled orders")
@@ -78,6 +80,37 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
             print(f"  order {number} -> {status}")
         for number in report.unresolved:
             print(f"  order {number} left as it is (Stripe has no final answer yet)")
+        needing = [d for d in report.discrepancies if not d.repaired]
+        print(f"compared {report.audited} paid orders made since {window} ago with Stripe: "
+              f"{len(report.discrepancies)} disagreed, {len(needing)} need attention")
+        if args.report:
+            for discrepancy in report.discrepancies:
+                print(f"  {discrepancy}")
+
+    _with_db(settings, work)
+
+
+def cmd_apikey(settings: Settings, args: argparse.Namespace) -> None:
+    from commerce import api_keys
+
+    async def work() -> None:
+        if args.action == "create":
+            try:
+                made = await api_keys.create_api_key(args.name, args.scope)
+            except ValueError as error:
+                raise SystemExit(f"shopgraph apikey create: {error}") from None
+            print(f"API key {made.record.id} ({made.record.name}, scopes: {made.record.scopes})")
+            print("Keep it now; it is shown once and stored only as a hash:")
+            print(made.key)
+        elif args.action == "list":
+            for key in await api_keys.list_api_keys():
+                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+                used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+                print(f"{key.id}\t{key.prefix}…\t{key.name}\t{key.scopes}\t{state}\tlast used {used}")
+        elif not await api_keys.revoke_api_key(args.id):
+            raise SystemExit(f"shopgraph apikey revoke: no active key {args.id}")
+        else:
+            print(f"API key {args.id} revoked")
 
     _with_db(settings, work)
 
@@ -91,7 +124,7 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
 def _serve(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
-    print(f"shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
+    print(f"shopgraph: storefront at http://{host}:{port}/ and GraphQL at http://{host}:{port}/graphql", flush=True)
     uvicorn.run(
         "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False
     )
@@ -106,6 +139,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from shopgraph.emulator import TEST_PUBLISHABLE_KEY, TEST_SECRET_KEY, running_localstripe
 
+    # uvicorn re-raises SIGTERM after its shutdown: exit cleanly so the emulator is stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with running_localstripe() as stripe_url:
         os.environ.update(
             STRIPE_SECRET_KEY=TEST_SECRET_KEY,
@@ -144,7 +179,20 @@ def _parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("reconcile", help="settle checkouts that stopped half-way, from Stripe")
     rec.add_argument("--grace", type=duration, help="leave orders younger than this (default 10m)")
+    rec.add_argument("--since", type=duration, help="compare paid orders this recent with Stripe (default 3d)")
+    rec.add_argument("--report", action="store_true", help="list every order that disagreed with Stripe")
     rec.set_defaults(func=cmd_reconcile)
+
+    apikey = sub.add_parser("apikey", help="API keys for staff and partners")
+    keys = apikey.add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="make a key and print it once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", action="append", required=True,
+                        choices=["orders:read", "orders:write", "catalog:write"])
+    keys.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = keys.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("id", type=int)
+    apikey.set_defaults(func=cmd_apikey)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
     return parser

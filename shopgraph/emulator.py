@@ -10,7 +10,10 @@ slows it down and lets two instances corrupt each other.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.util
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +65,15 @@ def _wait_until_answering(base_url: str, process: subprocess.Popen[bytes]) -> bo
     return False
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to end it when its parent dies, however the parent dies."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's cleanup still stops it
+        pass
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -90,6 +102,7 @@ def running_localstripe(log: Path | None = None, port: int | None = None) -> Ite
                 # Its aiohttp deprecation warnings are its own business.
                 [sys.executable, "-W", "ignore", "-c", LAUNCHER, str(chosen)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         try:
             if _wait_until_answering(base_url, process):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from commerce import throttle
 from payments.stripe_gateway import StripeGateway
 from shopgraph import db
 from shopgraph.app import create_app
@@ -26,7 +27,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
-def _unreachable_postgres(error: Exception) -> None:
+def unreachable_postgres(error: Exception) -> None:
     message = (
         f"\n{'!' * 78}\n PostgreSQL is unreachable ({error}).\n"
         f" The PostgreSQL half of the suite is {'FAILING (CI=true)' if IN_CI else 'SKIPPED'}.\n"
@@ -53,7 +54,7 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
             finally:
                 await db.close_db()
     except PostgresUnavailable as error:
-        _unreachable_postgres(error)
+        unreachable_postgres(error)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,13 @@ async def http(settings: Settings, gateway: StripeGateway) -> AsyncIterator[http
 @pytest.fixture
 def gql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Every test client comes from one address; each test starts with its allowance."""
+    throttle.LOGINS.reset()
+    throttle.BAD_CREDENTIALS.reset()
 
 
 class _SQLCounter(logging.Handler):

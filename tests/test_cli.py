@@ -33,3 +33,19 @@ def test_purge_carts_deletes_old_empty_carts_only(tmp_path):
     assert "purged 1 empty carts" in out
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM cart").fetchone() == (1,)
+
+
+def test_api_keys_are_printed_once_stored_hashed_and_revocable(tmp_path):
+    path = tmp_path / "shop.db"
+    env = server_env(f"sqlite://{path}")
+    shopgraph("migrate", env=env)
+    out = shopgraph("apikey", "create", "--name", "partner", "--scope", "orders:read", env=env).stdout
+    key = out.strip().splitlines()[-1]
+    assert key.startswith("sgk_") and len(key) > 40
+    with sqlite3.connect(path) as conn:
+        stored = conn.execute("SELECT key_hash, scopes FROM api_key").fetchall()
+    assert stored[0][1] == "orders:read" and key not in stored[0][0] and len(stored[0][0]) == 64
+    listing = shopgraph("apikey", "list", env=env).stdout
+    assert "partner" in listing and "active" in listing and key not in listing
+    shopgraph("apikey", "revoke", "1", env=env)
+    assert "revoked" in shopgraph("apikey", "list", env=env).stdout

@@ -1,0 +1,101 @@
+"""Staff changes to the catalog (API keys with catalog:write)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+
+from commerce import events
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.money import InvalidAmount, to_minor_units
+from models import Product
+
+__all__ = ["ProductChanges", "create_product", "update_product", "delete_product"]
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_STOCK = 1_000_000_000
+MAX_PRICE = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class ProductChanges:
+    """Fields to set; None leaves a field as it is."""
+
+    slug: str | None = None
+    title: str | None = None
+    description: str | None = None
+    price: Decimal | None = None
+    image_url: str | None = None
+    stock: int | None = None
+
+
+def _validated(changes: ProductChanges, currency: str) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if changes.slug is not None:
+        if not (1 <= len(changes.slug) <= 120 and _SLUG.match(changes.slug)):
+            raise DomainError(Code.INVALID, "A slug is lower-case letters, digits and dashes.", ["input", "slug"])
+        values["slug"] = changes.slug
+    if changes.title is not None:
+        if not 1 <= len(changes.title.strip()) <= 200:
+            raise DomainError(Code.INVALID, "A title has 1 to 200 characters.", ["input", "title"])
+        values["title"] = changes.title.strip()
+    if changes.description is not None:
+        if len(changes.description) > 20_000:
+            raise DomainError(Code.INVALID, "The description is too long.", ["input", "description"])
+        values["description"] = changes.description
+    if changes.price is not None:
+        try:
+            price = to_minor_units(changes.price, currency)
+        except InvalidAmount as error:
+            raise DomainError(Code.INVALID, str(error), ["input", "price"]) from None
+        if not 0 <= price <= MAX_PRICE:
+            raise DomainError(Code.INVALID, "The price is out of range.", ["input", "price"])
+        values["price"] = price
+    if changes.image_url is not None:
+        if len(changes.image_url) > 500:
+            raise DomainError(Code.INVALID, "The image URL is too long.", ["input", "imageUrl"])
+        values["image_url"] = changes.image_url or None
+    if changes.stock is not None:
+        if not 0 <= changes.stock <= MAX_STOCK:
+            raise DomainError(Code.INVALID, "Stock must be 0 or more.", ["input", "stock"])
+        values["stock"] = changes.stock
+    return values
+
+
+async def create_product(changes: ProductChanges, currency: str) -> Product:
+    values = _validated(changes, currency)
+    for required in ("slug", "title", "price"):
+        if required not in values:
+            raise DomainError(Code.INVALID, f"`{required}` is required.", ["input", required])
+    try:
+        product = await Product.create(currency=currency, **values)
+    except IntegrityError:
+        raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
+    await events.catalog_changed()
+    return product
+
+
+async def update_product(product_id: int, changes: ProductChanges) -> Product:
+    product = await Product.get_or_none(id=product_id)
+    if product is None:
+        raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
+    values = _validated(changes, product.currency)
+    if values:
+        try:
+            await Product.filter(id=product_id).update(**values)
+        except IntegrityError:
+            raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
+        product = await Product.get(id=product_id)
+        await product.save(update_fields=["updated_at"])
+        await events.catalog_changed()
+    return product
+
+
+async def delete_product(product_id: int) -> None:
+    deleted = await Product.filter(id=product_id).delete()
+    if not deleted:
+        raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
+    await events.catalog_changed()

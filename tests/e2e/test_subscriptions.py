@@ -1,0 +1,120 @@
+"""`orderStatusChanged` over graphql-transport-ws, against real server processes.
+
+On PostgreSQL the change is made through one server process and pushed by the
+other (LISTEN/NOTIFY); on SQLite, one process pushes its own changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import unreachable_postgres
+from tests.databases import PostgresUnavailable, throwaway_database
+from tests.e2e.server import running_server, server_env, shopgraph
+
+SUBSCRIBE = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id number status } }"
+
+
+def _post(base: str, query: str, variables: dict, token: str | None = None) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    body = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30).json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _paid_order(base: str) -> dict:
+    """A guest buys a demo product with a PaymentMethod on the server's emulator."""
+    product = _post(base, 'query { product(slug: "oak-mug") { id } }', {})["product"]
+    cart = _post(base, "mutation($p: ID!) { addToCart(productId: $p) { cart { id } } }", {"p": product["id"]})
+    result = _post(
+        base,
+        "mutation($i: CheckoutInput!) { checkout(input: $i) { order { id number status } userErrors { code } } }",
+        {"i": {"cartId": cart["addToCart"]["cart"]["id"], "email": "sub@example.com",
+               "paymentToken": "pm_card_visa", "idempotencyKey": uuid.uuid4().hex}},
+    )["checkout"]
+    assert result["order"]["status"] == "PAID", result
+    return result["order"]
+
+
+def _staff_key(env: dict[str, str]) -> str:
+    out = shopgraph("apikey", "create", "--name", "staff", "--scope", "orders:write", "--scope", "orders:read", env=env)
+    return out.stdout.strip().splitlines()[-1]
+
+
+async def _next_status(websocket_url: str, order_id: str, token: str | None, act) -> dict:
+    """Subscribes, waits until the subscription is live, calls `act`, returns the first pushed order."""
+    async with websockets.connect(websocket_url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"Authorization": f"Bearer {token}"} if token else {}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": SUBSCRIBE, "variables": {"id": order_id}}}))
+        await asyncio.sleep(0.5)  # the subscription starts listening; nothing is pushed before a change
+        await asyncio.to_thread(act)
+        message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        assert message["type"] == "next", message
+        return message["payload"]["data"]["orderStatusChanged"]
+
+
+def _fulfil(base: str, order_id: str, token: str) -> None:
+    done = _post(base, "mutation($o: ID!) { orderMarkFulfilled(orderId: $o) { order { status } userErrors { code } } }",
+                 {"o": order_id}, token)
+    assert done["orderMarkFulfilled"]["userErrors"] == []
+
+
+def _ws(base: str) -> str:
+    return base.replace("http://", "ws://") + "/graphql"
+
+
+@pytest.fixture
+async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty PostgreSQL database that several server processes share."""
+    try:
+        async with throwaway_database("postgres", tmp_path) as url:
+            yield url
+    except PostgresUnavailable as error:
+        unreachable_postgres(error)
+
+
+async def test_a_change_made_through_one_process_reaches_a_subscriber_of_another(postgres_url, tmp_path):
+    env = server_env(postgres_url, SHOPGRAPH_RECONCILE_INTERVAL="0")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    token = _staff_key(env)
+    with ExitStack() as stack:
+        first = stack.enter_context(running_server(env, tmp_path / "first.log"))
+        second = stack.enter_context(running_server(env, tmp_path / "second.log"))
+        order = await asyncio.to_thread(_paid_order, second)
+        pushed = await _next_status(_ws(first), order["id"], token, lambda: _fulfil(second, order["id"], token))
+    assert pushed == {"id": order["id"], "number": order["number"], "status": "FULFILLED"}
+
+
+async def test_one_sqlite_process_pushes_its_own_changes_and_keeps_orders_private(tmp_path):
+    env = server_env(f"sqlite://{tmp_path / 'shop.db'}", SHOPGRAPH_RECONCILE_INTERVAL="0")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    token = _staff_key(env)
+    with running_server(env, tmp_path / "server.log") as base:
+        order = await asyncio.to_thread(_paid_order, base)
+        pushed = await _next_status(_ws(base), order["id"], None, lambda: _fulfil(base, order["id"], token))
+        assert pushed["status"] == "FULFILLED"
+
+        # Someone else's order, or no order at all, is refused at once.
+        async with websockets.connect(_ws(base), subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await ws.recv()
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                "query": SUBSCRIBE, "variables": {"id": "T3JkZXI6MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA"}}}))
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert message["type"] in {"error", "next"}
+            errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
