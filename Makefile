@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install services browser migrate seed schema bench clean
+.PHONY: run test install services browser wrk migrate seed schema bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ browser:
 
 test: install services browser
 	$(BIN)/python -m pytest
+
+# Load benchmarks (issue 8), not part of `make test`: wrk against SQLite and PostgreSQL,
+# table in bench/results.md. `make bench BENCH_ARGS=--profile` also records py-spy profiles.
+wrk:
+	@command -v wrk >/dev/null || { \
+		echo "installing wrk (apt-get) for the benchmarks"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	}
+
+bench: install services wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 schema: install
 	$(BIN)/shopgraph export-schema > schema.graphql

@@ -92,6 +92,8 @@ def classify(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions and _is_deliberate(error):
         return error
     if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
+        if "tokens. Parsing aborted" in error.message:
+            return _with_code(error, "TOO_MANY_TOKENS")
         return _with_code(error, "GRAPHQL_PARSE_FAILED")
     if error.original_error is None:
         if error.path is None and error.message.startswith("Variable '$"):

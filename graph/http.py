@@ -1,13 +1,18 @@
 """The GraphQL HTTP endpoint: Strawberry's view, speaking GraphQL-over-HTTP.
 
-- Requests that cannot be read (no body, not JSON, wrong method) answer a JSON
-  `errors` body with `extensions.code`, never plain text.
+- Requests that cannot be read (no body, not JSON, too large, wrong method)
+  answer a JSON `errors` body with `extensions.code`, never plain text.
 - A client that accepts `application/graphql-response+json` gets that media
   type, and a 4xx status when the request could not execute at all.
+- Automatic persisted queries (`extensions.persistedQuery`), over POST and GET.
+- The cost of an operation is checked against its variables before it runs.
+- Anonymous catalog reads come from the response cache when they can, and
+  carry an `ETag`; `If-None-Match` with that tag answers 304.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from cross_web import HTTPException
@@ -15,38 +20,106 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from graph import limits as query_limits
 from graph.context import Context
+from graph.errors import classify
+from graph.persisted import PersistedQueries, PersistedQueryMismatch, PersistedQueryNotFound
+from graph.response_cache import ResponseCache, cache_key, catalog_only
 from payments.gateway import PaymentGateway
 from shopgraph.settings import Settings
 
 __all__ = ["GraphQLView"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-_REQUEST_ERRORS = {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST"}
+_REQUEST_ERRORS = {
+    "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST",
+    "QUERY_TOO_DEEP", "QUERY_TOO_COSTLY", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "PERSISTED_QUERY_NOT_FOUND",
+}
+CATALOG_CACHE_CONTROL = "public, no-cache"  # store, but ask again each time: the ETag makes that cheap
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _wants_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE in request.headers.get("accept", "")
 
 
-def _error_body(message: str, code: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+def _error_response(request: Request, message: str, code: str, status: int) -> JSONResponse:
+    response = JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    if _wants_graphql_response(request):
+        response.headers["content-type"] = GRAPHQL_RESPONSE
+    return response
 
 
 class GraphQLView(GraphQL):
-    def __init__(self, schema: Any, settings: Settings, gateway: PaymentGateway, bus: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        gateway: PaymentGateway,
+        bus: Any,
+        *,
+        limits: query_limits.Limits,
+        response_cache: ResponseCache | None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(schema, **kwargs)
         self.settings = settings
         self.gateway = gateway
         self.bus = bus
+        self.limits = limits
+        self.response_cache = response_cache
+        self.persisted = PersistedQueries()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, response=response, settings=self.settings, gateway=self.gateway, bus=self.bus)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET, not for a persisted query sent by its hash."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        return self.persisted.resolve(data) if isinstance(data, GraphQLRequestData) else data
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
+                             root_value: Any, request_data: GraphQLRequestData) -> ExecutionResult:
+        query = request_data.query
+        document = query_limits.parsed(query, self.limits.max_tokens) if isinstance(query, str) else None
+        if document is not None:
+            cost = query_limits.operation_cost(document, request_data.operation_name, request_data.variables)
+            if cost > self.limits.max_cost:
+                return ExecutionResult(data=None, errors=[query_limits.cost_error(cost, self.limits)])
+
+        cache = self.response_cache
+        cacheable = (
+            isinstance(request, Request)
+            and "authorization" not in request.headers
+            and catalog_only(document, request_data.operation_name)
+        )
+        if not cacheable:
+            return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        request.state.catalog_read = True
+        if cache is None:
+            return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        key = cache_key(query, request_data.variables, request_data.operation_name)
+        hit = cache.get(key)
+        if hit is not None:
+            return ExecutionResult(data=hit, errors=None)
+        generation = cache.generation
+        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        if result.data is not None and not result.errors:
+            cache.put(key, result.data, generation)
+        return result
+
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:  # errors raised outside the operation (a cached parse) still get their code here
+            result.errors = [classify(error) for error in result.errors]
         body = await super().process_result(request, result)
         if isinstance(request, Request) and result.data is None and result.errors:
             codes = {(e.extensions or {}).get("code") for e in result.errors}
@@ -54,20 +127,40 @@ class GraphQLView(GraphQL):
                 request.state.failed_request = True
         return body
 
+    async def _read_body(self, request: Request) -> None:
+        """Reads the body into the request (Starlette keeps it), refusing one over the limit."""
+        limit = self.limits.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _TooLarge
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise _TooLarge
+        request._body = bytes(body)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         try:
+            if request.method == "POST":
+                await self._read_body(request)
             response = await self.run(request)
+        except _TooLarge:
+            response = _error_response(
+                request, f"The request body is over {self.limits.max_body_bytes} bytes.", "PAYLOAD_TOO_LARGE", 413)
+        except PersistedQueryNotFound:
+            response = _error_response(request, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
+        except PersistedQueryMismatch as error:
+            response = _error_response(request, str(error), "BAD_REQUEST", 400)
         except HTTPException as error:
-            response = JSONResponse(_error_body(error.reason, "BAD_REQUEST"), status_code=error.status_code)
-            if _wants_graphql_response(request):
-                response.media_type = GRAPHQL_RESPONSE
-                response.headers["content-type"] = GRAPHQL_RESPONSE
+            response = _error_response(request, error.reason, "BAD_REQUEST", error.status_code)
         else:
             _negotiate(request, response)
+            response = _with_etag(request, response)
         await response(scope, receive, send)
 
 
@@ -79,3 +172,16 @@ def _negotiate(request: Request, response: Response) -> None:
         response.status_code = 400
 
 
+def _with_etag(request: Request, response: Response) -> Response:
+    """Anonymous catalog reads: an ETag of the body, and 304 when the client has it."""
+    if not getattr(request.state, "catalog_read", False) or response.status_code != 200:
+        return response
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    response.headers["etag"] = etag
+    response.headers["cache-control"] = CATALOG_CACHE_CONTROL
+    response.headers["vary"] = "Accept, Authorization"
+    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if etag in wanted:
+        return Response(status_code=304, headers={"etag": etag, "cache-control": CATALOG_CACHE_CONTROL,
+                                                  "vary": "Accept, Authorization"})
+    return response

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from graph.accounts import AccountMutation, AccountQuery
@@ -18,9 +19,10 @@ from graph.staff import StaffMutation
 from graph.subscriptions import OrderSubscription
 from graph.context import Info
 from graph.errors import ErrorCodes
+from graph.limits import Limits, shape_rule
 from graph.node import Node, resolve_node
 
-__all__ = ["schema"]
+__all__ = ["schema", "make_schema"]
 
 
 @strawberry.type
@@ -40,10 +42,25 @@ class ShopSchema(strawberry.Schema):
         """Client mistakes are answered, not logged; `ErrorCodes` logs the unexpected ones."""
 
 
-schema = ShopSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[Product, Cart, Order],
-    extensions=[ErrorCodes],
-)
+def make_schema(limits: Limits = Limits(), *, introspection: bool = True) -> ShopSchema:
+    """The schema with its extensions: error codes, limits and parse/validation caches."""
+    rule = shape_rule(limits)  # one class for every request, so validation results cache
+    extensions: list[Any] = [
+        ErrorCodes,
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules([rule]),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return ShopSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Product, Cart, Order],
+        extensions=extensions,
+    )
+
+
+schema = make_schema()

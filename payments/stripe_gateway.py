@@ -9,6 +9,7 @@ are never logged, repr'd or put into error messages.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,9 @@ from payments.gateway import (
 )
 
 __all__ = ["StripeGateway", "result_from_intent"]
+
+# The SDK logs whole responses at DEBUG, client secrets included: never let it.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"(?:pm|tok)_[A-Za-z0-9_]{1,250}")
 _EXPAND = ["payment_method", "latest_charge"]

@@ -16,7 +16,9 @@ from commerce.reconcile import reconcile
 from graph.http import GraphQLView
 from payments.gateway import PaymentGateway
 from payments.stripe_gateway import StripeGateway
-from graph.schema import schema
+from graph.limits import Limits
+from graph.response_cache import ResponseCache
+from graph.schema import make_schema
 from commerce import events
 from shopgraph import db
 from shopgraph.events import bus_for
@@ -53,6 +55,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     gateway: PaymentGateway | None = None,
+    limits: Limits | None = None,
     manage_db: bool = True,
 ) -> Starlette:
     """The app. With `manage_db` it opens the ORM on startup and closes it on shutdown."""
@@ -61,7 +64,21 @@ def create_app(
     if gateway is None:
         gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
     bus = bus_for(settings.database_url, (events.ORDERS, events.CATALOG))
-    graphql = GraphQLView(schema, settings, gateway, bus, graphql_ide="graphiql")
+    limits = limits or Limits()
+    response_cache = ResponseCache() if settings.response_cache else None
+    if response_cache is not None:
+        # Prices and stock change with catalog edits and with every order (stock).
+        bus.add_listener(events.CATALOG, response_cache.invalidate)
+        bus.add_listener(events.ORDERS, response_cache.invalidate)
+    graphql = GraphQLView(
+        make_schema(limits, introspection=settings.introspection),
+        settings,
+        gateway,
+        bus,
+        limits=limits,
+        response_cache=response_cache,
+        graphql_ide="graphiql" if settings.graphiql else None,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -98,4 +115,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.bus = bus
+    app.state.response_cache = response_cache
     return app

@@ -121,20 +121,25 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
-def _serve(host: str, port: int, log_level: str) -> None:
+def _serve(host: str, port: int, log_level: str, workers: int) -> None:
     import uvicorn
 
     print(f"shopgraph: storefront at http://{host}:{port}/ and GraphQL at http://{host}:{port}/graphql", flush=True)
     uvicorn.run(
-        "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False
+        "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False,
+        workers=workers,
     )
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
+    if args.workers < 1:
+        raise SystemExit("shopgraph serve: --workers must be 1 or more")
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        raise SystemExit("shopgraph serve: SQLite serves one process; use PostgreSQL (DATABASE_URL) for --workers")
     if settings.stripe_secret_key:
-        _serve(host, port, args.log_level)
+        _serve(host, port, args.log_level, args.workers)
         return
 
     from shopgraph.emulator import TEST_PUBLISHABLE_KEY, TEST_SECRET_KEY, running_localstripe
@@ -154,7 +159,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             f"  Stripe emulator at {stripe_url}. No real money moves.\n{banner}",
             flush=True,
         )
-        _serve(host, port, args.log_level)
+        _serve(host, port, args.log_level, args.workers)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

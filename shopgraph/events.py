@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 
@@ -28,6 +28,11 @@ class MemoryBus:
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._callbacks: dict[str, list[Callable[[str], None]]] = defaultdict(list)
+
+    def add_listener(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Calls `callback(payload)` for every notice on `channel`, in this process."""
+        self._callbacks[channel].append(callback)
 
     async def start(self) -> None:
         return None
@@ -36,6 +41,8 @@ class MemoryBus:
         return None
 
     def deliver(self, channel: str, payload: str) -> None:
+        for callback in self._callbacks.get(channel, ()):
+            callback(payload)
         for queue in list(self._queues.get(channel, ())):
             if queue.full():
                 queue.get_nowait()
@@ -101,9 +108,13 @@ class PostgresBus(MemoryBus):
         self._listener = self._sender = None
 
     def _on_notify(self, connection: object, pid: int, channel: str, payload: str) -> None:
+        if self._sender is not None and pid == self._sender.get_server_pid():
+            return  # our own notice: already delivered here when it was published
         self.deliver(channel, payload)
 
     async def publish(self, channel: str, payload: str) -> None:
+        """Delivers here at once (so this process's next read sees it), then to every other process."""
+        self.deliver(channel, payload)
         async with self._lock:
             if self._sender is None or self._sender.is_closed():
                 self._sender = await asyncpg.connect(self._dsn)

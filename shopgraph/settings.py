@@ -46,6 +46,9 @@ class Settings:
     port: int = 8000
     currency: str = "USD"
     reconcile_interval: float = 60.0  # seconds between reconciler passes in the server; 0: never
+    graphiql: bool = True
+    introspection: bool = True
+    response_cache: bool = True
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -84,13 +87,46 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         port=int(get("SHOPGRAPH_PORT", str(Settings.port))),
         currency=get("SHOPGRAPH_CURRENCY", Settings.currency).upper(),
         reconcile_interval=float(get("SHOPGRAPH_RECONCILE_INTERVAL", str(Settings.reconcile_interval))),
+        graphiql=_flag(get("SHOPGRAPH_GRAPHIQL", "1")),
+        introspection=_flag(get("SHOPGRAPH_INTROSPECTION", "1")),
+        response_cache=_flag(get("SHOPGRAPH_RESPONSE_CACHE", "1")),
     )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+# How long a request may wait on the database before it fails instead of hanging.
+DB_CONNECT_TIMEOUT_S = 5
+DB_SERVER_SETTINGS = {
+    "statement_timeout": "15s",  # one SQL statement
+    "lock_timeout": "10s",  # waiting for a row lock (a busy cart or order)
+    "idle_in_transaction_session_timeout": "60s",  # a transaction left open by a dead request
+}
+SQLITE_BUSY_TIMEOUT_MS = 5000  # another process (the CLI) holding the write lock
+
+
+def _connection(database_url: str) -> str | dict:
+    if database_url.startswith("sqlite"):
+        if "busy_timeout" in database_url:
+            return database_url
+        return database_url + ("&" if "?" in database_url else "?") + f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        config = expand_db_url(database_url)
+        credentials = config["credentials"]
+        credentials.setdefault("timeout", DB_CONNECT_TIMEOUT_S)
+        credentials["server_settings"] = {**DB_SERVER_SETTINGS, **credentials.get("server_settings", {})}
+        return config
+    return database_url
 
 
 def tortoise_config(database_url: str) -> dict:
     """The Tortoise configuration for one database: one app, `shop`."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "shop": {
                 "models": ["models"],

@@ -9,16 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
-from tests.conftest import unreachable_postgres
-from tests.databases import PostgresUnavailable, throwaway_database
 from tests.e2e.server import running_server, server_env, shopgraph
 
 SUBSCRIBE = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id number status } }"
@@ -73,16 +69,6 @@ def _fulfil(base: str, order_id: str, token: str) -> None:
 
 def _ws(base: str) -> str:
     return base.replace("http://", "ws://") + "/graphql"
-
-
-@pytest.fixture
-async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
-    """An empty PostgreSQL database that several server processes share."""
-    try:
-        async with throwaway_database("postgres", tmp_path) as url:
-            yield url
-    except PostgresUnavailable as error:
-        unreachable_postgres(error)
 
 
 async def test_a_change_made_through_one_process_reaches_a_subscriber_of_another(postgres_url, tmp_path):
