@@ -6,8 +6,9 @@
   type, and a 4xx status when the request could not execute at all.
 - Automatic persisted queries (`extensions.persistedQuery`), over POST and GET.
 - The cost of an operation is checked against its variables before it runs.
-- Anonymous catalog reads come from the response cache when they can, and
-  carry an `ETag`; `If-None-Match` with that tag answers 304.
+- Anonymous catalog reads carry an `ETag` (`If-None-Match` with it answers
+  304), and repeats of the same request bytes are answered from the response
+  cache before any GraphQL work.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from graph import limits as query_limits
 from graph.context import Context
 from graph.errors import classify
 from graph.persisted import PersistedQueries, PersistedQueryMismatch, PersistedQueryNotFound
-from graph.response_cache import ResponseCache, cache_key, catalog_only
+from graph.response_cache import CachedResponse, ResponseCache, catalog_only
 from payments.gateway import PaymentGateway
 from shopgraph.settings import Settings
 
@@ -96,31 +97,20 @@ class GraphQLView(GraphQL):
             if cost > self.limits.max_cost:
                 return ExecutionResult(data=None, errors=[query_limits.cost_error(cost, self.limits)])
 
-        cache = self.response_cache
-        cacheable = (
+        if (
             isinstance(request, Request)
             and "authorization" not in request.headers
             and catalog_only(document, request_data.operation_name)
-        )
-        if not cacheable:
-            return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-        request.state.catalog_read = True
-        if cache is None:
-            return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-        key = cache_key(query, request_data.variables, request_data.operation_name)
-        hit = cache.get(key)
-        if hit is not None:
-            return ExecutionResult(data=hit, errors=None)
-        generation = cache.generation
-        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-        if result.data is not None and not result.errors:
-            cache.put(key, result.data, generation)
-        return result
+        ):
+            request.state.catalog_read = True
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:  # errors raised outside the operation (a cached parse) still get their code here
             result.errors = [classify(error) for error in result.errors]
         body = await super().process_result(request, result)
+        if isinstance(request, Request) and result.errors:
+            request.state.had_errors = True
         if isinstance(request, Request) and result.data is None and result.errors:
             codes = {(e.extensions or {}).get("code") for e in result.errors}
             if codes & _REQUEST_ERRORS:
@@ -145,9 +135,17 @@ class GraphQLView(GraphQL):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        key = None
         try:
             if request.method == "POST":
                 await self._read_body(request)
+            key = self._cache_key(request)
+            if key is not None:
+                hit = self.response_cache.get(key)
+                if hit is not None:
+                    await _from_cache(request, hit)(scope, receive, send)
+                    return
+                generation = self.response_cache.generation
             response = await self.run(request)
         except _TooLarge:
             response = _error_response(
@@ -161,7 +159,20 @@ class GraphQLView(GraphQL):
         else:
             _negotiate(request, response)
             response = _with_etag(request, response)
+            if key is not None and _storable(request, response):
+                self.response_cache.put(key, CachedResponse.of(response), generation)
         await response(scope, receive, send)
+
+    def _cache_key(self, request: Request) -> str | None:
+        """The response cache's key for an anonymous request: its exact bytes."""
+        if self.response_cache is None or "authorization" in request.headers:
+            return None
+        negotiated = "g" if _wants_graphql_response(request) else "j"
+        if request.method == "GET":
+            return f"{negotiated}G{request.url.query}"
+        if request.method == "POST":
+            return f"{negotiated}P{request._body.decode('utf-8', 'replace')}"
+        return None
 
 
 def _negotiate(request: Request, response: Response) -> None:
@@ -172,6 +183,26 @@ def _negotiate(request: Request, response: Response) -> None:
         response.status_code = 400
 
 
+def _storable(request: Request, response: Response) -> bool:
+    return (
+        getattr(request.state, "catalog_read", False)
+        and not getattr(request.state, "had_errors", False)
+        and response.status_code == 200
+        and "etag" in response.headers
+    )
+
+
+def _from_cache(request: Request, hit: CachedResponse) -> Response:
+    headers = {"etag": hit.etag, "cache-control": CATALOG_CACHE_CONTROL, "vary": "Accept, Authorization"}
+    if hit.etag in _wanted_tags(request):
+        return Response(status_code=304, headers=headers)
+    return Response(hit.body, status_code=200, headers={**headers, "content-type": hit.content_type})
+
+
+def _wanted_tags(request: Request) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+
+
 def _with_etag(request: Request, response: Response) -> Response:
     """Anonymous catalog reads: an ETag of the body, and 304 when the client has it."""
     if not getattr(request.state, "catalog_read", False) or response.status_code != 200:
@@ -180,8 +211,7 @@ def _with_etag(request: Request, response: Response) -> Response:
     response.headers["etag"] = etag
     response.headers["cache-control"] = CATALOG_CACHE_CONTROL
     response.headers["vary"] = "Accept, Authorization"
-    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if etag in wanted:
+    if etag in _wanted_tags(request):
         return Response(status_code=304, headers={"etag": etag, "cache-control": CATALOG_CACHE_CONTROL,
                                                   "vary": "Accept, Authorization"})
     return response

@@ -1,7 +1,9 @@
 """A cache of anonymous catalog answers, emptied whenever the catalog may have changed.
 
 Only queries whose root fields are all catalog reads (`products`, `product`)
-and that carry no credentials are cached. The server empties the cache on
+and that carry no credentials are cached, as the response bytes, keyed by the
+exact request (query string or body), so a repeat is answered before any
+GraphQL work. The server empties the cache on
 every catalog or order notice (prices, stock, and stock moved by checkouts),
 whichever process made the change. An answer computed while a notice
 arrived is not stored, so a read that raced a change cannot outlive it.
@@ -9,13 +11,13 @@ arrived is not stored, so a read that raced a change cannot outlive it.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType
 
-__all__ = ["CATALOG_FIELDS", "ResponseCache", "catalog_only", "cache_key"]
+__all__ = ["CATALOG_FIELDS", "CachedResponse", "ResponseCache", "catalog_only"]
 
 CATALOG_FIELDS = frozenset({"products", "product", "__typename"})
 
@@ -33,27 +35,34 @@ def catalog_only(document: DocumentNode | None, operation_name: str | None) -> b
     return all(isinstance(s, FieldNode) and s.name.value in CATALOG_FIELDS and not s.directives for s in selections)
 
 
-def cache_key(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> str:
-    return json.dumps([query, variables or {}, operation_name], sort_keys=True, separators=(",", ":"))
+@dataclass(frozen=True)
+class CachedResponse:
+    body: bytes
+    etag: str
+    content_type: str
+
+    @classmethod
+    def of(cls, response: Any) -> "CachedResponse":
+        return cls(bytes(response.body), response.headers["etag"], response.headers["content-type"])
 
 
 class ResponseCache:
     def __init__(self, max_entries: int = 1000) -> None:
         self.max_entries = max_entries
         self.generation = 0
-        self._entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._entries: OrderedDict[str, CachedResponse] = OrderedDict()
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> CachedResponse | None:
         data = self._entries.get(key)
         if data is not None:
             self._entries.move_to_end(key)
         return data
 
-    def put(self, key: str, data: dict[str, Any], generation: int) -> None:
-        """Stores `data`, computed when the cache was at `generation`, unless it has been emptied since."""
+    def put(self, key: str, response: CachedResponse, generation: int) -> None:
+        """Stores `response`, computed when the cache was at `generation`, unless it has been emptied since."""
         if generation != self.generation:
             return
-        self._entries[key] = data
+        self._entries[key] = response
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
