@@ -171,12 +171,6 @@ def postgres_reachable() -> str | None:
 # --------------------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    from shopgraph.emulator import free_port
-
-    return free_port()
-
-
 @dataclass
 class Server:
     base: str
@@ -194,9 +188,9 @@ class Server:
 
 @contextlib.contextmanager
 def running_server(database_url: str, stripe_url: str, log: Path, **env: str) -> Iterator[Server]:
-    from shopgraph.emulator import TEST_SECRET_KEY
+    from shopgraph.emulator import TEST_SECRET_KEY, free_port, stop_process
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "SHOPGRAPH_"))}
     server_env.update(
@@ -226,12 +220,7 @@ def running_server(database_url: str, stripe_url: str, log: Path, **env: str) ->
             raise RuntimeError(f"the server answering is pid {info['pid']}, not the one started ({process.pid})")
         yield Server(base, process.pid, process, info)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
 
 
 class RSSSampler:

@@ -21,6 +21,12 @@ class OrderPage:
     has_next_page: bool
 
 
+def _beyond(field: str, key: FeedKey, op: str) -> Q:
+    """Orders past `key` = (time, id) in `field` order; `op` is "gt" (oldest first) or "lt"."""
+    moment, pk = key
+    return Q(**{f"{field}__{op}": moment}) | Q(Q(**{field: moment}), Q(**{f"id__{op}": pk}), join_type="AND")
+
+
 async def read_order(caller: Caller, order_id: str) -> Order | None:
     """The order, or None when there is none or the caller may not see it.
 
@@ -36,8 +42,7 @@ async def customer_orders(caller: Caller, first: int, after: tuple[datetime, str
     customer_id = require_customer(caller)
     query = Order.filter(customer_id=customer_id)
     if after is not None:
-        created, pk = after
-        query = query.filter(Q(created_at__lt=created) | Q(Q(created_at=created), Q(id__lt=pk), join_type="AND"))
+        query = query.filter(_beyond("created_at", after, "lt"))
     rows = await query.order_by("-created_at", "-id").limit(first + 1)
     return OrderPage(rows[:first], has_next_page=len(rows) > first)
 
@@ -63,7 +68,6 @@ async def order_feed(
     if updated_since is not None:
         query = query.filter(updated_at__gt=updated_since)
     if after is not None:
-        changed, pk = after
-        query = query.filter(Q(updated_at__gt=changed) | Q(Q(updated_at=changed), Q(id__gt=pk), join_type="AND"))
+        query = query.filter(_beyond("updated_at", after, "gt"))
     rows = await query.order_by("updated_at", "id").limit(first + 1)
     return OrderPage(rows[:first], has_next_page=len(rows) > first)

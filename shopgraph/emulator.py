@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["TEST_SECRET_KEY", "TEST_PUBLISHABLE_KEY", "free_port", "running_localstripe"]
+__all__ = ["TEST_SECRET_KEY", "TEST_PUBLISHABLE_KEY", "free_port", "running_localstripe", "stop_process"]
 
 TEST_SECRET_KEY = "sk_test_shopgraph"
 TEST_PUBLISHABLE_KEY = "pk_test_shopgraph"
@@ -74,10 +74,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Asks a child process to end, and kills it if it has not within `timeout` seconds."""
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
@@ -109,5 +110,5 @@ def running_localstripe(log: Path | None = None, port: int | None = None) -> Ite
                 yield base_url
                 return
         finally:
-            _stop(process)
+            stop_process(process)
     raise RuntimeError(f"localstripe did not start:\n{log.read_text(errors='replace')}")
