@@ -18,7 +18,7 @@ from payments.stripe_gateway import StripeGateway
 from shopgraph import db
 from shopgraph.app import create_app
 from shopgraph.settings import Settings
-from tests.databases import PostgresUnavailable, throwaway_database
+from tests.databases import POSTGRES_SERVER, PostgresUnavailable, throwaway_database
 from tests.stripe_emulator import TEST_SECRET_KEY
 
 pytest_plugins = ["tests.fixtures_stripe"]
@@ -141,3 +141,21 @@ def sql_statements() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"shopgraph databases: SQLite (a file per module) and PostgreSQL ({POSTGRES_SERVER}, a database per module)"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """How many tests ran on each database, so a run shows both were exercised."""
+    counts: dict[str, dict[str, int]] = {"sqlite": {}, "postgres": {}}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for database in counts:
+                if f"[{database}" in report.nodeid or f"-{database}" in report.nodeid:
+                    counts[database][outcome] = counts[database].get(outcome, 0) + 1
+                    break
+    for database, outcomes in counts.items():
+        summary = ", ".join(f"{n} {o}" for o, n in outcomes.items()) or "none"
+        terminalreporter.write_line(f"{database}: {summary}")
