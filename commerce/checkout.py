@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from commerce import events
 from commerce.access import Caller, can_read_order, can_use_cart
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
@@ -243,6 +244,7 @@ async def checkout(
                           ["input", "idempotencyKey"]) from None
     if isinstance(opened, _Replay):
         return await _result(gateway, await _settled(opened.order))
+    await events.order_changed(opened.id)  # a new order, and stock taken from the catalog
 
     return await _pay(gateway, opened, method)
 

@@ -11,9 +11,13 @@ import pytest
 
 from commerce import events
 from models import Product
+from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
+from tests.conftest import GraphQLClient
+from tests.fault_proxy import Fault
 from tests.graph.test_accounts import api_key
 from tests.shop import cart_with, checkout, make_product
+from tests.stripe_emulator import TEST_SECRET_KEY
 
 QUERY = "query($slug: String!) { product(slug: $slug) { title price { amount } quantityAvailable } }"
 DIGEST = hashlib.sha256(QUERY.encode()).hexdigest()
@@ -101,3 +105,23 @@ async def test_a_sale_empties_the_cache_so_stock_is_current(cached, gql):
     paid = await checkout(gql, await cart_with(gql, (product, 3)), "pm_card_visa")
     assert paid["order"]["status"] == "PAID"
     assert (await cached.post("/graphql", json=body)).json()["data"]["product"]["quantityAvailable"] == 1
+
+
+async def test_stock_held_by_an_unsettled_checkout_shows_at_once(settings, cached, fault_proxy):
+    """Stripe does not answer the confirm: the order stays PENDING_PAYMENT and
+    keeps its stock, and the cached catalog must already show that stock gone."""
+    gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
+    app = create_app(settings, gateway=gateway, manage_db=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as http:
+            shopper = GraphQLClient(http)
+            product = await make_product(650, 5, "Pending Plate")
+            body = {"query": QUERY, "variables": {"slug": product.slug}}
+            assert (await cached.post("/graphql", json=body)).json()["data"]["product"]["quantityAvailable"] == 5
+            fault_proxy.arm("POST", r"/v1/payment_intents/[^/]+/confirm", Fault.ERROR_500, forward=False)
+            fault_proxy.arm("GET", r"/v1/payment_intents/[^/]+", Fault.ERROR_500, forward=False)
+            result = await checkout(shopper, await cart_with(shopper, (product, 2)), "pm_card_visa")
+            assert result["order"]["status"] == "PENDING_PAYMENT"
+            assert (await cached.post("/graphql", json=body)).json()["data"]["product"]["quantityAvailable"] == 3
+    finally:
+        await gateway.aclose()
