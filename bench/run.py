@@ -110,7 +110,7 @@ def table(rows: list[Row]) -> str:
 
 
 async def _prepare(url: str) -> None:
-    from commerce.seed import seed_demo_catalog
+    from commerce.catalog.seed import seed_demo_catalog
     from models import Product
     from shopgraph import db
 

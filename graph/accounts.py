@@ -6,7 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from commerce import accounts, order_queries, throttle
+from commerce import accounts, throttle
+from commerce.orders import queries as order_queries
 from commerce.errors import DomainError
 from graph.access import caller, client_address
 from graph.cart import cart_key

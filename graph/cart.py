@@ -7,9 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from commerce import carts
+from commerce.checkout import carts
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.pricing import PricedLine, cart_totals, price_line
+from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.access import caller
 from graph.catalog import Product, product_key
 from graph.context import Info

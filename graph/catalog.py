@@ -8,8 +8,8 @@ from typing import Any
 
 import strawberry
 
-from commerce import catalog
-from commerce.catalog import ProductSort
+from commerce.catalog import products as catalog
+from commerce.catalog.products import ProductSort
 from graph.context import Info
 from graph.errors import bad_user_input
 from graph.money import Money

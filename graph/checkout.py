@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from commerce import checkout as saga
+from commerce.checkout import saga
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.access import caller
 from graph.cart import cart_key

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from commerce import order_queries
+from commerce.orders import queries as order_queries
 from graph.access import caller
 from graph.catalog import Product
 from graph.context import Info

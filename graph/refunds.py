@@ -9,7 +9,8 @@ from typing import Annotated
 
 import strawberry
 
-from commerce import orders as order_rules, refunds
+from commerce.orders import state as order_rules
+from commerce.orders import refunds
 from commerce.access import Scope
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.access import require_scope

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import strawberry
 
-from commerce import catalog_admin, fulfillment
+from commerce.catalog import admin as catalog_admin
+from commerce.orders import fulfillment
 from commerce.access import Scope
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.access import require_scope

@@ -6,7 +6,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from commerce import events, order_queries
+from commerce.outbound import events
+from commerce.orders import queries as order_queries
 from graph.access import caller
 from graph.context import Info
 from graph.errors import bad_user_input

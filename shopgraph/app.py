@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from commerce.reconcile import reconcile
+from commerce.orders.reconcile import reconcile
 from graph.http import GraphQLView
 from payments.gateway import PaymentGateway
 from payments.stripe_gateway import StripeGateway
 from graph.limits import Limits
 from graph.response_cache import ResponseCache
 from graph.schema import make_schema
-from commerce import events
+from commerce.outbound import events
 from shopgraph import db
 from shopgraph.events import bus_for
 from shopgraph.images import product_image

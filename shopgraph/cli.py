@@ -35,7 +35,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
-    from commerce.seed import seed_demo_catalog
+    from commerce.catalog.seed import seed_demo_catalog
 
     async def work() -> None:
         created = await seed_demo_catalog(settings.currency, only_if_empty=args.if_empty)
@@ -54,7 +54,7 @@ def duration(text: str) -> timedelta:
 
 
 def cmd_purge_carts(settings: Settings, args: argparse.Namespace) -> None:
-    from commerce.carts import purge_carts
+    from commerce.checkout.carts import purge_carts
 
     async def work() -> None:
         purged = await purge_carts(args.older_than)
@@ -64,7 +64,7 @@ def cmd_purge_carts(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
-    from commerce.reconcile import AUDIT_WINDOW, PENDING_GRACE, reconcile
+    from commerce.orders.reconcile import AUDIT_WINDOW, PENDING_GRACE, reconcile
     from payments.stripe_gateway import StripeGateway
 
     async def work() -> None:

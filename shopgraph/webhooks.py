@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from commerce.payment_events import apply_payment_event
+from commerce.orders.payment_events import apply_payment_event
 from payments.webhooks import DEFAULT_TOLERANCE, InvalidWebhook, parse_webhook
 from shopgraph.settings import Settings
 

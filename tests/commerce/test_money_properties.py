@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from commerce.money import CURRENCY_EXPONENTS, InvalidAmount, to_decimal, to_minor_units
-from commerce.pricing import cart_totals, price_line
+from commerce.checkout.pricing import cart_totals, price_line
 
 currencies = st.sampled_from(sorted(CURRENCY_EXPONENTS))
 minor = st.integers(min_value=-(10**12), max_value=10**12)

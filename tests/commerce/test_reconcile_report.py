@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from commerce.reconcile import reconcile
+from commerce.orders.reconcile import reconcile
 from models import Order, OrderStatus, Payment, Refund, RefundStatus
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app

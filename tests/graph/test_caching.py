@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from commerce import events
+from commerce.outbound import events
 from models import Product
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app

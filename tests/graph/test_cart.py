@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from commerce.carts import purge_carts
+from commerce.checkout.carts import purge_carts
 from graph.relay import to_global_id
 from models import Cart, CartLine, Product
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from commerce.seed import demo_catalog, seed_demo_catalog
+from commerce.catalog.seed import demo_catalog, seed_demo_catalog
 from models import Product
 
 PRODUCT_FIELDS = """

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce import events
+from commerce.outbound import events
 from commerce.access import Caller, can_read_order, can_use_cart
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
-from commerce.pricing import cart_totals, price_line
-from commerce.stock import reserve_stock
+from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
+from commerce.checkout.pricing import cart_totals, price_line
+from commerce.catalog.stock import reserve_stock
 from models import Cart, CartLine, CartStatus, Order, OrderLine, OrderNumber, OrderStatus, Payment, Product
 from payments.gateway import (
     GatewayUnavailable,

@@ -22,10 +22,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from commerce.orders import (
+from commerce.orders.state import (
     OPEN_ORDER_STATUSES, apply_payment_result, apply_refunded_total, cancel_unpaid_order, status_after_refunds,
 )
-from commerce.refunds import settle_unanswered_refunds
+from commerce.orders.refunds import settle_unanswered_refunds
 from models import Dispute, Order, OrderStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentOutcome, PaymentResult
 

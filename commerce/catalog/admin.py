@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 
-from commerce import events
+from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_minor_units
 from models import Product

@@ -17,11 +17,11 @@ from enum import Enum
 
 from tortoise.transactions import in_transaction
 
-from commerce import events
-from commerce.orders import (
+from commerce.outbound import events
+from commerce.orders.state import (
     apply_payment_result_locked, apply_refunded_total_locked, lock_order, move_order, status_after_refunds,
 )
-from commerce.refunds import record_refund_locked, refund_status
+from commerce.orders.refunds import record_refund_locked, refund_status
 from models import Dispute, Order, OrderStatus, Payment, Refund, RefundStatus, StripeEvent
 from payments.webhooks import PaymentEvent
 

@@ -12,9 +12,9 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from commerce import events
+from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.stock import release_stock, retake_stock
+from commerce.catalog.stock import release_stock, retake_stock
 from models import Cart, CartStatus, Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 

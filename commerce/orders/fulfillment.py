@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from commerce import events
+from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders import TRANSITIONS
+from commerce.orders.state import TRANSITIONS
 from models import Order, OrderStatus
 
 __all__ = ["mark_fulfilled"]

@@ -28,10 +28,10 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce import events
+from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_decimal, to_minor_units
-from commerce.orders import REFUNDABLE_STATUSES, apply_refunded_total, apply_refunded_total_locked, lock_order
+from commerce.orders.state import REFUNDABLE_STATUSES, apply_refunded_total, apply_refunded_total_locked, lock_order
 from models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 

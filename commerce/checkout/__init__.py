@@ -1,0 +1,1 @@
+"""Buying: carts (`carts`), prices of cart lines (`pricing`) and the checkout saga (`saga`)."""

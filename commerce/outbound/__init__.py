@@ -1,0 +1,1 @@
+"""What the shop tells the world: order and catalog change notices (`events`)."""
