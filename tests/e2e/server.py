@@ -30,15 +30,32 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+SHOPGRAPH = (sys.executable, "-m", "shopgraph.cli")
+
+
 @contextmanager
-def running_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """Starts `shopgraph serve`, waits until it answers, yields its base URL, stops it."""
+def running_server(
+    env: dict[str, str], log: Path, *, command: tuple[str, ...] = SHOPGRAPH, cwd: Path = ROOT,
+    serve_args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Starts `shopgraph serve` (`command` names the executable), waits until it
+    answers, yields its base URL, stops it."""
+    with server_process(env, log, command=command, cwd=cwd, serve_args=serve_args) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(
+    env: dict[str, str], log: Path, *, command: tuple[str, ...] = SHOPGRAPH, cwd: Path = ROOT,
+    serve_args: tuple[str, ...] = (),
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As `running_server`, and yields the process too (to signal it)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shopgraph.cli", "serve", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            [*command, "serve", "--port", str(port), *serve_args],
+            env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 30
@@ -50,6 +67,6 @@ def running_server(env: dict[str, str], log: Path) -> Iterator[str]:
                     if process.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"server did not start:\n{log.read_text()}") from None
                     time.sleep(0.1)
-            yield base
+            yield base, process
         finally:
             stop_process(process)
