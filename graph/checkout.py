@@ -52,6 +52,13 @@ class CheckoutConfirmPayload:
     user_errors: list[UserError]
 
 
+def _tell_outcome(info: Info, outcome: str) -> None:
+    """Names the checkout's outcome in the request's state, for the request log and metrics."""
+    state = getattr(info.context.request, "state", None)
+    if state is not None:
+        state.checkout_outcome = outcome
+
+
 def _action(result: saga.CheckoutResult) -> PaymentAction | None:
     if result.client_secret is None or result.error is None or result.error.code is not Code.PAYMENT_ACTION_REQUIRED:
         return None
@@ -74,7 +81,9 @@ class CheckoutMutation:
         except DomainError as error:
             if error.field == ["cartId"]:
                 error.field = ["input", "cartId"]
+            _tell_outcome(info, error.code.value.lower())
             return CheckoutPayload(order=None, payment_action=None, user_errors=user_errors(error))
+        _tell_outcome(info, (result.error.code.value if result.error else result.order.status.value).lower())
         return CheckoutPayload(
             order=Order.from_model(result.order),
             payment_action=_action(result),

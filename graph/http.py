@@ -9,6 +9,9 @@
 - Anonymous catalog reads carry an `ETag` (`If-None-Match` with it answers
   304), and repeats of the same request bytes are answered from the response
   cache before any GraphQL work.
+- The request's state names the operation (its name, or its first field's
+  when it has none) and its outcome (`ok`, `errors`,
+  `rejected`, `internal_error`, `cached`) for the request log and metrics.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import FieldNode, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -92,6 +96,8 @@ class GraphQLView(GraphQL):
                              root_value: Any, request_data: GraphQLRequestData) -> ExecutionResult:
         query = request_data.query
         document = query_limits.parsed(query, self.limits.max_tokens) if isinstance(query, str) else None
+        if isinstance(request, Request):
+            request.state.operation = request_data.operation_name or _operation_name(document)
         if document is not None:
             cost = query_limits.operation_cost(document, request_data.operation_name, request_data.variables)
             if cost > self.limits.max_cost:
@@ -109,12 +115,15 @@ class GraphQLView(GraphQL):
         if result.errors:  # errors raised outside the operation (a cached parse) still get their code here
             result.errors = [classify(error) for error in result.errors]
         body = await super().process_result(request, result)
+        if isinstance(request, Request):
+            request.state.outcome = "ok"
         if isinstance(request, Request) and result.errors:
             request.state.had_errors = True
-        if isinstance(request, Request) and result.data is None and result.errors:
             codes = {(e.extensions or {}).get("code") for e in result.errors}
-            if codes & _REQUEST_ERRORS:
+            request.state.outcome = "internal_error" if "INTERNAL_SERVER_ERROR" in codes else "errors"
+            if result.data is None and codes & _REQUEST_ERRORS:
                 request.state.failed_request = True
+                request.state.outcome = "rejected"
         return body
 
     async def _read_body(self, request: Request) -> None:
@@ -143,24 +152,29 @@ class GraphQLView(GraphQL):
             if key is not None:
                 hit = self.response_cache.get(key)
                 if hit is not None:
+                    request.state.operation, request.state.outcome = hit.operation, "cached"
                     await _from_cache(request, hit)(scope, receive, send)
                     return
                 generation = self.response_cache.generation
             response = await self.run(request)
         except _TooLarge:
+            request.state.outcome = "rejected"
             response = _error_response(
                 request, f"The request body is over {self.limits.max_body_bytes} bytes.", "PAYLOAD_TOO_LARGE", 413)
         except PersistedQueryNotFound:
+            request.state.outcome = "rejected"
             response = _error_response(request, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
         except PersistedQueryMismatch as error:
+            request.state.outcome = "rejected"
             response = _error_response(request, str(error), "BAD_REQUEST", 400)
         except HTTPException as error:
+            request.state.outcome = "rejected"
             response = _error_response(request, error.reason, "BAD_REQUEST", error.status_code)
         else:
             _negotiate(request, response)
             response = _with_etag(request, response)
             if key is not None and _storable(request, response):
-                self.response_cache.put(key, CachedResponse.of(response), generation)
+                self.response_cache.put(key, CachedResponse.of(response, getattr(request.state, "operation", None)), generation)
         await response(scope, receive, send)
 
     def _cache_key(self, request: Request) -> str | None:
@@ -173,6 +187,17 @@ class GraphQLView(GraphQL):
         if request.method == "POST":
             return f"{negotiated}P{request._body.decode('utf-8', 'replace')}"
         return None
+
+
+def _operation_name(document: Any) -> str | None:
+    """The name of the document's only operation or, when it has none, the name of its first field."""
+    operations = [d for d in getattr(document, "definitions", ()) if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1:
+        return None
+    if operations[0].name is not None:
+        return operations[0].name.value
+    fields = [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)]
+    return fields[0].name.value if fields else None
 
 
 def _negotiate(request: Request, response: Response) -> None:

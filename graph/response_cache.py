@@ -40,10 +40,11 @@ class CachedResponse:
     body: bytes
     etag: str
     content_type: str
+    operation: str | None = None  # the operation's name, for the request log and metrics
 
     @classmethod
-    def of(cls, response: Any) -> "CachedResponse":
-        return cls(bytes(response.body), response.headers["etag"], response.headers["content-type"])
+    def of(cls, response: Any, operation: str | None = None) -> "CachedResponse":
+        return cls(bytes(response.body), response.headers["etag"], response.headers["content-type"], operation)
 
 
 class ResponseCache:

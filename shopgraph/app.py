@@ -1,13 +1,20 @@
-"""The ASGI application: `/graphql` (GraphiQL on GET), `/healthz`, demo images, the storefront at `/`."""
+"""The ASGI application: `/graphql` (GraphiQL on GET), `/healthz`, `/metrics`, demo images, the storefront at `/`.
+
+Shutting down (uvicorn has stopped accepting and let the requests in flight
+finish): the periodic reconciler finishes the order in hand and stops, then
+the gateway, the event bus and the database close.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -20,11 +27,12 @@ from graph.limits import Limits
 from graph.response_cache import ResponseCache
 from graph.schema import make_schema
 from commerce.outbound import events
-from shopgraph import db
+from shopgraph import db, metrics
 from shopgraph.events import bus_for
 from shopgraph.images import product_image
 from shopgraph.settings import Settings, load_settings
 from shopgraph.storefront import storefront_routes
+from shopgraph.telemetry import Telemetry
 from shopgraph.webhooks import stripe_webhook_route
 
 __all__ = ["create_app"]
@@ -32,17 +40,35 @@ __all__ = ["create_app"]
 log = logging.getLogger("shopgraph")
 
 
-async def _reconcile_periodically(gateway: PaymentGateway, interval: float) -> None:
-    """Settles stalled checkouts every `interval` seconds for as long as the server runs."""
-    while True:
-        await asyncio.sleep(interval)
+async def _reconcile_periodically(gateway: PaymentGateway, interval: float, stopping: asyncio.Event) -> None:
+    """Settles stalled checkouts every `interval` seconds until `stopping` is set."""
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), interval)
+        if stopping.is_set():
+            return
         try:
-            report = await reconcile(gateway)
+            report = await reconcile(gateway, stopping=stopping.is_set)
         except Exception:  # a failed pass must not stop the next one
+            metrics.RECONCILER_PASSES.labels("failed").inc()
             log.exception("reconciler pass failed")
             continue
+        metrics.record_reconcile_report(report)
         if report.settled or report.unresolved:
             log.info("reconciler: settled %s, unresolved %s", report.settled, report.unresolved)
+
+
+async def _finish(task: asyncio.Task, timeout: float) -> None:
+    """Lets a background task end its current item, for up to `timeout` seconds, then cancels it."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    except TimeoutError:
+        log.warning("a reconciler pass was still running after %.0f s: cancelled", timeout)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    except Exception:  # it logged its own failure
+        pass
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -83,36 +109,41 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         reconciler = None
+        stopping = asyncio.Event()
         if manage_db:
             await db.init_db(settings.database_url)
             await bus.start()
             events.set_publisher(bus)
             if settings.reconcile_interval > 0:
-                reconciler = asyncio.create_task(_reconcile_periodically(gateway, settings.reconcile_interval))
+                reconciler = asyncio.create_task(
+                    _reconcile_periodically(gateway, settings.reconcile_interval, stopping))
         try:
             yield
         finally:
+            stopping.set()
             if reconciler is not None:
-                reconciler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reconciler
+                await _finish(reconciler, settings.shutdown_seconds)
             if own_gateway:
                 await gateway.aclose()
             if manage_db:
                 events.set_publisher(None)
                 await bus.stop()
                 await db.close_db()
+                metrics.mark_process_dead(os.getpid())
+            log.info("shut down")
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
+            metrics.metrics_route(settings),
             stripe_webhook_route(settings),
             Route("/images/{slug}.svg", product_image, methods=["GET"]),
             *storefront_routes(settings),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(Telemetry)],
     )
     app.state.settings = settings
     app.state.bus = bus

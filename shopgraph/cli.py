@@ -1,18 +1,24 @@
-"""`shopgraph serve | migrate | seed | reconcile | purge-carts | export-schema`."""
+"""`shopgraph serve | migrate | seed | reconcile | purge-carts | backup | restore | export-schema`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import logging.config
+import math
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 from shopgraph import db
+from shopgraph.logs import logging_config
 from shopgraph.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -121,14 +127,57 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
-def _serve(host: str, port: int, log_level: str, workers: int) -> None:
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from shopgraph.backup import BackupError, backup_sqlite, sqlite_path
+
+    try:
+        source = sqlite_path(settings.database_url)
+        if source is None:
+            raise SystemExit(
+                "shopgraph backup: DATABASE_URL is PostgreSQL; back it up with its own tools:\n"
+                "  pg_dump --format=custom --file=shop.dump \"$DATABASE_URL\"   and later   "
+                "pg_restore --clean --dbname=\"$DATABASE_URL\" shop.dump")
+        size = backup_sqlite(source, args.path)
+    except BackupError as error:
+        raise SystemExit(f"shopgraph backup: {error}") from None
+    print(f"backed up {source} to {args.path} ({size} bytes)")
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    from shopgraph.backup import BackupError, restore_sqlite, sqlite_path
+
+    try:
+        target = sqlite_path(settings.database_url)
+        if target is None:
+            raise SystemExit("shopgraph restore: DATABASE_URL is PostgreSQL; restore a pg_dump file with "
+                             "pg_restore --clean --dbname=\"$DATABASE_URL\" shop.dump")
+        restore_sqlite(args.path, target, force=args.force)
+    except BackupError as error:
+        raise SystemExit(f"shopgraph restore: {error}") from None
+    print(f"restored {target} from {args.path}")
+
+
+def _serve(settings: Settings, host: str, port: int, log_level: str, workers: int) -> None:
     import uvicorn
 
-    print(f"shopgraph: storefront at http://{host}:{port}/ and GraphQL at http://{host}:{port}/graphql", flush=True)
-    uvicorn.run(
-        "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False,
-        workers=workers,
-    )
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here; whichever answers /metrics reads them all.
+        metrics_dir = tempfile.mkdtemp(prefix="shopgraph-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    level = "DEBUG" if log_level.lower() in {"debug", "trace"} else log_level.upper()
+    logging.getLogger("shopgraph").info(
+        "storefront at http://%s:%s/ and GraphQL at http://%s:%s/graphql", host, port, host, port)
+    try:
+        uvicorn.run(
+            "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False,
+            workers=workers, log_config=logging_config(settings.log_format, level),
+            # On SIGTERM: stop accepting, let requests in flight finish for this long, then shut down.
+            timeout_graceful_shutdown=math.ceil(settings.shutdown_seconds),
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -139,7 +188,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     if args.workers > 1 and settings.database_url.startswith("sqlite"):
         raise SystemExit("shopgraph serve: SQLite serves one process; use PostgreSQL (DATABASE_URL) for --workers")
     if settings.stripe_secret_key:
-        _serve(host, port, args.log_level, args.workers)
+        _serve(settings, host, port, args.log_level, args.workers)
         return
 
     from shopgraph.emulator import TEST_PUBLISHABLE_KEY, TEST_SECRET_KEY, running_localstripe
@@ -159,7 +208,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             f"  Stripe emulator at {stripe_url}. No real money moves.\n{banner}",
             flush=True,
         )
-        _serve(host, port, args.log_level, args.workers)
+        _serve(settings, host, port, args.log_level, args.workers)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -200,15 +249,26 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     apikey.set_defaults(func=cmd_apikey)
 
+    backup = sub.add_parser("backup", help="copy the SQLite database to PATH, safely while serving")
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="copy a backup over the SQLite database (stop the server first)")
+    restore.add_argument("path", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
+    restore.set_defaults(func=cmd_restore)
+
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Stripe call is noise
     args = _parser().parse_args(argv)
-    args.func(load_settings(), args)
+    settings = load_settings()
+    try:
+        logging.config.dictConfig(logging_config(settings.log_format))
+    except ValueError as error:
+        raise SystemExit(f"shopgraph: {error}") from None
+    args.func(settings, args)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     response_cache: bool = True
+    log_format: str = "text"  # or "json": one JSON object per line
+    metrics_token: str = ""  # /metrics answers only to `Authorization: Bearer <this>`; empty: no /metrics
+    shutdown_seconds: float = 30.0  # on SIGTERM, how long requests in flight may take to finish
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -90,6 +93,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         graphiql=_flag(get("SHOPGRAPH_GRAPHIQL", "1")),
         introspection=_flag(get("SHOPGRAPH_INTROSPECTION", "1")),
         response_cache=_flag(get("SHOPGRAPH_RESPONSE_CACHE", "1")),
+        log_format=get("SHOPGRAPH_LOG_FORMAT", Settings.log_format).strip().lower(),
+        metrics_token=get("SHOPGRAPH_METRICS_TOKEN", ""),
+        shutdown_seconds=float(get("SHOPGRAPH_SHUTDOWN_SECONDS", str(Settings.shutdown_seconds))),
     )
 
 

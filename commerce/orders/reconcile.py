@@ -19,6 +19,7 @@ and we disagree on about money, is reported and left for a person.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -86,11 +87,16 @@ async def reconcile(
     action_grace: timedelta = ACTION_GRACE,
     audit_window: timedelta | None = AUDIT_WINDOW,
     now: datetime | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> ReconcileReport:
+    """One pass. `stopping` is asked before each order: once it says yes (the
+    server is shutting down) the pass ends after the order in hand."""
     now = now or datetime.now(timezone.utc)
     report = ReconcileReport()
     stale = await Order.filter(status__in=OPEN_ORDER_STATUSES, updated_at__lt=now - grace).order_by("updated_at")
     for order in stale:
+        if stopping():
+            return report
         report.examined += 1
         try:
             settled = await _settle(gateway, order, now, action_grace)
@@ -103,7 +109,7 @@ async def reconcile(
             report.settled[str(order.number)] = settled.status.name
             log.info("reconciled order %s: %s -> %s", order.number, order.status.name, settled.status.name)
     if audit_window is not None:
-        await audit(gateway, report, since=now - audit_window, grace=grace, now=now)
+        await audit(gateway, report, since=now - audit_window, grace=grace, now=now, stopping=stopping)
     return report
 
 
@@ -159,12 +165,15 @@ async def audit(
     since: datetime,
     grace: timedelta = PENDING_GRACE,
     now: datetime | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> ReconcileReport:
     """Compares the paid (or failed) orders made since `since` with Stripe; see the module."""
     now = now or datetime.now(timezone.utc)
     orders = await Order.filter(status__in=_AUDITED, created_at__gte=since).order_by("created_at")
     payments = {p.order_id: p for p in await Payment.filter(order_id__in=[o.id for o in orders])}
     for order in orders:
+        if stopping():
+            break
         payment = payments.get(order.id)
         if payment is None:
             continue

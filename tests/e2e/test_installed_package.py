@@ -3,6 +3,7 @@ migrates, seeds, serves the storefront and GraphiQL, and takes a payment."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -60,14 +61,15 @@ def test_an_installed_wheel_migrates_seeds_serves_and_takes_a_payment(tmp_path, 
     env = server_env(
         f"sqlite://{run_dir / 'shop.db'}", STRIPE_SECRET_KEY=TEST_SECRET_KEY,
         STRIPE_PUBLISHABLE_KEY=TEST_PUBLISHABLE_KEY, STRIPE_API_BASE=localstripe_url,
-        STRIPE_JS_URL=f"{localstripe_url}/js.stripe.com/v3/",
+        STRIPE_JS_URL=f"{localstripe_url}/js.stripe.com/v3/", SHOPGRAPH_LOG_FORMAT="json",
     )
     env.pop("PYTHONPATH", None)
     shopgraph = venv / "bin" / "shopgraph"
     assert "migrations applied" in _run(shopgraph, "migrate", cwd=run_dir, env=env)
     assert "60 products created" in _run(shopgraph, "seed", "--if-empty", cwd=run_dir, env=env)
 
-    with running_server(env, tmp_path / "server.log", command=(str(shopgraph),), cwd=run_dir) as base:
+    log = tmp_path / "server.log"
+    with running_server(env, log, command=(str(shopgraph),), cwd=run_dir) as base:
         page = httpx.get(f"{base}/")
         assert page.status_code == 200 and 'id="shopgraph-config"' in page.text
         for asset in ("/storefront/styles.css", "/storefront/js/main.js", "/storefront/js/checkout.js"):
@@ -78,3 +80,7 @@ def test_an_installed_wheel_migrates_seeds_serves_and_takes_a_payment(tmp_path, 
         with httpx.Client() as http:
             paid = buy(http, base, localstripe_url, product_ids(base)[0], key="installed-1", quantity=2)
         assert paid["userErrors"] == [] and paid["order"]["status"] == "PAID", paid
+    entries = [json.loads(line) for line in log.read_text().splitlines()]  # every line is JSON
+    assert any(e["logger"] == "shopgraph.request" and e.get("operation") == "checkout" and e["outcome"] == "ok"
+               for e in entries)
+    assert TEST_SECRET_KEY not in log.read_text()

@@ -4,6 +4,8 @@ no secret or token ever reaches a response or a log line."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
 import time
 import uuid
@@ -13,6 +15,7 @@ import pytest
 
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
+from shopgraph.logs import JsonFormatter, TextFormatter
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault
 from tests.graph.test_accounts import LOGIN, REGISTER, api_key
@@ -47,8 +50,23 @@ async def test_a_slow_stripe_holds_up_checkouts_but_not_the_catalog(settings, fa
     await gateway.aclose()
 
 
-async def test_no_secret_or_token_reaches_a_log_line_or_a_response(gql, localstripe_url, caplog):
+@pytest.fixture(params=["text", "json"])
+def written_log(request):
+    """What the server's log handler writes, in each `SHOPGRAPH_LOG_FORMAT`, at DEBUG."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter() if request.param == "json" else TextFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield request.param, out
+    finally:
+        root.removeHandler(handler)
+
+
+async def test_no_secret_or_token_reaches_a_log_line_or_a_response(gql, localstripe_url, caplog, written_log):
     caplog.set_level(logging.DEBUG)
+    log_format, written = written_log
     password = f"pw-{uuid.uuid4().hex}"
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     await gql.data(REGISTER, {"e": email, "p": password})
@@ -68,4 +86,15 @@ async def test_no_secret_or_token_reaches_a_log_line_or_a_response(gql, localstr
     assert logged, "the flow above should have logged something to check"
     for secret in (password, token, key, TEST_SECRET_KEY, client_secret):
         assert secret not in logged, f"a secret reached the log: {secret[:6]}…"
+        assert secret not in written.getvalue(), f"a secret reached the {log_format} log: {secret[:6]}…"
     assert TEST_SECRET_KEY not in bad.text and "Traceback" not in bad.text
+
+    lines = written.getvalue().splitlines()
+    if log_format == "json":
+        entries = [json.loads(line) for line in lines]  # every line is one JSON object
+        checkouts = [e for e in entries if e["logger"] == "shopgraph.request" and e.get("operation") == "checkout"]
+        assert checkouts, "the checkout's request line"
+        assert {"time", "level", "request_id", "duration_ms", "outcome"} <= set(checkouts[0])
+        assert checkouts[0]["outcome"] == "ok" and checkouts[0]["status"] == 200
+    else:
+        assert any("POST /graphql 200 checkout ok" in line and "[request " in line for line in lines)
