@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 
-from commerce.reconcile import reconcile
+from commerce.orders.reconcile import reconcile
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
