@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -11,7 +12,7 @@ from commerce.checkout import carts
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.access import caller
-from graph.catalog import Product, product_key
+from graph.products import Product, ProductVariant, product_key, variant_key
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.money import Money
@@ -27,10 +28,11 @@ CartStatus = strawberry.enum(
 )
 
 
-@strawberry.type(description="One product in a cart, priced now from the catalog.")
+@strawberry.type(description="One variant in a cart, priced now from the catalog.")
 class CartLine:
     id: strawberry.ID
     quantity: int
+    variant: ProductVariant
     product: Product
     unit_price: Money
     total: Money
@@ -55,14 +57,16 @@ class Cart(Node):
             updated_at=model.updated_at,
         )
 
-    async def _priced(self, info: Info) -> list[tuple[CartLineModel, Product, PricedLine]]:
+    async def _priced(self, info: Info) -> list[tuple[CartLineModel, ProductVariant, Product, PricedLine]]:
         loaders = info.context.loaders
         lines = await loaders.cart_lines_by_cart_id.load(self.pk)
+        variants = await loaders.variant_by_id.load_many([line.variant_id for line in lines])
         products = await loaders.product_by_id.load_many([line.product_id for line in lines])
         return [
-            (line, Product.from_model(product), price_line(line.quantity, product.price))
-            for line, product in zip(lines, products)
-            if product is not None
+            (line, ProductVariant.from_model(variant, self.currency), Product.from_model(product),
+             price_line(line.quantity, variant.price))
+            for line, variant, product in zip(lines, variants, products)
+            if variant is not None and product is not None
         ]
 
     @strawberry.field
@@ -71,24 +75,25 @@ class Cart(Node):
             CartLine(
                 id=strawberry.ID(to_global_id("CartLine", line.id)),
                 quantity=line.quantity,
+                variant=variant,
                 product=product,
                 unit_price=Money.of(priced.unit_price, self.currency),
                 total=Money.of(priced.total, self.currency),
             )
-            for line, product, priced in await self._priced(info)
+            for line, variant, product, priced in await self._priced(info)
         ]
 
     @strawberry.field
     async def total_quantity(self, info: Info) -> int:
-        return cart_totals(p for _, _, p in await self._priced(info)).quantity
+        return cart_totals(p for *_, p in await self._priced(info)).quantity
 
     @strawberry.field(description="The sum of the lines at today's prices.")
     async def subtotal(self, info: Info) -> Money:
-        return Money.of(cart_totals(p for _, _, p in await self._priced(info)).subtotal, self.currency)
+        return Money.of(cart_totals(p for *_, p in await self._priced(info)).subtotal, self.currency)
 
     @strawberry.field(description="What checkout would charge now.")
     async def total(self, info: Info) -> Money:
-        return Money.of(cart_totals(p for _, _, p in await self._priced(info)).total, self.currency)
+        return Money.of(cart_totals(p for *_, p in await self._priced(info)).total, self.currency)
 
 
 def cart_key(global_id: str | None, field: str = "cartId") -> str:
@@ -134,8 +139,7 @@ class RemoveFromCartPayload:
 
 def _fresh(info: Info, model: CartModel) -> Cart:
     """The changed cart, with this request's cached lines and products dropped."""
-    info.context.loaders.cart_lines_by_cart_id.clear_all()
-    info.context.loaders.product_by_id.clear_all()
+    info.context.loaders.forget_catalog()
     return Cart.from_model(model)
 
 
@@ -151,18 +155,24 @@ class CartQuery:
 
 @strawberry.type
 class CartMutation:
-    @strawberry.mutation(description="Adds a product to a cart; with no cartId, to a new cart.")
+    @strawberry.mutation(description="Adds a variant to a cart; with no cartId, to a new cart.")
     async def add_to_cart(
         self,
         info: Info,
-        product_id: strawberry.ID,
+        variant_id: strawberry.ID | None = None,
         cart_id: strawberry.ID | None = None,
         quantity: int = 1,
+        product_id: Annotated[strawberry.ID | None, strawberry.argument(
+            deprecation_reason="Use `variantId`; a product id works only for a product with one variant."
+        )] = None,
     ) -> AddToCartPayload:
         try:
             key = None if cart_id is None else cart_key(cart_id)
-            product = product_key(product_id, field="productId")
-            model = await carts.add_to_cart(await caller(info), key, product, quantity)
+            model = await carts.add_to_cart(
+                await caller(info), key, quantity,
+                variant_id=None if variant_id is None else variant_key(variant_id, field="variantId"),
+                product_id=None if product_id is None else product_key(product_id, field="productId"),
+            )
         except DomainError as error:
             return AddToCartPayload(cart=None, user_errors=user_errors(error))
         return AddToCartPayload(cart=_fresh(info, model), user_errors=[])

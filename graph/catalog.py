@@ -1,25 +1,27 @@
-"""Catalog types and queries: `Product`, `products`, `product`."""
+"""Catalog queries: `products` (search, filters, facets), `product`, `collections`, `collection`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
-from commerce.catalog import products as catalog
-from commerce.catalog.products import ProductSort
+from commerce.catalog import facets as catalog_facets, products as catalog
+from commerce.catalog.products import CatalogFilter, ProductSort, Selection
+from commerce.money import InvalidAmount, to_minor_units
+from graph.collections import Collection, CollectionConnection, collection_page
 from graph.context import Info
 from graph.errors import bad_user_input
 from graph.money import Money
-from graph.node import Node, register_node
 from graph.pagination import PageInfo, page_args
-from commerce.errors import DomainError, UserErrorCode
-from graph.relay import decode_cursor, encode_cursor, expect_global_id, from_global_id, to_global_id
-from models import Product as ProductModel
+from graph.products import MAX_ID, Product, product_key, product_node
+from graph.relay import decode_cursor, encode_cursor, expect_global_id, from_global_id
+from models import Collection as CollectionModel, Product as ProductModel
 
-__all__ = ["Product", "ProductConnection", "ProductSortKey", "CatalogQuery", "product_key"]
+__all__ = ["ProductConnection", "ProductSortKey", "ProductFilter", "CatalogQuery", "product_key", "product_connection"]
 
 
 @strawberry.enum(description="How `products` are ordered. Ties are broken by id.")
@@ -28,36 +30,55 @@ class ProductSortKey(Enum):
     PRICE = "PRICE"
     CREATED_AT = "CREATED_AT"
     ID = "ID"
+    RELEVANCE = strawberry.enum_value("RELEVANCE", description="Title matches first; the default with a `query`.")
+    BEST_SELLING = strawberry.enum_value("BEST_SELLING", description="Most units in paid orders first.")
 
 
-@strawberry.type(description="A product for sale.")
-class Product(Node):
-    slug: str
-    title: str
-    description: str
-    price: Money
-    image_url: str | None
-    available_for_sale: bool
-    quantity_available: int
-    created_at: datetime
-    updated_at: datetime
-    pk: strawberry.Private[int]
+@strawberry.input
+class PriceRangeFilter:
+    min: Decimal | None = None
+    max: Decimal | None = None
 
-    @classmethod
-    def from_model(cls, model: ProductModel) -> "Product":
-        return cls(
-            id=strawberry.ID(to_global_id("Product", model.id)),
-            pk=model.id,
-            slug=model.slug,
-            title=model.title,
-            description=model.description,
-            price=Money.of(model.price, model.currency),
-            image_url=model.image_url,
-            available_for_sale=model.stock > 0,
-            quantity_available=model.stock,
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-        )
+
+@strawberry.input
+class VariantOptionFilter:
+    name: str
+    value: str
+
+
+@strawberry.input(description="Conditions AND together; the values of one list OR (option names AND on one variant).")
+class ProductFilter:
+    available: bool | None = strawberry.field(default=None, description="True: some (matching) variant is in stock.")
+    price: PriceRangeFilter | None = strawberry.field(default=None, description="Some variant's price is within, inclusive.")
+    variant_option: list[VariantOptionFilter] | None = None
+    tag: list[str] | None = None
+    collection: strawberry.ID | None = None
+
+
+@strawberry.type
+class FacetValue:
+    value: str
+    count: int = strawberry.field(description="Products that match with this value chosen.")
+
+
+@strawberry.type(description="One filter of a sidebar (`available`, `tag`, or an option name) with its values.")
+class Facet:
+    name: str
+    values: list[FacetValue]
+
+
+@strawberry.type
+class PriceFacet:
+    min: Money | None
+    max: Money | None
+
+
+@strawberry.type
+class ProductFacets:
+    available: list[FacetValue]
+    tag: list[FacetValue]
+    options: list[Facet]
+    price: PriceFacet
 
 
 @strawberry.type
@@ -70,7 +91,7 @@ class ProductEdge:
 class ProductConnection:
     edges: list[ProductEdge]
     page_info: PageInfo
-    search: strawberry.Private[str | None]
+    selection: strawberry.Private[Selection]
 
     @strawberry.field
     def nodes(self) -> list[Product]:
@@ -78,7 +99,19 @@ class ProductConnection:
 
     @strawberry.field(description="How many products match, on every page together.")
     async def total_count(self) -> int:
-        return await catalog.count_products(self.search)
+        return await catalog.count_products(self.selection)
+
+    @strawberry.field(description="For a filter sidebar: each facet's values, counted under the other filters.")
+    async def facets(self, info: Info) -> ProductFacets:
+        found = await catalog_facets.facets(self.selection)
+        currency = info.context.settings.currency
+        values = lambda counts: [FacetValue(value=v, count=c) for v, c in counts]  # noqa: E731
+        return ProductFacets(
+            available=values(found.available), tag=values(found.tags),
+            options=[Facet(name=name, values=values(counts)) for name, counts in found.options],
+            price=PriceFacet(min=None if found.price_min is None else Money.of(found.price_min, currency),
+                             max=None if found.price_max is None else Money.of(found.price_max, currency)),
+        )
 
 
 def _cursor(model: ProductModel, sort: ProductSort) -> str:
@@ -105,59 +138,80 @@ def _keyset(cursor: str | None, sort: ProductSort, argument: str) -> catalog.Key
         ) from None
 
 
-def product_key(global_id: str, field: str) -> int:
-    """The database id inside a Product id, for mutation inputs; NOT_FOUND otherwise."""
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != "Product" or not decoded[1].isdigit() or int(decoded[1]) > catalog.MAX_ID:
-        raise DomainError(UserErrorCode.NOT_FOUND, "No product with this id.", [field])
-    return int(decoded[1])
-
-
-async def _product_node(info: Info, key: str) -> Product | None:
-    if not key.isdigit() or int(key) > catalog.MAX_ID:
+def _money(value: Decimal | None, currency: str, argument: str) -> int | None:
+    if value is None:
         return None
-    model = await info.context.loaders.product_by_id.load(int(key))
-    return None if model is None else Product.from_model(model)
+    try:
+        return to_minor_units(value, currency)
+    except InvalidAmount as error:
+        raise bad_user_input(f"`{argument}`: {error}") from None
 
 
-register_node("Product", _product_node)
+def catalog_filter(filters: ProductFilter | None, currency: str, collection_id: int | None = None) -> CatalogFilter:
+    """The commerce filter of a `ProductFilter` argument; bad values are BAD_USER_INPUT."""
+    f = filters or ProductFilter()
+    if f.collection is not None:
+        decoded = from_global_id(f.collection)
+        if decoded is None or decoded[0] != "Collection" or not decoded[1].isdigit() or int(decoded[1]) > MAX_ID:
+            raise bad_user_input("`filters.collection` is not a Collection id.")
+        if collection_id is not None and int(decoded[1]) != collection_id:
+            return CatalogFilter(collection_id=-1)  # two different collections: nothing matches
+        collection_id = int(decoded[1])
+    options = tuple((o.name, o.value) for o in f.variant_option or ())
+    tags = tuple(f.tag or ())
+    if len(options) > 50 or len(tags) > 50:
+        raise bad_user_input("A filter takes at most 50 option values and 50 tags.")
+    price = f.price or PriceRangeFilter()
+    return CatalogFilter(
+        available=f.available, price_min=_money(price.min, currency, "filters.price.min"),
+        price_max=_money(price.max, currency, "filters.price.max"), variant_options=options, tags=tags,
+        collection_id=collection_id,
+    )
+
+
+async def product_connection(
+    info: Info, *, first: int | None, after: str | None, last: int | None, before: str | None,
+    query: str | None, sort_key: ProductSortKey | None, reverse: bool, filters: ProductFilter | None,
+    collection_id: int | None = None,
+) -> ProductConnection:
+    args = page_args(first, last)
+    if query is not None and len(query) > 200:
+        raise bad_user_input("`query` is at most 200 characters.")
+    searching = bool(query and query.strip())
+    sort = ProductSort[(sort_key or (ProductSortKey.RELEVANCE if searching else ProductSortKey.ID)).name]
+    selection = await catalog.select_products(query, catalog_filter(filters, info.context.settings.currency, collection_id))
+    page = await catalog.list_products(
+        selection=selection, sort=sort, reverse=reverse, first=args.first, after=_keyset(after, sort, "after"),
+        last=args.last, before=_keyset(before, sort, "before"),
+    )
+    edges = [ProductEdge(cursor=_cursor(m, sort), node=Product.from_model(m)) for m in page.products]
+    return ProductConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+        ),
+        selection=selection,
+    )
 
 
 @strawberry.type
 class CatalogQuery:
-    @strawberry.field(description="Products, searched, sorted and paged (at most 100 a page).")
+    @strawberry.field(description="Products, searched, filtered, sorted and paged (at most 100 a page).")
     async def products(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        query: str | None = None,
-        sort_key: ProductSortKey = ProductSortKey.ID,
+        query: Annotated[str | None, strawberry.argument(description="Words in any order; the last one as a prefix.")] = None,
+        sort_key: Annotated[ProductSortKey | None, strawberry.argument(description="RELEVANCE with a query, else ID.")] = None,
         reverse: bool = False,
+        filters: ProductFilter | None = None,
     ) -> ProductConnection:
-        args = page_args(first, last)
-        sort = ProductSort[sort_key.name]
-        page = await catalog.list_products(
-            search=query,
-            sort=sort,
-            reverse=reverse,
-            first=args.first,
-            after=_keyset(after, sort, "after"),
-            last=args.last,
-            before=_keyset(before, sort, "before"),
-        )
-        edges = [ProductEdge(cursor=_cursor(m, sort), node=Product.from_model(m)) for m in page.products]
-        return ProductConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            search=query,
-        )
+        return await product_connection(info, first=first, after=after, last=last, before=before, query=query,
+                                        sort_key=sort_key, reverse=reverse, filters=filters)
 
     @strawberry.field(description="One product by its id or its slug; null when there is none.")
     async def product(
@@ -167,6 +221,23 @@ class CatalogQuery:
             raise bad_user_input("Give exactly one of `id` and `slug`.")
         if id is not None:
             key = expect_global_id(id, "Product")
-            return await _product_node(info, key)
+            return await product_node(info, key)
         model = await catalog.product_by_slug(slug)
         return None if model is None else Product.from_model(model)
+
+    @strawberry.field(description="The collections, by id (at most 100 a page).")
+    async def collections(self, first: int | None = None, after: str | None = None) -> CollectionConnection:
+        return collection_page(await CollectionModel.all().order_by("id"), first, after)
+
+    @strawberry.field(description="One collection by its id or its slug; null when there is none.")
+    async def collection(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Collection | None:
+        if (id is None) == (slug is None):
+            raise bad_user_input("Give exactly one of `id` and `slug`.")
+        if id is not None:
+            key = expect_global_id(id, "Collection")
+            model = await info.context.loaders.collection_by_id.load(int(key)) if key.isdigit() and int(key) <= MAX_ID else None
+        else:
+            model = await CollectionModel.get_or_none(slug=slug)
+        return None if model is None else Collection.from_model(model)

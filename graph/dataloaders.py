@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from models import CartLine, OrderLine, Payment, Product
+from models import (
+    CartLine, Collection, CollectionProduct, OrderLine, Payment, Product, ProductImage, ProductOption, ProductTag,
+    ProductVariant,
+)
 
-__all__ = [
-    "Loaders", "ProductByIdLoader", "CartLinesByCartIdLoader", "OrderLinesByOrderIdLoader", "PaymentByOrderIdLoader",
-]
+__all__ = ["Loaders"]
 
-
-async def _products_by_id(ids: Sequence[int]) -> list[Product | None]:
-    found = {p.id: p for p in await Product.filter(id__in=list(set(ids)))}
-    return [found.get(i) for i in ids]
+K = TypeVar("K")
 
 
-async def _cart_lines_by_cart_id(cart_ids: Sequence[str]) -> list[list[CartLine]]:
-    by_cart: dict[str, list[CartLine]] = defaultdict(list)
-    for line in await CartLine.filter(cart_id__in=list(set(cart_ids))).order_by("id"):
-        by_cart[line.cart_id].append(line)
-    return [by_cart.get(cart_id, []) for cart_id in cart_ids]
+def _by_id(model: Any) -> Callable[[Sequence[Any]], Awaitable[list[Any]]]:
+    async def load(ids: Sequence[Any]) -> list[Any]:
+        found = {row.id: row for row in await model.filter(id__in=list(set(ids)))}
+        return [found.get(i) for i in ids]
+    return load
 
 
-async def _order_lines_by_order_id(order_ids: Sequence[str]) -> list[list[OrderLine]]:
-    by_order: dict[str, list[OrderLine]] = defaultdict(list)
-    for line in await OrderLine.filter(order_id__in=list(set(order_ids))).order_by("id"):
-        by_order[line.order_id].append(line)
-    return [by_order.get(order_id, []) for order_id in order_ids]
+def _grouped(model: Any, key: str, *order: str) -> Callable[[Sequence[Any]], Awaitable[list[list[Any]]]]:
+    """Loads the rows of `model` whose `key` is in the batch, grouped by key, in `order`."""
+    async def load(keys: Sequence[Any]) -> list[list[Any]]:
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        for row in await model.filter(**{f"{key}__in": list(set(keys))}).order_by(*order):
+            groups[getattr(row, key)].append(row)
+        return [groups.get(k, []) for k in keys]
+    return load
 
 
 async def _payment_by_order_id(order_ids: Sequence[str]) -> list[Payment | None]:
@@ -39,25 +41,46 @@ async def _payment_by_order_id(order_ids: Sequence[str]) -> list[Payment | None]
     return [found.get(order_id) for order_id in order_ids]
 
 
-def ProductByIdLoader() -> DataLoader[int, Product | None]:  # noqa: N802 - a loader factory
-    return DataLoader(load_fn=_products_by_id)
+async def _tags_by_product_id(product_ids: Sequence[int]) -> list[list[str]]:
+    tags: dict[int, list[str]] = defaultdict(list)
+    rows = await ProductTag.filter(product_id__in=list(set(product_ids))).order_by("tag").values_list("product_id", "tag")
+    for product_id, tag in rows:
+        tags[product_id].append(tag)
+    return [tags.get(p, []) for p in product_ids]
 
 
-def CartLinesByCartIdLoader() -> DataLoader[str, list[CartLine]]:  # noqa: N802
-    return DataLoader(load_fn=_cart_lines_by_cart_id)
+async def _collections_by_product_id(product_ids: Sequence[int]) -> list[list[Collection]]:
+    found: dict[int, list[Collection]] = defaultdict(list)
+    memberships = await CollectionProduct.filter(product_id__in=list(set(product_ids))).select_related(
+        "collection").order_by("collection_id")
+    for membership in memberships:
+        found[membership.product_id].append(membership.collection)
+    return [found.get(p, []) for p in product_ids]
 
 
-def OrderLinesByOrderIdLoader() -> DataLoader[str, list[OrderLine]]:  # noqa: N802
-    return DataLoader(load_fn=_order_lines_by_order_id)
-
-
-def PaymentByOrderIdLoader() -> DataLoader[str, Payment | None]:  # noqa: N802
-    return DataLoader(load_fn=_payment_by_order_id)
+def _loader(load_fn: Callable[..., Any]) -> Any:
+    return field(default_factory=lambda: DataLoader(load_fn=load_fn))
 
 
 @dataclass
 class Loaders:
-    product_by_id: DataLoader[int, Product | None] = field(default_factory=ProductByIdLoader)
-    cart_lines_by_cart_id: DataLoader[str, list[CartLine]] = field(default_factory=CartLinesByCartIdLoader)
-    order_lines_by_order_id: DataLoader[str, list[OrderLine]] = field(default_factory=OrderLinesByOrderIdLoader)
-    payment_by_order_id: DataLoader[str, Payment | None] = field(default_factory=PaymentByOrderIdLoader)
+    product_by_id: DataLoader[int, Product | None] = _loader(_by_id(Product))
+    variant_by_id: DataLoader[int, ProductVariant | None] = _loader(_by_id(ProductVariant))
+    collection_by_id: DataLoader[int, Collection | None] = _loader(_by_id(Collection))
+    variants_by_product_id: DataLoader[int, list[ProductVariant]] = _loader(
+        _grouped(ProductVariant, "product_id", "position", "id"))
+    images_by_product_id: DataLoader[int, list[ProductImage]] = _loader(
+        _grouped(ProductImage, "product_id", "position", "id"))
+    options_by_product_id: DataLoader[int, list[ProductOption]] = _loader(
+        _grouped(ProductOption, "product_id", "position", "id"))
+    tags_by_product_id: DataLoader[int, list[str]] = _loader(_tags_by_product_id)
+    collections_by_product_id: DataLoader[int, list[Collection]] = _loader(_collections_by_product_id)
+    cart_lines_by_cart_id: DataLoader[str, list[CartLine]] = _loader(_grouped(CartLine, "cart_id", "id"))
+    order_lines_by_order_id: DataLoader[str, list[OrderLine]] = _loader(_grouped(OrderLine, "order_id", "id"))
+    payment_by_order_id: DataLoader[str, Payment | None] = _loader(_payment_by_order_id)
+
+    def forget_catalog(self) -> None:
+        """Drops what this request read of carts and the catalog (after a change)."""
+        for loader in (self.cart_lines_by_cart_id, self.product_by_id, self.variant_by_id,
+                       self.variants_by_product_id):
+            loader.clear_all()

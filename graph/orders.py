@@ -9,7 +9,7 @@ import strawberry
 
 from commerce.orders import queries as order_queries
 from graph.access import caller
-from graph.catalog import Product
+from graph.products import Product, ProductVariant
 from graph.context import Info
 from graph.errors import bad_user_input
 from graph.pagination import PageInfo, page_args
@@ -30,14 +30,25 @@ OrderStatus = strawberry.enum(
 PaymentStatus = strawberry.enum(Enum("PaymentStatus", {s.name: s.name for s in _PaymentStatus}))
 
 
-@strawberry.type(description="A product as it was sold; title and price are copied at checkout.")
+@strawberry.type(description="A variant as it was sold; title, variant title, SKU and price are copied at checkout.")
 class OrderLine:
     id: strawberry.ID
     title: str
+    variant_title: str
+    sku: str | None
     quantity: int
     unit_price: Money
     total: Money
     product_pk: strawberry.Private[int | None]
+    variant_pk: strawberry.Private[int | None]
+    currency: strawberry.Private[str]
+
+    @strawberry.field(description="The variant today; null when it has been deleted.")
+    async def variant(self, info: Info) -> ProductVariant | None:
+        if self.variant_pk is None:
+            return None
+        model = await info.context.loaders.variant_by_id.load(self.variant_pk)
+        return None if model is None else ProductVariant.from_model(model, self.currency)
 
     @strawberry.field(description="The product today; null when it has been deleted.")
     async def product(self, info: Info) -> Product | None:
@@ -92,10 +103,14 @@ class Order(Node):
             OrderLine(
                 id=strawberry.ID(to_global_id("OrderLine", line.id)),
                 title=line.title,
+                variant_title=line.variant_title,
+                sku=line.sku,
                 quantity=line.quantity,
                 unit_price=Money.of(line.unit_price, self.currency),
                 total=Money.of(line.total, self.currency),
                 product_pk=line.product_id,
+                variant_pk=line.variant_id,
+                currency=self.currency,
             )
             for line in await info.context.loaders.order_lines_by_order_id.load(self.pk)
         ]

@@ -11,7 +11,9 @@ from strawberry.tools import merge_types
 
 from graph.accounts import AccountMutation, AccountQuery
 from graph.cart import Cart, CartMutation, CartQuery
-from graph.catalog import CatalogQuery, Product
+from graph.catalog import CatalogQuery
+from graph.collections import Collection
+from graph.products import Product, ProductVariant
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
 from graph.refunds import RefundMutation
@@ -58,7 +60,7 @@ def make_schema(limits: Limits = Limits(), *, introspection: bool = True) -> Sho
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Product, Cart, Order],
+        types=[Product, ProductVariant, Collection, Cart, Order],
         extensions=extensions,
     )
 

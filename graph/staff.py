@@ -11,7 +11,7 @@ from commerce.orders import fulfillment
 from commerce.access import Scope
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.access import require_scope
-from graph.catalog import Product, product_key
+from graph.products import Product, product_key
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.orders import Order, order_key

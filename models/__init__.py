@@ -4,9 +4,12 @@ from models.account import ApiKey, Customer, CustomerSession
 from models.cart import Cart, CartLine, CartStatus
 from models.order import Order, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus
 from models.payment_events import Dispute, Refund, RefundStatus, StripeEvent
-from models.product import Product
+from models.product import (
+    Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
+)
 
 __all__ = [
     "ApiKey", "Customer", "CustomerSession", "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
-    "Payment", "PaymentStatus", "Product", "Dispute", "Refund", "RefundStatus", "StripeEvent",
+    "Payment", "PaymentStatus", "Product", "ProductImage", "ProductOption", "ProductTag", "ProductVariant",
+    "VariantOptionValue", "Collection", "CollectionProduct", "Dispute", "Refund", "RefundStatus", "StripeEvent",
 ]

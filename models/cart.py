@@ -33,7 +33,7 @@ class Cart(Model):
 
 
 class CartLine(Model):
-    """One product in a cart, once: adding it again raises the quantity."""
+    """One variant in a cart, once: adding it again raises the quantity. `product` is the variant's."""
 
     id = fields.IntField(primary_key=True)
     cart: fields.ForeignKeyRelation[Cart] = fields.ForeignKeyField(
@@ -42,11 +42,14 @@ class CartLine(Model):
     product: fields.ForeignKeyRelation["Product"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Product", related_name="cart_lines", on_delete=fields.CASCADE
     )
+    variant: fields.ForeignKeyRelation["ProductVariant"] = fields.ForeignKeyField(  # noqa: F821
+        "shop.ProductVariant", related_name="cart_lines", on_delete=fields.CASCADE
+    )
     quantity = fields.IntField()
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "cart_line"
-        unique_together = (("cart", "product"),)
+        unique_together = (("cart", "variant"),)
         constraints = (CheckConstraint(check="quantity > 0", name="cart_line_quantity_positive"),)

@@ -72,7 +72,7 @@ class Order(Model):
 
 
 class OrderLine(Model):
-    """A product as it was sold: title and price are copied at checkout."""
+    """A variant as it was sold: title, variant title, SKU and price are copied at checkout."""
 
     id = fields.IntField(primary_key=True)
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
@@ -81,7 +81,12 @@ class OrderLine(Model):
     product: fields.ForeignKeyNullableRelation["Product"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Product", related_name="order_lines", null=True, on_delete=fields.SET_NULL
     )
+    variant: fields.ForeignKeyNullableRelation["ProductVariant"] = fields.ForeignKeyField(  # noqa: F821
+        "shop.ProductVariant", related_name="order_lines", null=True, on_delete=fields.SET_NULL
+    )
     title = fields.CharField(max_length=200)
+    variant_title = fields.CharField(max_length=300, default="", db_default="")
+    sku = fields.CharField(max_length=100, null=True)
     quantity = fields.IntField()
     unit_price = fields.IntField()
     total = fields.IntField()

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from graph.relay import from_global_id, to_global_id
-from models import Product
+from models import Product, ProductVariant
 from tests.stripe_emulator import TEST_SECRET_KEY
 
 ADD = """
@@ -45,9 +45,22 @@ mutation($orderId: ID!) {
 READ_ORDER = "query($id: ID!) { order(id: $id) { %s } }" % ORDER_FIELDS
 
 
-async def make_product(price: int, stock: int, title: str = "Test Product") -> Product:
-    slug = f"p-{uuid.uuid4().hex[:12]}"
-    return await Product.create(slug=slug, title=title, price=price, currency="USD", stock=stock)
+async def make_product(price: int, stock: int, title: str = "Test Product", slug: str | None = None) -> Product:
+    """A product with one (default) variant holding its price and stock."""
+    slug = slug or f"p-{uuid.uuid4().hex[:12]}"
+    product = await Product.create(slug=slug, title=title, price=price, currency="USD")
+    await ProductVariant.create(product_id=product.id, price=price, stock=stock)
+    return product
+
+
+async def stock_of(product: Product) -> int:
+    """Units in stock of all the product's variants."""
+    return sum(await ProductVariant.filter(product_id=product.id).values_list("stock", flat=True))
+
+
+async def set_stock(product: Product, stock: int) -> None:
+    """Sets the stock of a single-variant product, behind the API's back."""
+    await ProductVariant.filter(product_id=product.id).update(stock=stock)
 
 
 async def cart_with(gql, *items: tuple[Product, int]) -> str:

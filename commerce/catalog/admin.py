@@ -11,7 +11,9 @@ from tortoise.exceptions import IntegrityError
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_minor_units
-from models import Product
+from tortoise.transactions import in_transaction
+
+from models import Product, ProductImage, ProductVariant
 
 __all__ = ["ProductChanges", "create_product", "update_product", "delete_product"]
 
@@ -70,8 +72,14 @@ async def create_product(changes: ProductChanges, currency: str) -> Product:
     for required in ("slug", "title", "price"):
         if required not in values:
             raise DomainError(Code.INVALID, f"`{required}` is required.", ["input", required])
+    stock = values.pop("stock", 0)
+    image_url = values.pop("image_url", None)
     try:
-        product = await Product.create(currency=currency, **values)
+        async with in_transaction():
+            product = await Product.create(currency=currency, **values)
+            await ProductVariant.create(product_id=product.id, price=product.price, stock=stock)
+            if image_url:
+                await ProductImage.create(product_id=product.id, url=image_url, alt_text=product.title)
     except IntegrityError:
         raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
     await events.catalog_changed()
@@ -85,13 +93,34 @@ async def update_product(product_id: int, changes: ProductChanges) -> Product:
     values = _validated(changes, product.currency)
     if values:
         try:
-            await Product.filter(id=product_id).update(**values)
+            async with in_transaction():
+                await _update_only_variant(product_id, values)
+                if values:
+                    await Product.filter(id=product_id).update(**values)
         except IntegrityError:
             raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
         product = await Product.get(id=product_id)
         await product.save(update_fields=["updated_at"])
         await events.catalog_changed()
     return product
+
+
+async def _update_only_variant(product_id: int, values: dict[str, object]) -> None:
+    """Price, stock and image of a product given directly: its only variant's, its first image."""
+    variant_values = {k: values.pop(k) for k in ("stock",) if k in values}
+    if "price" in values:
+        variant_values["price"] = values["price"]
+    image_url = values.pop("image_url", None)
+    if variant_values:
+        variants = await ProductVariant.filter(product_id=product_id).limit(2)
+        if len(variants) != 1:
+            field = "price" if "price" in variant_values else "stock"
+            raise DomainError(Code.INVALID, "This product has several variants: change them one by one.",
+                              ["input", field])
+        await ProductVariant.filter(id=variants[0].id).update(**variant_values)
+    if image_url is not None:
+        await ProductImage.filter(product_id=product_id).delete()
+        await ProductImage.create(product_id=product_id, url=image_url, alt_text="")
 
 
 async def delete_product(product_id: int) -> None:

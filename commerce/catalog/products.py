@@ -7,17 +7,21 @@ indexed query however deep the page is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
-from models import Product
+from commerce.catalog import search as full_text
+from models import CollectionProduct, Product, ProductTag, ProductVariant, VariantOptionValue
 
-__all__ = ["MAX_ID", "product_by_slug", "ProductSort", "Keyset", "ProductPage", "list_products", "count_products", "sort_value"]
+__all__ = [
+    "MAX_ID", "product_by_slug", "ProductSort", "CatalogFilter", "Keyset", "ProductPage", "Selection",
+    "select_products", "list_products", "count_products", "sort_value",
+]
 
 
 class ProductSort(Enum):
@@ -25,6 +29,47 @@ class ProductSort(Enum):
     PRICE = "price"
     CREATED_AT = "created_at"
     ID = "id"
+    RELEVANCE = "relevance"  # title matches first; most relevant first
+    BEST_SELLING = "units_sold"  # units in paid orders; most sold first
+
+
+_HIGHEST_FIRST = (ProductSort.RELEVANCE, ProductSort.BEST_SELLING)
+
+
+@dataclass(frozen=True)
+class CatalogFilter:
+    """`ProductFilter`: conditions AND; the values of one list OR; option names AND on one variant."""
+
+    available: bool | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    variant_options: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    collection_id: int | None = None
+
+    def without(self, facet: str) -> "CatalogFilter":
+        """This filter less one facet's own condition (facet counts use the others)."""
+        if facet == "available":
+            return CatalogFilter(None, self.price_min, self.price_max, self.variant_options, self.tags, self.collection_id)
+        if facet == "price":
+            return CatalogFilter(self.available, None, None, self.variant_options, self.tags, self.collection_id)
+        if facet == "tag":
+            return CatalogFilter(self.available, self.price_min, self.price_max, self.variant_options, (), self.collection_id)
+        options = tuple(o for o in self.variant_options if o[0] != facet)
+        return CatalogFilter(self.available, self.price_min, self.price_max, options, self.tags, self.collection_id)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The products a search and a filter select, before sorting and paging."""
+
+    filters: CatalogFilter = field(default_factory=CatalogFilter)
+    relevance: dict[int, int] | None = None  # product id -> relevance, when there is a search
+
+
+async def select_products(search: str | None, filters: CatalogFilter | None = None) -> Selection:
+    relevance = await full_text.matching(search) if search and search.strip() else None
+    return Selection(filters or CatalogFilter(), relevance)
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
@@ -40,7 +85,7 @@ class ProductPage:
 
 
 def sort_value(product: Product, sort: ProductSort) -> Any:
-    return getattr(product, sort.value)
+    return getattr(product, sort.value, 0)
 
 
 def parse_sort_value(sort: ProductSort, raw: Any) -> Any:
@@ -61,12 +106,49 @@ def parse_sort_value(sort: ProductSort, raw: Any) -> Any:
     return raw
 
 
-def _search(text: str | None) -> QuerySet[Product]:
+def _matching_variants(f: CatalogFilter) -> QuerySet[ProductVariant]:
+    variants = ProductVariant.all()
+    names: dict[str, list[str]] = {}
+    for name, value in f.variant_options:
+        names.setdefault(name, []).append(value)
+    for name, values in names.items():
+        variants = variants.filter(id__in=Subquery(
+            VariantOptionValue.filter(name=name, value__in=values).values("variant_id")))
+    return variants
+
+
+def filtered(selection: Selection, f: CatalogFilter | None = None) -> QuerySet[Product]:
+    """The products of a selection, under `f` (the selection's own filter when not given)."""
+    f = selection.filters if f is None else f
     queryset = Product.all()
-    if text and text.strip():
-        needle = text.strip()
-        queryset = queryset.filter(Q(title__icontains=needle) | Q(description__icontains=needle))
+    if selection.relevance is not None:
+        queryset = queryset.filter(id__in=list(selection.relevance))
+    if f.tags:
+        queryset = queryset.filter(id__in=Subquery(ProductTag.filter(tag__in=list(f.tags)).values("product_id")))
+    if f.collection_id is not None:
+        queryset = queryset.filter(
+            id__in=Subquery(CollectionProduct.filter(collection_id=f.collection_id).values("product_id")))
+    if f.price_min is not None or f.price_max is not None:
+        priced = ProductVariant.all()
+        if f.price_min is not None:
+            priced = priced.filter(price__gte=f.price_min)
+        if f.price_max is not None:
+            priced = priced.filter(price__lte=f.price_max)
+        queryset = queryset.filter(id__in=Subquery(priced.values("product_id")))
+    if f.variant_options:
+        queryset = queryset.filter(id__in=Subquery(_matching_variants(f).values("product_id")))
+    if f.available is True:
+        queryset = queryset.filter(id__in=Subquery(_matching_variants(f).filter(stock__gt=0).values("product_id")))
+    elif f.available is False:
+        queryset = queryset.exclude(id__in=Subquery(_matching_variants(f).filter(stock__gt=0).values("product_id")))
     return queryset
+
+
+def _sorted_by(queryset: QuerySet[Product], selection: Selection, sort: ProductSort) -> QuerySet[Product]:
+    if sort is not ProductSort.RELEVANCE:
+        return queryset
+    in_title = ",".join(str(int(pid)) for pid, score in (selection.relevance or {}).items() if score) or "0"
+    return queryset.annotate(relevance=RawSQL(f'CASE WHEN "product"."id" IN ({in_title}) THEN 1 ELSE 0 END'))
 
 
 def _beyond(sort: ProductSort, keyset: Keyset, descending: bool) -> Q:
@@ -90,7 +172,7 @@ def _ordering(sort: ProductSort, descending: bool) -> list[str]:
 
 async def list_products(
     *,
-    search: str | None = None,
+    selection: Selection = Selection(),
     sort: ProductSort = ProductSort.ID,
     reverse: bool = False,
     first: int | None = None,
@@ -106,12 +188,13 @@ async def list_products(
     assert size is not None
 
     # Walking backward reads the list in the opposite order, then flips the page.
-    descending = reverse != backward
-    queryset = _search(search)
+    natural = reverse != (sort in _HIGHEST_FIRST)
+    descending = natural != backward
+    queryset = _sorted_by(filtered(selection), selection, sort)
     if after is not None:
-        queryset = queryset.filter(_beyond(sort, after, descending=reverse))
+        queryset = queryset.filter(_beyond(sort, after, descending=natural))
     if before is not None:
-        queryset = queryset.filter(_beyond(sort, before, descending=not reverse))
+        queryset = queryset.filter(_beyond(sort, before, descending=not natural))
     rows = await queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
 
     more = len(rows) > size
@@ -122,8 +205,8 @@ async def list_products(
     return ProductPage(rows, has_next_page=more, has_previous_page=after is not None)
 
 
-async def count_products(search: str | None = None) -> int:
-    return await _search(search).count()
+async def count_products(selection: Selection) -> int:
+    return await filtered(selection).count()
 
 
 async def product_by_slug(slug: str) -> Product | None:

@@ -28,7 +28,7 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
 from commerce.checkout.pricing import cart_totals, price_line
 from commerce.catalog.stock import reserve_stock
-from models import Cart, CartLine, CartStatus, Order, OrderLine, OrderNumber, OrderStatus, Payment, Product
+from models import Cart, CartLine, CartStatus, Order, OrderLine, OrderNumber, OrderStatus, Payment, ProductVariant
 from payments.gateway import (
     GatewayUnavailable,
     InvalidPaymentToken,
@@ -105,6 +105,11 @@ async def _checkable_lines(cart: Cart) -> list[CartLine]:
     return lines
 
 
+def _line_title(variant: ProductVariant) -> str:
+    title = variant.product.title
+    return title if variant.title == "Default" else f"{title} ({variant.title})"
+
+
 async def _open_order(caller: Caller, cart_id: str, email: str, key: str | None) -> Order | _Replay:
     """Step 1, in one transaction."""
     async with in_transaction():
@@ -113,14 +118,15 @@ async def _open_order(caller: Caller, cart_id: str, email: str, key: str | None)
         if known is not None:
             return _Replay(known)
         lines = await _checkable_lines(cart)
-        products = {p.id: p for p in await Product.filter(id__in=[line.product_id for line in lines])}
-        priced = [(line, products[line.product_id], price_line(line.quantity, products[line.product_id].price))
+        variants = {v.id: v for v in await ProductVariant.filter(
+            id__in=[line.variant_id for line in lines]).select_related("product")}
+        priced = [(variants[line.variant_id], price_line(line.quantity, variants[line.variant_id].price))
                   for line in lines]
         await reserve_stock(
-            {line.product_id: line.quantity for line in lines},
-            {p.id: p.title for p in products.values()},
+            {line.variant_id: line.quantity for line in lines},
+            {v.id: _line_title(v) for v in variants.values()},
         )
-        totals = cart_totals(p for _, _, p in priced)
+        totals = cart_totals(p for _, p in priced)
         number = await OrderNumber.create()
         order = await Order.create(
             number=1000 + number.id, email=email, currency=cart.currency,
@@ -128,9 +134,10 @@ async def _open_order(caller: Caller, cart_id: str, email: str, key: str | None)
             customer_id=cart.customer_id or caller.customer_id,
         )
         await OrderLine.bulk_create([
-            OrderLine(order_id=order.id, product_id=product.id, title=product.title,
+            OrderLine(order_id=order.id, product_id=variant.product_id, variant_id=variant.id,
+                      title=variant.product.title, variant_title=variant.title, sku=variant.sku,
                       quantity=p.quantity, unit_price=p.unit_price, total=p.total)
-            for _, product, p in priced
+            for variant, p in priced
         ])
         cart.status = CartStatus.CHECKED_OUT
         await cart.save(update_fields=["status", "updated_at"])

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.catalog.stock import release_stock, retake_stock
+from commerce.catalog.stock import count_sales, release_stock, retake_stock
 from models import Cart, CartStatus, Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
@@ -76,7 +76,7 @@ async def move_order(order: Order, target: OrderStatus) -> bool:
 
 
 async def _lines(order: Order) -> list[tuple[int | None, int]]:
-    return list(await OrderLine.filter(order_id=order.id).values_list("product_id", "quantity"))
+    return list(await OrderLine.filter(order_id=order.id).values_list("variant_id", "quantity"))
 
 
 async def _end_unpaid(order: Order, status: OrderStatus) -> None:
@@ -90,8 +90,8 @@ async def _end_unpaid(order: Order, status: OrderStatus) -> None:
 
 async def _take_stock_again(order: Order) -> None:
     """A late success for an order whose stock went back: take it again where it is there."""
-    for product_id in await retake_stock(await _lines(order)):
-        log.error("order %s was paid late; product %s is short: needs attention", order.number, product_id)
+    for variant_id in await retake_stock(await _lines(order)):
+        log.error("order %s was paid late; variant %s is short: needs attention", order.number, variant_id)
     if order.cart_id is not None:
         await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
 
@@ -153,6 +153,8 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
     else:
         if order.status in _UNPAID_ENDS:
             await _take_stock_again(order)
+        if target is S.PAID and order.status in (*OPEN_ORDER_STATUSES, *_UNPAID_ENDS):
+            await count_sales(order.id)  # first time paid
         order.status = target
         await order.save(update_fields=["status", "updated_at"])
     log.info("order %s is now %s", order.number, order.status.name)

@@ -10,7 +10,7 @@ import pytest
 from commerce.access import API_KEY_PREFIX, hash_secret, new_secret
 from models import ApiKey, Cart, Customer, CustomerSession, Order, Product
 from tests.conftest import GraphQLClient
-from tests.shop import READ_ORDER, cart_with, checkout, key_of, make_product
+from tests.shop import stock_of, READ_ORDER, cart_with, checkout, key_of, make_product
 
 REGISTER = """mutation($e: String!, $p: String!) { customerRegister(email: $e, password: $p) {
   customer { id email } userErrors { field code message } } }"""
@@ -110,7 +110,7 @@ async def test_a_customers_cart_is_theirs_alone(gql):
         assert (await stranger.data(CART, {"id": cart_id}))["cart"] is None
         result = await checkout(stranger, cart_id, "pm_card_visa")
         assert [e["code"] for e in result["userErrors"]] == ["NOT_FOUND"]
-    assert (await Product.get(id=product.id)).stock == 10
+    assert await stock_of(product) == 10
 
 
 async def test_a_guest_cart_becomes_the_customers_on_sign_in(gql):

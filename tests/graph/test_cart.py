@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests import shop
+
 from commerce.checkout.carts import purge_carts
 from graph.relay import to_global_id
-from models import Cart, CartLine, Product
+from models import Cart, CartLine, Product, ProductVariant
 
 CART_FIELDS = """
   id status totalQuantity
@@ -45,7 +47,7 @@ READ = "query($id: ID!) { cart(id: $id) { %s } }" % CART_FIELDS
 
 
 async def make_product(slug: str, price: int, stock: int) -> Product:
-    return await Product.create(slug=slug, title=slug.replace("-", " ").title(), price=price, currency="USD", stock=stock)
+    return await shop.make_product(price, stock, title=slug.replace("-", " ").title(), slug=slug)
 
 
 def gid(product: Product) -> str:
@@ -101,7 +103,7 @@ async def test_a_new_cart_grows_and_changes_with_totals_from_database_prices(gql
 async def test_a_cart_shows_todays_prices(gql):
     candle = await make_product("price-candle", 1800, 10)
     cart = (await add(gql, candle, 2))["cart"]
-    await Product.filter(id=candle.id).update(price=2000)
+    await ProductVariant.filter(product_id=candle.id).update(price=2000)
     again = (await gql.data(READ, {"id": cart["id"]}))["cart"]
     assert again["subtotal"]["minorUnits"] == 4000
     assert again["lines"][0]["unitPrice"]["amount"] == "20.00"
@@ -233,7 +235,7 @@ async def test_reading_a_cart_costs_the_same_queries_for_one_line_or_many(gql, s
         data = await gql.data(READ, {"id": cart["id"]})
         counts.append(len(sql_statements))
     assert len(data["cart"]["lines"]) == 12
-    assert counts == [3, 3], sql_statements  # the cart, its lines, their products
+    assert counts == [4, 4], sql_statements  # the cart, its lines, their variants, their products
 
 
 async def test_purge_removes_only_old_empty_open_carts(gql):

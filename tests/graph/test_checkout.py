@@ -9,6 +9,7 @@ import pytest
 
 from models import Cart, CartLine, CartStatus, Order, OrderStatus, Payment, Product
 from tests.shop import (
+    set_stock, stock_of,
     CHECKOUT, CONFIRM, READ_ORDER, cart_with, checkout, intents_of_order, key_of, make_product,
 )
 from tests.stripe_emulator import authenticate_3ds, create_card_token
@@ -40,7 +41,7 @@ async def test_a_token_from_stripe_js_buys_the_cart_at_database_prices(gql, loca
                                 "amountRefunded": {"minorUnits": 0}, "cardBrand": "visa", "cardLast4": "4242"}
     [intent] = await intents_of_order(localstripe_url, key_of(order["id"]))
     assert intent["status"] == "succeeded" and intent["amount"] == 9899 and intent["currency"] == "usd"
-    assert (await Product.get(id=mug.id)).stock == 8 and (await Product.get(id=lamp.id)).stock == 3
+    assert await stock_of(mug) == 8 and await stock_of(lamp) == 3
     assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.CHECKED_OUT
     assert (await gql.data(READ_ORDER, {"id": order["id"]}))["order"] == order
 
@@ -61,13 +62,13 @@ async def test_a_declined_card_fails_the_order_frees_the_stock_and_a_new_card_ca
     assert declined["userErrors"][0]["message"]
     assert declined["order"]["status"] == "PAYMENT_FAILED"
     assert declined["order"]["payment"]["status"] == "FAILED"
-    assert (await Product.get(id=product.id)).stock == 5
+    assert await stock_of(product) == 5
     assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.OPEN
 
     retried = await checkout(gql, cart_id, await create_card_token(localstripe_url, VISA))
     assert retried["userErrors"] == [] and retried["order"]["status"] == "PAID"
     assert retried["order"]["id"] != declined["order"]["id"]
-    assert (await Product.get(id=product.id)).stock == 3
+    assert await stock_of(product) == 3
 
 
 async def test_a_card_declined_when_saved_makes_no_order(gql, localstripe_url):
@@ -76,7 +77,7 @@ async def test_a_card_declined_when_saved_makes_no_order(gql, localstripe_url):
     result = await checkout(gql, cart_id, await create_card_token(localstripe_url, DECLINED_AT_ATTACH))
     assert codes(result) == ["CARD_DECLINED"] and result["order"] is None
     assert not await Order.exists(cart_id=key_of(cart_id))
-    assert (await Product.get(id=product.id)).stock == 5
+    assert await stock_of(product) == 5
 
 
 @pytest.mark.parametrize("success, status, error", [(True, "PAID", []), (False, "PAYMENT_FAILED", ["CARD_DECLINED"])])
@@ -93,7 +94,7 @@ async def test_three_d_secure_then_checkout_confirm(gql, localstripe_url, succes
     confirmed = (await gql.data(CONFIRM, {"orderId": result["order"]["id"]}))["checkoutConfirm"]
 
     assert confirmed["order"]["status"] == status and codes(confirmed) == error
-    assert (await Product.get(id=product.id)).stock == (1 if success else 2)
+    assert await stock_of(product) == (1 if success else 2)
 
 
 async def test_an_empty_cart_is_refused(gql):
@@ -107,12 +108,12 @@ async def test_an_empty_cart_is_refused(gql):
 async def test_stock_gone_since_the_cart_was_built_charges_nothing(gql):
     product = await make_product(100, 3)
     cart_id = await cart_with(gql, (product, 3))
-    await Product.filter(id=product.id).update(stock=2)
+    await set_stock(product, 2)
     result = await checkout(gql, cart_id, "pm_card_visa")
     assert codes(result) == ["INSUFFICIENT_STOCK"] and "only 2 left" in result["userErrors"][0]["message"]
     assert result["order"] is None
     assert not await Order.exists(cart_id=key_of(cart_id))
-    assert (await Product.get(id=product.id)).stock == 2
+    assert await stock_of(product) == 2
     assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.OPEN
 
 
@@ -135,7 +136,7 @@ async def test_bad_input_is_refused_and_writes_nothing(gql, field, value, code):
     assert codes(result) == [code] and result["order"] is None
     assert result["userErrors"][0]["field"] == ["input", field]
     assert not await Order.exists(cart_id=key_of(cart_id))
-    assert (await Product.get(id=product.id)).stock == 2
+    assert await stock_of(product) == 2
     assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.OPEN
 
 
@@ -145,7 +146,7 @@ async def test_an_unknown_payment_method_cancels_its_order_and_frees_the_stock(g
     result = await checkout(gql, cart_id, "pm_doesnotexist")
     assert codes(result) == ["INVALID"] and result["userErrors"][0]["field"] == ["input", "paymentToken"]
     assert result["order"]["status"] == "CANCELLED"
-    assert (await Product.get(id=product.id)).stock == 2
+    assert await stock_of(product) == 2
     assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.OPEN
 
 
@@ -159,7 +160,7 @@ async def test_the_same_key_replays_and_is_refused_for_another_cart(gql, localst
     reused = await checkout(gql, other_cart, "pm_card_visa", key=key)
     assert codes(reused) == ["IDEMPOTENCY_KEY_REUSED"] and reused["order"] is None
     assert len(await intents_of_order(localstripe_url, key_of(first["order"]["id"]))) == 1
-    assert (await Product.get(id=product.id)).stock == 9
+    assert await stock_of(product) == 9
 
 
 async def test_ten_parallel_submits_with_one_key_make_one_order_and_one_charge(gql, localstripe_url):
@@ -172,7 +173,7 @@ async def test_ten_parallel_submits_with_one_key_make_one_order_and_one_charge(g
     assert {r["order"]["status"] for r in results} == {"PAID"}
     intents = await intents_of_order(localstripe_url, key_of(order_ids.pop()))
     assert [i["status"] for i in intents] == ["succeeded"]
-    assert (await Product.get(id=product.id)).stock == 8
+    assert await stock_of(product) == 8
 
 
 async def test_a_double_submit_without_a_key_makes_one_order(gql):
@@ -181,7 +182,7 @@ async def test_a_double_submit_without_a_key_makes_one_order(gql):
     results = await asyncio.gather(*(checkout(gql, cart_id, "pm_card_visa", key=None) for _ in range(2)))
     assert sorted(tuple(codes(r)) for r in results) == [(), ("CART_ALREADY_CHECKED_OUT",)]
     assert await Order.filter(cart_id=key_of(cart_id)).count() == 1
-    assert (await Product.get(id=product.id)).stock == 9
+    assert await stock_of(product) == 9
 
 
 async def test_thirty_parallel_checkouts_for_seven_units_sell_exactly_seven(gql):
@@ -191,6 +192,6 @@ async def test_thirty_parallel_checkouts_for_seven_units_sell_exactly_seven(gql)
     paid = [r for r in results if r["order"] and r["order"]["status"] == "PAID"]
     refused = [r for r in results if codes(r) == ["INSUFFICIENT_STOCK"]]
     assert len(paid) == 7 and len(refused) == 23
-    assert (await Product.get(id=product.id)).stock == 0
+    assert await stock_of(product) == 0
     assert await Order.filter(lines__product_id=product.id, status=OrderStatus.PAID).count() == 7
     assert await Payment.filter(order__lines__product_id=product.id).count() == 7

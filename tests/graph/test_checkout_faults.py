@@ -21,7 +21,7 @@ from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault
-from tests.shop import cart_with, checkout, intents_of_order, key_of, make_product
+from tests.shop import stock_of, cart_with, checkout, intents_of_order, key_of, make_product
 from tests.stripe_emulator import TEST_SECRET_KEY
 
 CONFIRM_PATH = r"/v1/payment_intents/[^/]+/confirm"
@@ -82,7 +82,7 @@ async def test_a_crash_at_any_step_is_settled_by_the_reconciler(settings, locals
 
         order = await Order.get(cart_id=key_of(cart_id))
         assert order.status is OrderStatus.PENDING_PAYMENT
-        assert (await Product.get(id=product.id)).stock == 2  # reserved while undecided
+        assert await stock_of(product) == 2  # reserved while undecided
 
         gateway.crash_at = ""
         young = await reconcile(gateway)  # within the grace period nothing is touched
@@ -97,11 +97,11 @@ async def test_a_crash_at_any_step_is_settled_by_the_reconciler(settings, locals
         payment = await Payment.get_or_none(order_id=order.id)
         if settles_as is OrderStatus.PAID:
             assert payment.intent_id == intents[0]["id"] and payment.status.name == "SUCCEEDED"
-            assert (await Product.get(id=product.id)).stock == 2
+            assert await stock_of(product) == 2
             assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.CHECKED_OUT
         else:  # I1: no charge, and the stock and the cart are back
             assert all(i["status"] != "succeeded" for i in intents)
-            assert (await Product.get(id=product.id)).stock == 4
+            assert await stock_of(product) == 4
             assert (await Cart.get(id=key_of(cart_id))).status is CartStatus.OPEN
         again = await reconcile(gateway, grace=timedelta(0))
         assert str(order.number) not in again.settled  # settled once, for good
@@ -136,7 +136,7 @@ async def test_a_lost_confirm_response_and_a_retry_charge_once(settings, fault_p
         assert retry == first
         intents = await intents_of_order(localstripe_url, key_of(first["order"]["id"]))
         assert [i["status"] for i in intents] == ["succeeded"]
-        assert (await Product.get(id=product.id)).stock == 2
+        assert await stock_of(product) == 2
     finally:
         await http.aclose()
         await gateway.aclose()

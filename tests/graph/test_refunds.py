@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from models import Product
-from tests.shop import ORDER_FIELDS, READ_ORDER, cart_with, checkout, key_of, make_product
+from tests.shop import stock_of, ORDER_FIELDS, READ_ORDER, cart_with, checkout, key_of, make_product
 from tests.stripe_emulator import create_card_token
 from tests.stripe_events import api_key, order_awaiting_3ds, paid_order, stripe_get, stripe_refunds
 
@@ -171,16 +171,16 @@ async def test_two_parallel_refunds_of_the_last_ten_dollars_send_one_to_stripe(s
 
 async def test_cancel_order_cancels_the_payment_intent_and_releases_the_stock(staff, localstripe_url):
     waiting, intent, product = await order_awaiting_3ds(staff, localstripe_url)
-    assert (await Product.get(id=product.id)).stock == 4
+    assert await stock_of(product) == 4
 
     cancelled = (await staff.data(CANCEL, {"orderId": waiting["id"]}))["cancelOrder"]
 
     assert cancelled["userErrors"] == [] and cancelled["order"]["status"] == "CANCELLED"
     assert (await stripe_get(localstripe_url, f"/v1/payment_intents/{intent['id']}"))["status"] == "canceled"
-    assert (await Product.get(id=product.id)).stock == 5
+    assert await stock_of(product) == 5
     again = (await staff.data(CANCEL, {"orderId": waiting["id"]}))["cancelOrder"]
     assert again["userErrors"] == [] and again["order"]["status"] == "CANCELLED"
-    assert (await Product.get(id=product.id)).stock == 5  # released once
+    assert await stock_of(product) == 5  # released once
 
 
 async def test_a_paid_order_cannot_be_cancelled(staff, localstripe_url):
@@ -188,7 +188,7 @@ async def test_a_paid_order_cannot_be_cancelled(staff, localstripe_url):
     result = (await staff.data(CANCEL, {"orderId": order["id"]}))["cancelOrder"]
     assert [e["code"] for e in result["userErrors"]] == ["ORDER_ALREADY_PAID"] and result["order"] is None
     assert (await intent_of(localstripe_url, order))["status"] == "succeeded"
-    assert (await Product.get(id=product.id)).stock == 9
+    assert await stock_of(product) == 9
     unknown = (await staff.data(CANCEL, {"orderId": "T3JkZXI6MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA"}))
     assert [e["code"] for e in unknown["cancelOrder"]["userErrors"]] == ["NOT_FOUND"]
 
@@ -200,4 +200,4 @@ async def test_a_declined_order_is_already_over_and_cancelling_it_changes_nothin
     assert declined["order"]["status"] == "PAYMENT_FAILED"
     result = (await staff.data(CANCEL, {"orderId": declined["order"]["id"]}))["cancelOrder"]
     assert result["userErrors"] == [] and result["order"]["status"] == "PAYMENT_FAILED"
-    assert (await Product.get(id=product.id)).stock == 3
+    assert await stock_of(product) == 3

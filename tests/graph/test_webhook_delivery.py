@@ -17,7 +17,7 @@ import uvicorn
 
 from models import Order, OrderStatus, Payment, PaymentStatus, Product, StripeEvent
 from shopgraph.app import create_app
-from tests.shop import cart_with, checkout, intents_of_order, key_of, make_product
+from tests.shop import stock_of, cart_with, checkout, intents_of_order, key_of, make_product
 from tests.stripe_emulator import create_card_token, free_port, register_webhook
 from tests.stripe_events import WEBHOOK_SECRET, authenticated, order_awaiting_3ds
 
@@ -66,7 +66,7 @@ async def test_a_3ds_checkout_ends_paid_through_the_webhook_alone(served, gql, l
     paid = await settles(key_of(order["id"]), OrderStatus.PAID)
     assert (await Payment.get(order_id=paid.id)).status is PaymentStatus.SUCCEEDED
     assert await StripeEvent.filter(type="payment_intent.succeeded", object_id=intent["id"]).count() == 1
-    assert (await Product.get(id=product.id)).stock == 4
+    assert await stock_of(product) == 4
 
 
 async def test_a_late_failure_event_for_a_settled_checkout_is_recorded_and_changes_nothing(served, gql, localstripe_url):
@@ -83,4 +83,4 @@ async def test_a_late_failure_event_for_a_settled_checkout_is_recorded_and_chang
             await asyncio.sleep(0.1)
 
     assert (await Order.get(id=key_of(declined["order"]["id"]))).status is OrderStatus.PAYMENT_FAILED
-    assert (await Product.get(id=product.id)).stock == 3  # released once, by checkout
+    assert await stock_of(product) == 3  # released once, by checkout

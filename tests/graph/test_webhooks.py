@@ -15,7 +15,7 @@ import pytest
 from commerce.outbound import events as order_events
 from models import Order, Product, StripeEvent
 from tests.conftest import GraphQLClient
-from tests.shop import CONFIRM, READ_ORDER, intents_of_order, key_of
+from tests.shop import stock_of, CONFIRM, READ_ORDER, intents_of_order, key_of
 from tests.stripe_events import (
     app_client, authenticated, charge_object, deliver, dispute_object, event, intent_object,
     order_awaiting_3ds, paid_order, post_event, refund_object, signed,
@@ -78,7 +78,7 @@ async def test_a_signed_succeeded_event_pays_the_order_its_payment_intent_names(
     assert answer["outcome"] == "applied"
     now = await status_of(shop, order)
     assert now["status"] == "PAID" and now["payment"]["status"] == "SUCCEEDED"
-    assert (await Product.get(id=product.id)).stock == 4
+    assert await stock_of(product) == 4
 
 
 async def test_a_repeated_delivery_is_acknowledged_and_changes_nothing(hook, shop, localstripe_url):
@@ -210,4 +210,4 @@ async def test_a_webhook_and_checkout_confirm_at_the_same_moment_apply_the_payme
         # Applied once: one status change announced, one payment recorded, the stock taken once.
         assert notices.orders.count(key_of(order["id"])) == 1
         assert (await Order.get(id=key_of(order["id"]))).status.name == "PAID"
-        assert (await Product.get(id=product.id)).stock == 4
+        assert await stock_of(product) == 4

@@ -1,0 +1,272 @@
+"""Catalog types: `Product`, `ProductVariant`, `ProductOption`, `Image`, `PriceRange`.
+
+Everything a product page shows comes through the request's dataloaders, so a
+page of N products costs the same few statements for any N.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from commerce.catalog.variants import DEFAULT_TITLE
+from commerce.errors import DomainError, UserErrorCode
+from graph.context import Info
+from graph.errors import bad_user_input
+from graph.money import Money
+from graph.node import Node, register_node
+from graph.pagination import PageInfo, page_args
+from graph.relay import decode_cursor, encode_cursor, from_global_id, to_global_id
+from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
+
+if TYPE_CHECKING:
+    from graph.collections import CollectionConnection
+
+__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "MAX_ID"]
+
+MAX_ID = 2**31 - 1
+
+
+@strawberry.type(description="An image, by URL.")
+class Image:
+    url: str
+    alt_text: str | None
+    width: int | None
+    height: int | None
+
+    @classmethod
+    def from_model(cls, model: ProductImage) -> "Image":
+        return cls(url=model.url, alt_text=model.alt_text or None, width=model.width, height=model.height)
+
+
+@strawberry.type(description="A choice a product offers, such as Size with S, M and L.")
+class ProductOption:
+    name: str
+    values: list[str]
+
+
+@strawberry.type
+class SelectedOption:
+    name: str
+    value: str
+
+
+@strawberry.input
+class SelectedOptionInput:
+    name: str
+    value: str
+
+
+@strawberry.type(description="The lowest and highest price among a product's variants.")
+class PriceRange:
+    min_variant_price: Money
+    max_variant_price: Money
+
+
+@strawberry.type(description="One combination of a product's options: what goes in a cart.")
+class ProductVariant(Node):
+    sku: str | None
+    title: str = strawberry.field(description='The option values joined, "M / Blue"; "Default" without options.')
+    selected_options: list[SelectedOption]
+    price: Money
+    compare_at_price: Money | None
+    available_for_sale: bool
+    quantity_available: int
+    weight_grams: int
+    requires_shipping: bool
+    model: strawberry.Private[VariantModel]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: VariantModel, currency: str) -> "ProductVariant":
+        return cls(
+            id=strawberry.ID(to_global_id("ProductVariant", model.id)),
+            model=model, currency=currency, sku=model.sku, title=model.title,
+            selected_options=[SelectedOption(name=o["name"], value=o["value"]) for o in model.selected_options],
+            price=Money.of(model.price, currency),
+            compare_at_price=None if model.compare_at_price is None else Money.of(model.compare_at_price, currency),
+            available_for_sale=model.stock > 0, quantity_available=model.stock,
+            weight_grams=model.weight_grams, requires_shipping=model.requires_shipping,
+        )
+
+    @strawberry.field
+    async def image(self, info: Info) -> Image | None:
+        if self.model.image_id is None:
+            return None
+        images = await info.context.loaders.images_by_product_id.load(self.model.product_id)
+        return next((Image.from_model(i) for i in images if i.id == self.model.image_id), None)
+
+    @strawberry.field
+    async def product(self, info: Info) -> "Product":
+        return Product.from_model(await info.context.loaders.product_by_id.load(self.model.product_id))
+
+
+@strawberry.type
+class ProductVariantEdge:
+    cursor: str
+    node: ProductVariant
+
+
+@strawberry.type
+class ProductVariantConnection:
+    edges: list[ProductVariantEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[ProductVariant]:
+        return [edge.node for edge in self.edges]
+
+
+def _variant_page(variants: list[VariantModel], currency: str, first: int | None, after: str | None) -> ProductVariantConnection:
+    args = page_args(first, None)
+    start = 0
+    if after is not None:
+        try:
+            [after_id] = decode_cursor(after, "after")
+            start = next(i for i, v in enumerate(variants) if v.id == after_id) + 1
+        except (ValueError, StopIteration):
+            raise bad_user_input("`after` is not a cursor of this list.") from None
+    page = variants[start:start + (args.first or 0)]
+    edges = [ProductVariantEdge(cursor=encode_cursor([v.id]), node=ProductVariant.from_model(v, currency)) for v in page]
+    return ProductVariantConnection(
+        edges=edges, total_count=len(variants),
+        page_info=PageInfo(
+            has_next_page=start + len(page) < len(variants), has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+@strawberry.type(description="A product for sale: its page. What goes in a cart is one of its variants.")
+class Product(Node):
+    slug: str
+    title: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[int]
+    currency: strawberry.Private[str]
+    lowest_price: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, model: ProductModel) -> "Product":
+        return cls(
+            id=strawberry.ID(to_global_id("Product", model.id)), pk=model.id, currency=model.currency,
+            lowest_price=model.price, slug=model.slug, title=model.title, description=model.description,
+            created_at=model.created_at, updated_at=model.updated_at,
+        )
+
+    async def _variants(self, info: Info) -> list[VariantModel]:
+        return await info.context.loaders.variants_by_product_id.load(self.pk)
+
+    @strawberry.field(deprecation_reason="Use `priceRange.minVariantPrice`.", description="The lowest variant price.")
+    def price(self) -> Money:
+        return Money.of(self.lowest_price, self.currency)
+
+    @strawberry.field(deprecation_reason="Use `featuredImage.url`.", description="The first image's URL.")
+    async def image_url(self, info: Info) -> str | None:
+        images = await info.context.loaders.images_by_product_id.load(self.pk)
+        return images[0].url if images else None
+
+    @strawberry.field(description="True when any variant is in stock.")
+    async def available_for_sale(self, info: Info) -> bool:
+        return any(v.stock > 0 for v in await self._variants(info))
+
+    @strawberry.field(description="Units in stock, all variants together.")
+    async def quantity_available(self, info: Info) -> int:
+        return sum(v.stock for v in await self._variants(info))
+
+    @strawberry.field
+    async def options(self, info: Info) -> list[ProductOption]:
+        return [ProductOption(name=o.name, values=list(o.values))
+                for o in await info.context.loaders.options_by_product_id.load(self.pk)]
+
+    @strawberry.field(description="The variants, in the shop's order (at most 100 a page).")
+    async def variants(self, info: Info, first: int | None = None, after: str | None = None) -> ProductVariantConnection:
+        return _variant_page(await self._variants(info), self.currency, first, after)
+
+    @strawberry.field(description="The variant with exactly these option values; null when there is none.")
+    async def variant_by_selected_options(
+        self, info: Info, selected_options: list[SelectedOptionInput]
+    ) -> ProductVariant | None:
+        wanted = {(o.name.strip().lower(), o.value.strip().lower()) for o in selected_options}
+        for variant in await self._variants(info):
+            have = {(o["name"].lower(), o["value"].lower()) for o in variant.selected_options}
+            if have == wanted or (not wanted and variant.title == DEFAULT_TITLE):
+                return ProductVariant.from_model(variant, self.currency)
+        return None
+
+    @strawberry.field
+    async def price_range(self, info: Info) -> PriceRange:
+        prices = [v.price for v in await self._variants(info)] or [self.lowest_price]
+        return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
+                          max_variant_price=Money.of(max(prices), self.currency))
+
+    @strawberry.field(description="The range of compare-at prices; null when no variant has one.")
+    async def compare_at_price_range(self, info: Info) -> PriceRange | None:
+        prices = [v.compare_at_price for v in await self._variants(info) if v.compare_at_price is not None]
+        if not prices:
+            return None
+        return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
+                          max_variant_price=Money.of(max(prices), self.currency))
+
+    @strawberry.field
+    async def images(self, info: Info) -> list[Image]:
+        return [Image.from_model(i) for i in await info.context.loaders.images_by_product_id.load(self.pk)]
+
+    @strawberry.field
+    async def featured_image(self, info: Info) -> Image | None:
+        images = await info.context.loaders.images_by_product_id.load(self.pk)
+        return Image.from_model(images[0]) if images else None
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[str]:
+        return await info.context.loaders.tags_by_product_id.load(self.pk)
+
+    @strawberry.field(description="The collections this product is in.")
+    async def collections(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated["CollectionConnection", strawberry.lazy("graph.collections")]:
+        from graph.collections import collection_page
+
+        return collection_page(await info.context.loaders.collections_by_product_id.load(self.pk), first, after)
+
+
+def _int_key(global_id: str, type_name: str, what: str, field: str) -> int:
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != type_name or not decoded[1].isdigit() or int(decoded[1]) > MAX_ID:
+        raise DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", [field])
+    return int(decoded[1])
+
+
+def product_key(global_id: str, field: str) -> int:
+    """The database id inside a Product id, for mutation inputs; NOT_FOUND otherwise."""
+    return _int_key(global_id, "Product", "product", field)
+
+
+def variant_key(global_id: str, field: str) -> int:
+    return _int_key(global_id, "ProductVariant", "variant", field)
+
+
+async def product_node(info: Info, key: str) -> Product | None:
+    if not key.isdigit() or int(key) > MAX_ID:
+        return None
+    model = await info.context.loaders.product_by_id.load(int(key))
+    return None if model is None else Product.from_model(model)
+
+
+async def _variant_node(info: Info, key: str) -> ProductVariant | None:
+    if not key.isdigit() or int(key) > MAX_ID:
+        return None
+    model = await info.context.loaders.variant_by_id.load(int(key))
+    if model is None:
+        return None
+    product = await info.context.loaders.product_by_id.load(model.product_id)
+    return ProductVariant.from_model(model, product.currency)
+
+
+register_node("Product", product_node)
+register_node("ProductVariant", _variant_node)

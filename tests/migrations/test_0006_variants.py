@@ -1,0 +1,105 @@
+"""A shop running before variants existed migrates without losing anything.
+
+Given a database at 0005 with products, an open cart and a paid order, when
+0006 and later migrations run, then every product sells through a default
+variant with its old price and stock, the cart still checks out, and the
+paid order keeps its lines, now naming their variant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.connection import get_connection
+
+from graph.relay import to_global_id
+from models import CartLine, OrderLine, Product, ProductImage, ProductVariant
+from shopgraph import db
+from shopgraph.app import create_app
+from shopgraph.settings import Settings, tortoise_config
+from tests.conftest import GraphQLClient, unreachable_postgres
+from tests.databases import PostgresUnavailable, throwaway_database
+from tests.shop import checkout
+from tests.stripe_emulator import create_card_token
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+OLD_ROWS = [
+    ("INSERT INTO product (slug, title, description, price, currency, image_url, stock, created_at, updated_at)"
+     " VALUES ('old-mug', 'Old Mug', 'A mug.', 1400, 'USD', '/images/old-mug.svg', 7, $1, $1)"),
+    ("INSERT INTO product (slug, title, description, price, currency, image_url, stock, created_at, updated_at)"
+     " VALUES ('old-lamp', 'Old Lamp', '', 6900, 'USD', NULL, 0, $1, $1)"),
+    "INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES ('cccccccccccccccccccccccccartopen', 'open', 'USD', $1, $1)",
+    "INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES ('cartpaid', 'checked_out', 'USD', $1, $1)",
+    ("INSERT INTO cart_line (cart_id, product_id, quantity, created_at, updated_at)"
+     " SELECT 'cccccccccccccccccccccccccartopen', id, 2, $1, $1 FROM product WHERE slug = 'old-mug'"),
+    ("INSERT INTO \"order\" (id, number, status, email, currency, subtotal, total, cart_id, created_at, updated_at)"
+     " VALUES ('orderpaid', 999, 'paid', 'a@example.com', 'USD', 4200, 4200, 'cartpaid', $1, $1)"),
+    ("INSERT INTO order_line (order_id, product_id, title, quantity, unit_price, total)"
+     " SELECT 'orderpaid', id, 'Old Mug', 3, 1400, 4200 FROM product WHERE slug = 'old-mug'"),
+]
+
+
+async def _fill_at_0005(url: str) -> None:
+    await tortoise_migrate(config=tortoise_config(url), target="shop.0005_payment_events")
+    await db.init_db(url)
+    try:
+        connection = get_connection("default")
+        for sql in OLD_ROWS:
+            if url.startswith("sqlite"):
+                await connection.execute_query(sql.replace("$1", "?"), [NOW.isoformat()] * sql.count("$1"))
+            else:
+                await connection.execute_query(sql, [NOW] if "$1" in sql else [])
+    finally:
+        await db.close_db()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def migrated(request, tmp_path_factory):
+    EXECUTOR_CACHE.clear()
+    try:
+        async with throwaway_database(request.param, tmp_path_factory.mktemp("db")) as url:
+            await _fill_at_0005(url)
+            EXECUTOR_CACHE.clear()
+            await db.migrate(url)
+            await db.init_db(url)
+            try:
+                yield url
+            finally:
+                await db.close_db()
+    except PostgresUnavailable as error:
+        unreachable_postgres(error)
+
+
+async def test_each_product_gets_a_default_variant_with_its_price_stock_and_image(migrated):
+    mug = await Product.get(slug="old-mug")
+    [variant] = await ProductVariant.filter(product_id=mug.id)
+    assert (variant.title, variant.price, variant.stock, variant.selected_options) == ("Default", 1400, 7, [])
+    assert [i.url for i in await ProductImage.filter(product_id=mug.id)] == ["/images/old-mug.svg"]
+    lamp = await Product.get(slug="old-lamp")
+    assert (await ProductVariant.get(product_id=lamp.id)).stock == 0
+    assert await ProductImage.filter(product_id=lamp.id).count() == 0
+
+
+async def test_paid_order_lines_name_their_variant_and_count_as_sold(migrated):
+    mug = await Product.get(slug="old-mug")
+    line = await OrderLine.get(order_id="orderpaid")
+    assert (line.title, line.variant_title, line.quantity, line.unit_price) == ("Old Mug", "Default", 3, 1400)
+    assert line.variant_id == (await ProductVariant.get(product_id=mug.id)).id
+    assert mug.units_sold == 3
+
+
+async def test_an_open_cart_from_before_still_checks_out(migrated, gateway, localstripe_url):
+    line = await CartLine.get(cart_id="cccccccccccccccccccccccccartopen")
+    assert line.variant_id is not None
+    app = create_app(Settings(database_url=migrated, currency="USD", response_cache=False), gateway=gateway, manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shopgraph.test") as http:
+        result = await checkout(GraphQLClient(http), to_global_id("Cart", "cccccccccccccccccccccccccartopen"), await create_card_token(localstripe_url, "4242424242424242"))
+    assert result["userErrors"] == []
+    assert result["order"]["status"] == "PAID"
+    assert result["order"]["total"]["minorUnits"] == 2800
+    assert (await ProductVariant.get(product__slug="old-mug")).stock == 5
