@@ -43,10 +43,15 @@ async def release_stock(lines: Iterable[tuple[int | None, int]]) -> None:
 
 
 async def retake_stock(lines: Iterable[tuple[int | None, int]]) -> list[int]:
-    """Takes (product_id, quantity) again where the stock is there; returns the short products."""
+    """Takes (product_id, quantity) again, all or nothing: returns the short products
+    (and then takes none, giving back what this call took)."""
+    taken: list[tuple[int, int]] = []
     short = []
     for product_id, quantity in sorted((p, q) for p, q in lines if p is not None):
-        taken = await Product.filter(id=product_id, stock__gte=quantity).update(stock=F("stock") - quantity)
-        if not taken:
+        if await Product.filter(id=product_id, stock__gte=quantity).update(stock=F("stock") - quantity):
+            taken.append((product_id, quantity))
+        else:
             short.append(product_id)
+    if short:
+        await release_stock(taken)
     return short
