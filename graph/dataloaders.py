@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from models import CartLine, OrderLine, Payment, Product
+from models import CartLine, Dispute, Fulfillment, FulfillmentLine, OrderLine, Payment, Product
 
 __all__ = [
     "Loaders", "ProductByIdLoader", "CartLinesByCartIdLoader", "OrderLinesByOrderIdLoader", "PaymentByOrderIdLoader",
+    "FulfillmentsByOrderIdLoader", "FulfillmentLinesByFulfillmentIdLoader", "DisputeByOrderIdLoader",
 ]
 
 
@@ -39,6 +40,28 @@ async def _payment_by_order_id(order_ids: Sequence[str]) -> list[Payment | None]
     return [found.get(order_id) for order_id in order_ids]
 
 
+async def _fulfillments_by_order_id(order_ids: Sequence[str]) -> list[list[Fulfillment]]:
+    by_order: dict[str, list[Fulfillment]] = defaultdict(list)
+    for fulfillment in await Fulfillment.filter(order_id__in=list(set(order_ids))).order_by("id"):
+        by_order[fulfillment.order_id].append(fulfillment)
+    return [by_order.get(order_id, []) for order_id in order_ids]
+
+
+async def _fulfillment_lines_by_fulfillment_id(ids: Sequence[int]) -> list[list[FulfillmentLine]]:
+    by_fulfillment: dict[int, list[FulfillmentLine]] = defaultdict(list)
+    for line in await FulfillmentLine.filter(fulfillment_id__in=list(set(ids))).order_by("id"):
+        by_fulfillment[line.fulfillment_id].append(line)
+    return [by_fulfillment.get(i, []) for i in ids]
+
+
+async def _dispute_by_order_id(order_ids: Sequence[str]) -> list[Dispute | None]:
+    """The latest dispute of each order."""
+    latest: dict[str, Dispute] = {}
+    for dispute in await Dispute.filter(order_id__in=list(set(order_ids))).order_by("id"):
+        latest[dispute.order_id] = dispute
+    return [latest.get(order_id) for order_id in order_ids]
+
+
 def ProductByIdLoader() -> DataLoader[int, Product | None]:  # noqa: N802 - a loader factory
     return DataLoader(load_fn=_products_by_id)
 
@@ -55,9 +78,25 @@ def PaymentByOrderIdLoader() -> DataLoader[str, Payment | None]:  # noqa: N802
     return DataLoader(load_fn=_payment_by_order_id)
 
 
+def FulfillmentsByOrderIdLoader() -> DataLoader[str, list[Fulfillment]]:  # noqa: N802
+    return DataLoader(load_fn=_fulfillments_by_order_id)
+
+
+def FulfillmentLinesByFulfillmentIdLoader() -> DataLoader[int, list[FulfillmentLine]]:  # noqa: N802
+    return DataLoader(load_fn=_fulfillment_lines_by_fulfillment_id)
+
+
+def DisputeByOrderIdLoader() -> DataLoader[str, Dispute | None]:  # noqa: N802
+    return DataLoader(load_fn=_dispute_by_order_id)
+
+
 @dataclass
 class Loaders:
     product_by_id: DataLoader[int, Product | None] = field(default_factory=ProductByIdLoader)
     cart_lines_by_cart_id: DataLoader[str, list[CartLine]] = field(default_factory=CartLinesByCartIdLoader)
     order_lines_by_order_id: DataLoader[str, list[OrderLine]] = field(default_factory=OrderLinesByOrderIdLoader)
     payment_by_order_id: DataLoader[str, Payment | None] = field(default_factory=PaymentByOrderIdLoader)
+    fulfillments_by_order_id: DataLoader[str, list[Fulfillment]] = field(default_factory=FulfillmentsByOrderIdLoader)
+    fulfillment_lines_by_fulfillment_id: DataLoader[int, list[FulfillmentLine]] = field(
+        default_factory=FulfillmentLinesByFulfillmentIdLoader)
+    dispute_by_order_id: DataLoader[str, Dispute | None] = field(default_factory=DisputeByOrderIdLoader)

@@ -14,6 +14,7 @@ from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery, Product
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
+from graph.fulfillment import FulfillmentMutation
 from graph.refunds import RefundMutation
 from graph.staff import StaffMutation
 from graph.subscriptions import OrderSubscription
@@ -34,7 +35,8 @@ class NodeQuery:
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation))
+Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation,
+                                        FulfillmentMutation))
 
 
 class ShopSchema(strawberry.Schema):
