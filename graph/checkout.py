@@ -77,6 +77,7 @@ class CheckoutMutation:
                 email=input.email,
                 payment_token=input.payment_token,
                 idempotency_key=input.idempotency_key,
+                capture_manually=info.context.settings.capture_method == "manual",
             )
         except DomainError as error:
             if error.field == ["cartId"]:

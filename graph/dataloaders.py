@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from models import (
-    CartLine, Collection, CollectionProduct, OrderLine, Payment, Product, ProductImage, ProductOption, ProductTag,
-    ProductVariant,
+    CartLine, Collection, CollectionProduct, Dispute, Fulfillment, FulfillmentLine, OrderLine, Payment, Product,
+    ProductImage, ProductOption, ProductTag, ProductVariant,
 )
 
 __all__ = ["Loaders"]
@@ -58,6 +58,14 @@ async def _collections_by_product_id(product_ids: Sequence[int]) -> list[list[Co
     return [found.get(p, []) for p in product_ids]
 
 
+async def _dispute_by_order_id(order_ids: Sequence[str]) -> list[Dispute | None]:
+    """The latest dispute of each order."""
+    latest: dict[str, Dispute] = {}
+    for dispute in await Dispute.filter(order_id__in=list(set(order_ids))).order_by("id"):
+        latest[dispute.order_id] = dispute
+    return [latest.get(order_id) for order_id in order_ids]
+
+
 def _loader(load_fn: Callable[..., Any]) -> Any:
     return field(default_factory=lambda: DataLoader(load_fn=load_fn))
 
@@ -78,6 +86,10 @@ class Loaders:
     cart_lines_by_cart_id: DataLoader[str, list[CartLine]] = _loader(_grouped(CartLine, "cart_id", "id"))
     order_lines_by_order_id: DataLoader[str, list[OrderLine]] = _loader(_grouped(OrderLine, "order_id", "id"))
     payment_by_order_id: DataLoader[str, Payment | None] = _loader(_payment_by_order_id)
+    fulfillments_by_order_id: DataLoader[str, list[Fulfillment]] = _loader(_grouped(Fulfillment, "order_id", "id"))
+    fulfillment_lines_by_fulfillment_id: DataLoader[int, list[FulfillmentLine]] = _loader(
+        _grouped(FulfillmentLine, "fulfillment_id", "id"))
+    dispute_by_order_id: DataLoader[str, Dispute | None] = _loader(_dispute_by_order_id)
 
     def forget_catalog(self) -> None:
         """Drops what this request read of carts and the catalog (after a change)."""

@@ -15,6 +15,7 @@ from graph.errors import bad_user_input
 from graph.pagination import PageInfo, page_args
 from graph.money import Money
 from graph.node import Node, register_node
+from graph.order_parts import Fulfillment, OrderDispute, OrderFinancialStatus, OrderFulfillmentStatus
 from graph.relay import decode_cursor, encode_cursor, from_global_id, to_global_id
 from models import Order as OrderModel, OrderStatus as _OrderStatus, PaymentStatus as _PaymentStatus
 
@@ -73,7 +74,11 @@ class Payment:
 @strawberry.type(description="An order. Its id is unguessable: holding it is what lets a guest read it.")
 class Order(Node):
     number: str
-    status: OrderStatus
+    status: OrderStatus = strawberry.field(description="The one-word summary, derived from financialStatus, "
+                                           "fulfillmentStatus and the dispute.")
+    financial_status: OrderFinancialStatus
+    fulfillment_status: OrderFulfillmentStatus
+    cancel_reason: str | None = strawberry.field(description="Why the shop gave the money back on its own, if it did.")
     email: str
     subtotal: Money
     total: Money
@@ -90,6 +95,9 @@ class Order(Node):
             currency=model.currency,
             number=str(model.number),
             status=OrderStatus[model.status.name],
+            financial_status=OrderFinancialStatus[model.financial_status.name],
+            fulfillment_status=OrderFulfillmentStatus[model.fulfillment_status.name],
+            cancel_reason=model.cancel_reason,
             email=model.email,
             subtotal=Money.of(model.subtotal, model.currency),
             total=Money.of(model.total, model.currency),
@@ -114,6 +122,15 @@ class Order(Node):
             )
             for line in await info.context.loaders.order_lines_by_order_id.load(self.pk)
         ]
+
+    @strawberry.field(description="The chargeback on this order's payment, if there is one.")
+    async def dispute(self, info: Info) -> OrderDispute | None:
+        model = await info.context.loaders.dispute_by_order_id.load(self.pk)
+        return None if model is None else OrderDispute.from_model(model, self.currency)
+
+    @strawberry.field(description="Shipments, oldest first.")
+    async def fulfillments(self, info: Info) -> list[Fulfillment]:
+        return [Fulfillment.from_model(m) for m in await info.context.loaders.fulfillments_by_order_id.load(self.pk)]
 
     @strawberry.field
     async def payment(self, info: Info) -> Payment | None:

@@ -16,6 +16,7 @@ from graph.collections import Collection
 from graph.products import Product, ProductVariant
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
+from graph.fulfillment import FulfillmentMutation
 from graph.refunds import RefundMutation
 from graph.staff import StaffMutation
 from graph.subscriptions import OrderSubscription
@@ -36,7 +37,8 @@ class NodeQuery:
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation))
+Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation,
+                                        FulfillmentMutation))
 
 
 class ShopSchema(strawberry.Schema):

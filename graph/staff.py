@@ -90,7 +90,8 @@ class StaffMutation:
         info.context.loaders.product_by_id.clear_all()
         return ProductDeletePayload(deleted_product_id=id, user_errors=[])
 
-    @strawberry.mutation(description="Marks a paid order as fulfilled (orders:write).")
+    @strawberry.mutation(description="Marks a paid order as fulfilled (orders:write).",
+                         deprecation_reason="Use fulfillmentCreate, which ships lines with tracking.")
     async def order_mark_fulfilled(self, info: Info, order_id: strawberry.ID) -> OrderMarkFulfilledPayload:
         await require_scope(info, Scope.ORDERS_WRITE)
         try:

@@ -2,7 +2,10 @@
 
 from models.account import ApiKey, Customer, CustomerSession
 from models.cart import Cart, CartLine, CartStatus
-from models.order import Order, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus
+from models.fulfillment import Fulfillment, FulfillmentLine
+from models.order import (
+    Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus,
+)
 from models.payment_events import Dispute, Refund, RefundStatus, StripeEvent
 from models.product import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
@@ -12,4 +15,5 @@ __all__ = [
     "ApiKey", "Customer", "CustomerSession", "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
     "Payment", "PaymentStatus", "Product", "ProductImage", "ProductOption", "ProductTag", "ProductVariant",
     "VariantOptionValue", "Collection", "CollectionProduct", "Dispute", "Refund", "RefundStatus", "StripeEvent",
+    "Fulfillment", "FulfillmentLine", "OrderFinancialStatus", "OrderFulfillmentStatus",
 ]

@@ -19,6 +19,28 @@ class OrderStatus(str, Enum):
     REFUNDED = "refunded"
     DISPUTED = "disputed"
     FULFILLED = "fulfilled"
+    AUTHORIZED = "authorized"  # manual capture: the card is held, not charged yet
+
+
+class OrderFinancialStatus(str, Enum):
+    """Where the order's money stands; moved by payment, capture and refund events only."""
+
+    PENDING = "pending"
+    ACTION_REQUIRED = "action_required"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"  # cancelled before any money was taken
+    FAILED = "failed"
+
+
+class OrderFulfillmentStatus(str, Enum):
+    """How much of the order has shipped; moved by fulfillments only."""
+
+    UNFULFILLED = "unfulfilled"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
 
 
 class PaymentStatus(str, Enum):
@@ -47,7 +69,15 @@ class Order(Model):
 
     id = fields.CharField(max_length=32, primary_key=True, default=new_secret_id)
     number = fields.IntField(unique=True)
+    # The one-word summary, derived from the parts below on every change (stored for filtering).
     status = fields.CharEnumField(OrderStatus, max_length=24, default=OrderStatus.PENDING_PAYMENT)
+    financial_status = fields.CharEnumField(OrderFinancialStatus, max_length=24, default=OrderFinancialStatus.PENDING)
+    fulfillment_status = fields.CharEnumField(OrderFulfillmentStatus, max_length=24,
+                                              default=OrderFulfillmentStatus.UNFULFILLED)
+    # Whether the order's lines hold stock now (taken at checkout, given back once when it ends unpaid).
+    holds_stock = fields.BooleanField(default=True)
+    # Why the shop gave the money back (or did not sell) on its own, for people to read.
+    cancel_reason = fields.CharField(max_length=500, null=True)
     email = fields.CharField(max_length=254)
     currency = fields.CharField(max_length=3)
     subtotal = fields.IntField()
@@ -106,8 +136,12 @@ class Payment(Model):
     provider = fields.CharField(max_length=16, default="stripe")
     intent_id = fields.CharField(max_length=255, unique=True)
     status = fields.CharEnumField(PaymentStatus, max_length=24, default=PaymentStatus.PENDING)
-    amount = fields.IntField()
-    amount_refunded = fields.IntField(default=0)
+    amount = fields.IntField()  # authorised (charged, with automatic capture)
+    amount_captured = fields.IntField(default=0)  # taken from the card: amount, or less on a partial capture
+    amount_refunded = fields.IntField(default=0)  # refunds that succeeded, of what was captured
+    capture_method = fields.CharField(max_length=16, default="automatic")  # or "manual": authorise, capture later
+    capture_key = fields.CharField(max_length=255, null=True, unique=True)  # the orderCapture idempotency key
+    capture_requested = fields.IntField(null=True)  # the amount that capture asked for
     currency = fields.CharField(max_length=3)
     card_brand = fields.CharField(max_length=32, null=True)
     card_last4 = fields.CharField(max_length=4, null=True)

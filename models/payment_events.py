@@ -40,6 +40,8 @@ class Refund(Model):
     amount = fields.IntField()
     currency = fields.CharField(max_length=3)
     status = fields.CharEnumField(RefundStatus, max_length=16, default=RefundStatus.PENDING)
+    # Set when the shop refunded on its own (a late payment for stock already sold): resent until Stripe answers.
+    reason = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -58,6 +60,7 @@ class Dispute(Model):
     stripe_dispute_id = fields.CharField(max_length=255, unique=True)
     status = fields.CharField(max_length=32)  # Stripe's: needs_response, under_review, won, lost…
     amount = fields.IntField(null=True)
+    reason = fields.CharField(max_length=64, null=True)  # Stripe's: fraudulent, product_not_received…
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -30,7 +30,8 @@ class PaymentOutcome(Enum):
     SUCCEEDED = "succeeded"
     REQUIRES_ACTION = "requires_action"  # 3-D Secure: hand the client secret to the browser
     DECLINED = "declined"
-    PROCESSING = "processing"  # also an authorised, not yet captured payment
+    PROCESSING = "processing"
+    AUTHORIZED = "authorized"  # manual capture: the card is held for the amount, nothing taken yet
     CANCELED = "canceled"
     UNCONFIRMED = "unconfirmed"  # exists, never confirmed (or confirmable again)
     UNKNOWN = "unknown"  # we could not learn the outcome: ask again later
@@ -55,7 +56,8 @@ class PaymentResult:
     message: str | None = None  # safe to show a shopper
     card_brand: str | None = None
     card_last4: str | None = None
-    amount_refunded: int = 0
+    amount_refunded: int = 0  # the charge's running total; after a partial capture it includes the released rest
+    amount_captured: int | None = None  # what the charge took, where the provider says (None: not reported)
     metadata_order_id: str | None = None
 
 
@@ -110,8 +112,11 @@ class PaymentGateway(Protocol):
         method: PaymentMethodRef,
         order_id: str,
         idempotency_key: str,
+        capture_manually: bool = False,
     ) -> str:
-        """Create an unconfirmed PaymentIntent naming the order; return its id."""
+        """Create an unconfirmed PaymentIntent naming the order; return its id.
+
+        `capture_manually`: confirming only authorises; `capture_payment_intent` takes the money."""
         ...
 
     async def confirm_payment_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentResult:
@@ -124,6 +129,10 @@ class PaymentGateway(Protocol):
 
     async def cancel_payment_intent(self, intent_id: str) -> PaymentResult:
         """Cancel a PaymentIntent that has not succeeded."""
+        ...
+
+    async def capture_payment_intent(self, intent_id: str, *, amount: int, idempotency_key: str) -> PaymentResult:
+        """Take `amount` (at most what was authorised) of an authorised PaymentIntent; the rest is released."""
         ...
 
     async def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> RefundResult:

@@ -40,7 +40,7 @@ _OUTCOMES = {
     "succeeded": PaymentOutcome.SUCCEEDED,
     "requires_action": PaymentOutcome.REQUIRES_ACTION,
     "processing": PaymentOutcome.PROCESSING,
-    "requires_capture": PaymentOutcome.PROCESSING,  # authorised, not charged: never "paid"
+    "requires_capture": PaymentOutcome.AUTHORIZED,  # authorised, not charged: never "paid"
     "canceled": PaymentOutcome.CANCELED,
     "requires_payment_method": PaymentOutcome.UNCONFIRMED,
     "requires_confirmation": PaymentOutcome.UNCONFIRMED,
@@ -116,7 +116,8 @@ class StripeGateway:
         return PaymentMethodRef(payment_method=source, customer=customer.id)
 
     async def create_payment_intent(
-        self, *, amount: int, currency: str, method: PaymentMethodRef, order_id: str, idempotency_key: str
+        self, *, amount: int, currency: str, method: PaymentMethodRef, order_id: str, idempotency_key: str,
+        capture_manually: bool = False,
     ) -> str:
         params: dict[str, Any] = {
             "amount": amount,
@@ -127,6 +128,8 @@ class StripeGateway:
         }
         if method.customer:
             params["customer"] = method.customer
+        if capture_manually:
+            params["capture_method"] = "manual"
         try:
             intent = await self._client.v1.payment_intents.create_async(
                 params=params,
@@ -175,6 +178,18 @@ class StripeGateway:
             intent = await self._client.v1.payment_intents.cancel_async(intent_id, params={"expand": _EXPAND})
         except stripe.InvalidRequestError as error:
             return await self._state_after_refusal(intent_id, error)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return result_from_intent(intent.to_dict())
+
+    async def capture_payment_intent(self, intent_id: str, *, amount: int, idempotency_key: str) -> PaymentResult:
+        try:
+            intent = await self._client.v1.payment_intents.capture_async(
+                intent_id, params={"amount_to_capture": amount, "expand": _EXPAND},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
+            return await self._state_after_refusal(intent_id, error)  # captured already, voided, expired…
         except stripe.StripeError as error:
             raise _translate(error) from error
         return result_from_intent(intent.to_dict())
@@ -235,8 +250,18 @@ def result_from_intent(intent: Mapping[str, Any]) -> PaymentResult:
         card_brand=brand,
         card_last4=last4,
         amount_refunded=(charge.get("amount_refunded") or 0) if isinstance(charge, Mapping) else 0,
+        amount_captured=_captured(intent, charge),
         metadata_order_id=(intent.get("metadata") or {}).get("order_id"),
     )
+
+
+def _captured(intent: Mapping[str, Any], charge: Any) -> int | None:
+    """Stripe reports it as `amount_received` (and the charge's `amount_captured`); localstripe does not."""
+    if isinstance(intent.get("amount_received"), int) and intent.get("status") == "succeeded":
+        return intent["amount_received"]
+    if isinstance(charge, Mapping) and isinstance(charge.get("amount_captured"), int) and charge.get("captured"):
+        return charge["amount_captured"]
+    return None
 
 
 def _card_of(intent: Mapping[str, Any]) -> tuple[str | None, str | None]:

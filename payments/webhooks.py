@@ -37,6 +37,7 @@ class PaymentEvent:
     object_id: str | None = None  # refund and dispute events: the refund's or the dispute's id
     status: str | None = None  # refund and dispute events: Stripe's status of that object
     amount: int | None = None  # refund and dispute events: the object's amount
+    reason: str | None = None  # dispute events: Stripe's reason (fraudulent, product_not_received…)
 
 
 def parse_webhook(
@@ -62,6 +63,7 @@ def parse_webhook(
         return PaymentEvent(
             event_id, event_type, created, intent_id=_id_of(item.get("payment_intent")),
             object_id=item.get("id"), status=item.get("status"), amount=item.get("amount"),
+            reason=item.get("reason") if kind == "dispute" else None,
         )
     return PaymentEvent(event_id, event_type, created)
 

@@ -40,7 +40,8 @@ __all__ = ["create_app"]
 log = logging.getLogger("shopgraph")
 
 
-async def _reconcile_periodically(gateway: PaymentGateway, interval: float, stopping: asyncio.Event) -> None:
+async def _reconcile_periodically(gateway: PaymentGateway, interval: float, stopping: asyncio.Event,
+                                 authorization_days: float = 6.0) -> None:
     """Settles stalled checkouts every `interval` seconds until `stopping` is set."""
     while not stopping.is_set():
         with contextlib.suppress(TimeoutError):
@@ -48,7 +49,7 @@ async def _reconcile_periodically(gateway: PaymentGateway, interval: float, stop
         if stopping.is_set():
             return
         try:
-            report = await reconcile(gateway, stopping=stopping.is_set)
+            report = await reconcile(gateway, stopping=stopping.is_set, authorization_days=authorization_days)
         except Exception:  # a failed pass must not stop the next one
             metrics.RECONCILER_PASSES.labels("failed").inc()
             log.exception("reconciler pass failed")
@@ -116,7 +117,7 @@ def create_app(
             events.set_publisher(bus)
             if settings.reconcile_interval > 0:
                 reconciler = asyncio.create_task(
-                    _reconcile_periodically(gateway, settings.reconcile_interval, stopping))
+                    _reconcile_periodically(gateway, settings.reconcile_interval, stopping, settings.authorization_days))
         try:
             yield
         finally:
@@ -138,7 +139,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             metrics.metrics_route(settings),
-            stripe_webhook_route(settings),
+            stripe_webhook_route(settings, gateway),
             Route("/images/{slug}.svg", product_image, methods=["GET"]),
             *storefront_routes(settings),
         ],

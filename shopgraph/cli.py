@@ -78,7 +78,8 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
         try:
             grace = args.grace if args.grace is not None else PENDING_GRACE
             window = args.since if args.since is not None else AUDIT_WINDOW
-            report = await reconcile(gateway, grace=grace, audit_window=window)
+            report = await reconcile(gateway, grace=grace, audit_window=window,
+                                     authorization_days=settings.authorization_days)
         finally:
             await gateway.aclose()
         print(f"examined {report.examined} stalled orders")

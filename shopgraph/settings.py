@@ -52,6 +52,8 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
     metrics_token: str = ""  # /metrics answers only to `Authorization: Bearer <this>`; empty: no /metrics
     shutdown_seconds: float = 30.0  # on SIGTERM, how long requests in flight may take to finish
+    capture_method: str = "automatic"  # "manual": checkouts authorise, orderCapture takes the money
+    authorization_days: float = 6.0  # the reconciler voids authorisations older than this
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -96,7 +98,16 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         log_format=get("SHOPGRAPH_LOG_FORMAT", Settings.log_format).strip().lower(),
         metrics_token=get("SHOPGRAPH_METRICS_TOKEN", ""),
         shutdown_seconds=float(get("SHOPGRAPH_SHUTDOWN_SECONDS", str(Settings.shutdown_seconds))),
+        capture_method=_capture_method(get("SHOPGRAPH_CAPTURE_METHOD", Settings.capture_method)),
+        authorization_days=float(get("SHOPGRAPH_AUTHORIZATION_DAYS", str(Settings.authorization_days))),
     )
+
+
+def _capture_method(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("automatic", "manual"):
+        raise ValueError(f"SHOPGRAPH_CAPTURE_METHOD must be automatic or manual, not {value!r}")
+    return value
 
 
 def _flag(value: str) -> bool:

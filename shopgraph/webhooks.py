@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from commerce.orders.payment_events import apply_payment_event
+from payments.gateway import PaymentGateway
 from payments.webhooks import DEFAULT_TOLERANCE, InvalidWebhook, parse_webhook
 from shopgraph.settings import Settings
 
@@ -27,7 +28,8 @@ log = logging.getLogger("shopgraph.webhooks")
 MAX_BODY = 1024 * 1024  # Stripe's events are far smaller
 
 
-def stripe_webhook_route(settings: Settings, tolerance: int = DEFAULT_TOLERANCE) -> Route:
+def stripe_webhook_route(settings: Settings, gateway: PaymentGateway | None = None,
+                         tolerance: int = DEFAULT_TOLERANCE) -> Route:
     async def stripe_webhook(request: Request) -> JSONResponse:
         secret = settings.stripe_webhook_secret
         if not secret:
@@ -41,7 +43,7 @@ def stripe_webhook_route(settings: Settings, tolerance: int = DEFAULT_TOLERANCE)
         except InvalidWebhook as error:
             log.warning("refused a Stripe webhook: %s", error)
             return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
-        outcome = await apply_payment_event(event)
+        outcome = await apply_payment_event(event, gateway)
         return JSONResponse({"received": True, "event": event.event_id, "outcome": outcome.value})
 
     return Route("/webhooks/stripe", stripe_webhook, methods=["POST"])

@@ -44,12 +44,17 @@ async def release_stock(lines: Iterable[tuple[int | None, int]]) -> None:
 
 
 async def retake_stock(lines: Iterable[tuple[int | None, int]]) -> list[int]:
-    """Takes (variant_id, quantity) again where the stock is there; returns the short variants."""
+    """Takes (variant_id, quantity) again, all or nothing: returns the short variants
+    (and then takes none, giving back what this call took)."""
+    taken: list[tuple[int, int]] = []
     short = []
     for variant_id, quantity in sorted((v, q) for v, q in lines if v is not None):
-        taken = await ProductVariant.filter(id=variant_id, stock__gte=quantity).update(stock=F("stock") - quantity)
-        if not taken:
+        if await ProductVariant.filter(id=variant_id, stock__gte=quantity).update(stock=F("stock") - quantity):
+            taken.append((variant_id, quantity))
+        else:
             short.append(variant_id)
+    if short:
+        await release_stock(taken)
     return short
 
 

@@ -4,7 +4,11 @@
    it if it already has an open or paid order; price the lines from the
    database; reserve stock; create the order PENDING_PAYMENT; close the cart.
 2. Create the PaymentIntent unconfirmed (naming the order) and store it in its
-   own commit.
+   own commit, under the order lock and only while the order still waits for
+   payment: a `cancelOrder` that got there first wins, the PaymentIntent is
+   cancelled unconfirmed, and nothing is charged. A cancel that comes after
+   finds the PaymentIntent and cancels it at Stripe, which settles the race
+   (cancelled, or paid and ORDER_ALREADY_PAID).
 3. Confirm the stored PaymentIntent.
 4. Apply the outcome (`commerce.orders.apply_payment_result`).
 
@@ -25,10 +29,12 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import events
 from commerce.access import Caller, can_read_order, can_use_cart
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order
+from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
 from commerce.checkout.pricing import cart_totals, price_line
 from commerce.catalog.stock import reserve_stock
-from models import Cart, CartLine, CartStatus, Order, OrderLine, OrderNumber, OrderStatus, Payment, ProductVariant
+from models import (
+    Cart, CartLine, CartStatus, Order, OrderFinancialStatus, OrderLine, OrderNumber, OrderStatus, Payment, ProductVariant,
+)
 from payments.gateway import (
     GatewayUnavailable,
     InvalidPaymentToken,
@@ -42,7 +48,7 @@ from payments.gateway import (
 __all__ = ["CheckoutResult", "checkout", "confirm_checkout", "REPLAY_WAIT_SECONDS"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.PAID, OrderStatus.FULFILLED,
+_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.FULFILLED,
                       OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
 REPLAY_WAIT_SECONDS = 10.0
 _NOTHING_CHARGED = "The payment could not be started, and nothing was charged. Please try again."
@@ -192,20 +198,42 @@ async def _settled(order: Order) -> Order:
     return order
 
 
-async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef) -> CheckoutResult:
+async def _store_payment(order: Order, intent_id: str, capture_manually: bool) -> bool:
+    """Step 2's commit: the PaymentIntent on the order, if it still waits for payment."""
+    async with in_transaction():
+        locked = await lock_order(order.id)
+        if locked is None or locked.financial_status is not OrderFinancialStatus.PENDING:
+            return False
+        await Payment.create(order_id=order.id, intent_id=intent_id, amount=order.total, currency=order.currency,
+                             capture_method="manual" if capture_manually else "automatic")
+    return True
+
+
+async def _cancelled_meanwhile(gateway: PaymentGateway, order: Order, intent_id: str) -> CheckoutResult:
+    """The order was cancelled before its PaymentIntent was stored: never confirm it."""
+    try:
+        await gateway.cancel_payment_intent(intent_id)
+    except PaymentError:
+        pass  # unconfirmed either way: it can never charge the card
+    return await _result(gateway, await Order.get(id=order.id))
+
+
+async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
+               capture_manually: bool = False) -> CheckoutResult:
     """Steps 2 to 4."""
     try:
         intent_id = await gateway.create_payment_intent(
             amount=order.total, currency=order.currency, method=method,
-            order_id=order.id, idempotency_key=f"shopgraph-pi-{order.id}",
+            order_id=order.id, idempotency_key=f"shopgraph-pi-{order.id}", capture_manually=capture_manually,
         )
     except InvalidPaymentToken:  # a pm_ id Stripe does not know
-        order = await cancel_unpaid_order(order.id)
+        order = await cancel_unpaid_order(order.id) or order
         return CheckoutResult(order, error=_unreadable_card())
     except PaymentError:
         # Nothing was confirmed, so nothing can have been charged.
-        return await _result(gateway, await cancel_unpaid_order(order.id))
-    await Payment.create(order_id=order.id, intent_id=intent_id, amount=order.total, currency=order.currency)
+        return await _result(gateway, await cancel_unpaid_order(order.id) or order)
+    if not await _store_payment(order, intent_id, capture_manually):
+        return await _cancelled_meanwhile(gateway, order, intent_id)
 
     result = await gateway.confirm_payment_intent(intent_id, idempotency_key=f"shopgraph-confirm-{order.id}")
     if result.outcome is PaymentOutcome.UNKNOWN:
@@ -213,7 +241,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef) 
             result = await gateway.retrieve_payment_intent(intent_id)
         except GatewayUnavailable:
             pass  # the order stays PENDING_PAYMENT; the reconciler settles it
-    order = await apply_payment_result(order.id, result)
+    order = await apply_payment_result(order.id, result, gateway)
     return await _result(gateway, order, result.client_secret)
 
 
@@ -225,8 +253,11 @@ async def checkout(
     email: str,
     payment_token: str,
     idempotency_key: str | None = None,
+    capture_manually: bool = False,
 ) -> CheckoutResult:
-    """Turns the cart into an order and charges it. Raises DomainError when no order is made."""
+    """Turns the cart into an order and charges it (or, `capture_manually`, authorises it).
+
+    Raises DomainError when no order is made."""
     email = _check_input(email, idempotency_key)
     known = await _precheck(caller, cart_id, idempotency_key)
     if known is not None:
@@ -253,7 +284,7 @@ async def checkout(
         return await _result(gateway, await _settled(opened.order))
     await events.order_changed(opened.id)  # a new order, and stock taken from the catalog
 
-    return await _pay(gateway, opened, method)
+    return await _pay(gateway, opened, method, capture_manually)
 
 
 async def confirm_checkout(gateway: PaymentGateway, caller: Caller, order_id: str) -> CheckoutResult:
@@ -267,6 +298,6 @@ async def confirm_checkout(gateway: PaymentGateway, caller: Caller, order_id: st
             result = await gateway.retrieve_payment_intent(payment.intent_id)
         except GatewayUnavailable:
             raise DomainError(Code.PAYMENT_FAILED, "The payment provider could not be reached. Try again.", None) from None
-        order = await apply_payment_result(order.id, result)
+        order = await apply_payment_result(order.id, result, gateway)
         return await _result(gateway, order, result.client_secret)
     return await _result(gateway, order)

@@ -3,10 +3,27 @@
 Stripe delivers events late, twice and out of order. Each event is applied in
 one transaction with its order row locked, and its id is recorded in that same
 transaction, so a repeated delivery changes nothing and an event that failed
-half-way is applied again when Stripe retries it. Orders move only forward
-along `commerce.orders.TRANSITIONS`; refunded amounts only grow; a dispute
-that has closed is not reopened by a late event. An event for a PaymentIntent
+half-way is applied again when Stripe retries it. An event for a PaymentIntent
 no order names is logged and acknowledged.
+
+Each event type changes only its own part of the order (`commerce.orders.lifecycle`):
+
+| Stripe event                                   | may change                                              |
+|------------------------------------------------|---------------------------------------------------------|
+| `payment_intent.succeeded`                     | an order waiting for payment (or failed, cancelled, or  |
+| `payment_intent.amount_capturable_updated`     | authorised) becomes PAID / AUTHORIZED; stock is taken   |
+|                                                | again, or the money goes back when it is sold out       |
+| `payment_intent.requires_action`               | PENDING → ACTION_REQUIRED                               |
+| `payment_intent.payment_failed`                | a waiting order → FAILED, stock released                |
+| `payment_intent.canceled`                      | a waiting or authorised order → VOIDED, stock released  |
+| `refund.created/updated/failed`,               | one refund's status (PENDING → SUCCEEDED → FAILED);     |
+| `charge.refund.updated`                        | the refunded amount and PAID ↔ PARTIALLY_REFUNDED ↔     |
+|                                                | REFUNDED, only once money was taken                     |
+| `charge.refunded`                              | records refunds made at Stripe we did not know of       |
+| `charge.dispute.created/updated/closed`        | the dispute only                                        |
+
+No payment event touches an order whose money was taken; no refund event
+touches one whose money was not; none of them touches fulfillment.
 """
 
 from __future__ import annotations
@@ -18,18 +35,16 @@ from enum import Enum
 from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
-from commerce.orders.state import (
-    apply_payment_result_locked, apply_refunded_total_locked, lock_order, move_order, status_after_refunds,
-)
-from commerce.orders.refunds import record_refund_locked, refund_status
-from models import Dispute, Order, OrderStatus, Payment, Refund, RefundStatus, StripeEvent
+from commerce.orders.disputes import apply_dispute_locked
+from commerce.orders.state import apply_payment_result_locked, lock_order, settle_late_payments
+from commerce.orders.refunds import note_stripe_total_locked, record_refund_locked, refund_status
+from models import Order, Payment, Refund, RefundStatus, StripeEvent
+from payments.gateway import PaymentGateway
 from payments.webhooks import PaymentEvent
 
 __all__ = ["EventOutcome", "apply_payment_event", "HANDLED_EVENT_TYPES"]
 
 log = logging.getLogger("shopgraph.webhooks")
-
-_CLOSED_DISPUTE = ("won", "lost", "warning_closed", "prevented")
 
 
 class EventOutcome(Enum):
@@ -48,7 +63,7 @@ async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent) 
     """`charge.refunded`: the charge's running total of refunds."""
     if event.amount_refunded is None:
         return False
-    return await apply_refunded_total_locked(order, payment, event.amount_refunded)
+    return await note_stripe_total_locked(order, payment, event.amount_refunded)
 
 
 async def _refund(order: Order, payment: Payment, event: PaymentEvent) -> bool:
@@ -66,29 +81,10 @@ async def _refund(order: Order, payment: Payment, event: PaymentEvent) -> bool:
 
 
 async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> bool:
-    """`charge.dispute.*`: open → DISPUTED; closed won → back to PAID (or
-    PARTIALLY_REFUNDED); closed lost → REFUNDED. A closed dispute stays closed."""
+    """`charge.dispute.*`: the dispute only (`commerce.orders.disputes`)."""
     if event.object_id is None or not event.status:
         return False
-    closed = event.status in _CLOSED_DISPUTE
-    dispute = await Dispute.get_or_none(stripe_dispute_id=event.object_id)
-    if dispute is None:
-        dispute = await Dispute.create(order_id=order.id, stripe_dispute_id=event.object_id,
-                                       status=event.status, amount=event.amount)
-    elif dispute.status in _CLOSED_DISPUTE and not closed:
-        log.info("late %s for dispute %s, which has closed: ignored", event.type, event.object_id)
-        return False
-    else:
-        dispute.status = event.status
-        await dispute.save(update_fields=["status", "updated_at"])
-    if not closed:
-        return await move_order(order, OrderStatus.DISPUTED)
-    if event.status == "lost":
-        return await move_order(order, OrderStatus.REFUNDED)
-    still_open = await Dispute.filter(order_id=order.id).exclude(status__in=_CLOSED_DISPUTE).exists()
-    if order.status is OrderStatus.DISPUTED and not still_open:
-        return await move_order(order, status_after_refunds(payment))
-    return False
+    return await apply_dispute_locked(order, event.object_id, event.status, event.amount, event.reason)
 
 
 _Handler = Callable[[Order, Payment, PaymentEvent], Awaitable[bool]]
@@ -97,6 +93,7 @@ _HANDLERS: dict[str, _Handler] = {
     "payment_intent.payment_failed": _payment_intent,
     "payment_intent.canceled": _payment_intent,
     "payment_intent.requires_action": _payment_intent,
+    "payment_intent.amount_capturable_updated": _payment_intent,
     "charge.refunded": _charge_refunded,
     "charge.refund.updated": _refund,
     "refund.created": _refund,
@@ -109,7 +106,7 @@ _HANDLERS: dict[str, _Handler] = {
 HANDLED_EVENT_TYPES = tuple(_HANDLERS)
 
 
-async def apply_payment_event(event: PaymentEvent) -> EventOutcome:
+async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | None = None) -> EventOutcome:
     """Applies one verified event to the order its PaymentIntent belongs to, once."""
     handler = _HANDLERS.get(event.type)
     if handler is None:
@@ -134,4 +131,6 @@ async def apply_payment_event(event: PaymentEvent) -> EventOutcome:
         log.info("Stripe event %s (%s): order %s is now %s", event.event_id, event.type, order.number,
                  order.status.name)
         await events.order_changed(order.id)
+        if gateway is not None:
+            await settle_late_payments(gateway, order.id)
     return EventOutcome.APPLIED if changed else EventOutcome.UNCHANGED

@@ -14,6 +14,10 @@ only follows Stripe forward: a refund made at Stripe (raise the refunded
 amount, PARTIALLY_REFUNDED / REFUNDED), a late success (PAID), our refunds whose
 answer was lost. Anything that would move an order backwards, or that Stripe
 and we disagree on about money, is reported and left for a person.
+
+Authorisations (manual capture) older than `authorization_days` are voided at
+Stripe and their stock released, before Stripe lets them lapse (7 days). Money
+a late success left owed (a refund or a void not yet answered) is sent again.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from commerce.errors import DomainError
 from commerce.orders.state import (
-    OPEN_ORDER_STATUSES, apply_payment_result, apply_refunded_total, cancel_unpaid_order, status_after_refunds,
+    OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order, settle_late_payments,
 )
-from commerce.orders.refunds import settle_unanswered_refunds
-from models import Dispute, Order, OrderStatus, Payment
+from commerce.orders.refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
+from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = ["Discrepancy", "ReconcileReport", "reconcile", "audit", "PENDING_GRACE", "ACTION_GRACE", "AUDIT_WINDOW"]
@@ -37,9 +42,11 @@ log = logging.getLogger("shopgraph.reconcile")
 PENDING_GRACE = timedelta(minutes=10)  # longer than any checkout request takes
 ACTION_GRACE = timedelta(hours=1)  # time for a shopper to finish 3-D Secure
 AUDIT_WINDOW = timedelta(days=3)  # orders made this recently are compared with Stripe on every pass
+AUTHORIZATION_DAYS = 6  # Stripe lets an uncaptured authorisation lapse after 7
+F = OrderFinancialStatus
 
 S = OrderStatus
-_PAID = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED)
+_PAID = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED)  # money taken (or disputed)
 _AUDITED = (*_PAID, S.PAYMENT_FAILED, S.CANCELLED)
 
 
@@ -69,7 +76,10 @@ class ReconcileReport:
 async def _settle(gateway: PaymentGateway, order: Order, now: datetime, action_grace: timedelta) -> Order:
     payment = await Payment.get_or_none(order_id=order.id)
     if payment is None:
-        return await cancel_unpaid_order(order.id)
+        cancelled = await cancel_unpaid_order(order.id)
+        if cancelled is not None:
+            return cancelled
+        payment = await Payment.get(order_id=order.id)  # the checkout stored one just now
     result = await gateway.retrieve_payment_intent(payment.intent_id)
     waiting = result.outcome is PaymentOutcome.UNCONFIRMED or (
         result.outcome is PaymentOutcome.REQUIRES_ACTION and order.updated_at < now - action_grace
@@ -78,7 +88,30 @@ async def _settle(gateway: PaymentGateway, order: Order, now: datetime, action_g
         result = await gateway.cancel_payment_intent(payment.intent_id)
         if result.outcome is not PaymentOutcome.CANCELED:  # it moved on meanwhile: believe Stripe
             result = await gateway.retrieve_payment_intent(payment.intent_id)
-    return await apply_payment_result(order.id, result)
+    return await apply_payment_result(order.id, result, gateway)
+
+
+async def _void_old_authorizations(gateway: PaymentGateway, report: ReconcileReport, before: datetime) -> None:
+    held = await Order.filter(financial_status=F.AUTHORIZED, payment__created_at__lt=before).order_by("created_at")
+    for order in held:
+        report.examined += 1
+        try:
+            voided = await cancel_order(gateway, order.id)
+        except (DomainError, GatewayUnavailable):
+            report.unresolved.append(str(order.number))
+            continue
+        report.settled[str(order.number)] = voided.status.name
+        log.info("reconciled order %s: its authorisation was voided before it lapsed", order.number)
+
+
+async def _give_back_late_payments(gateway: PaymentGateway) -> None:
+    owed = await Order.filter(cancel_reason__not_isnull=True, financial_status__in=(F.AUTHORIZED, F.PAID))
+    for order in owed:
+        try:
+            await settle_late_payments(gateway, order.id)
+        except GatewayUnavailable:
+            log.warning("order %s: money owed back could not be sent yet", order.number)
+
 
 async def reconcile(
     gateway: PaymentGateway,
@@ -86,6 +119,7 @@ async def reconcile(
     grace: timedelta = PENDING_GRACE,
     action_grace: timedelta = ACTION_GRACE,
     audit_window: timedelta | None = AUDIT_WINDOW,
+    authorization_days: float = AUTHORIZATION_DAYS,
     now: datetime | None = None,
     stopping: Callable[[], bool] = lambda: False,
 ) -> ReconcileReport:
@@ -93,6 +127,8 @@ async def reconcile(
     server is shutting down) the pass ends after the order in hand."""
     now = now or datetime.now(timezone.utc)
     report = ReconcileReport()
+    await _void_old_authorizations(gateway, report, now - timedelta(days=authorization_days))
+    await _give_back_late_payments(gateway)
     stale = await Order.filter(status__in=OPEN_ORDER_STATUSES, updated_at__lt=now - grace).order_by("updated_at")
     for order in stale:
         if stopping():
@@ -124,13 +160,13 @@ async def _compare(gateway: PaymentGateway, order: Order, payment: Payment, olde
 
     def found(problem: str) -> Discrepancy:
         return Discrepancy(str(order.number), as_found, _says(result), problem)
-    if order.status not in _PAID:
+    if order.financial_status not in (F.PAID, F.PARTIALLY_REFUNDED, F.REFUNDED):
         if result.outcome is not PaymentOutcome.SUCCEEDED:
             return None
         found_late = found("Stripe charged it, the order says it was not paid")
-        order = await apply_payment_result(order.id, result)
-        if order.status is S.PAID:
-            found_late.repaired.append("now PAID (stock taken again where it was there)")
+        order = await apply_payment_result(order.id, result, gateway)
+        if order.financial_status is not F.FAILED and order.financial_status is not F.VOIDED:
+            found_late.repaired.append(f"now {order.status.name} (stock taken again, or the money given back)")
         return found_late
     if result.outcome is not PaymentOutcome.SUCCEEDED:
         return found("paid here, not at Stripe")
@@ -142,19 +178,19 @@ async def _compare(gateway: PaymentGateway, order: Order, payment: Payment, olde
     if settled:
         discrepancy = found("refunds with no answer from Stripe")
         discrepancy.repaired += settled
-    if result.amount_refunded > payment.amount_refunded:
+    stripe_refunded = refunded_of_captured(payment, result.amount_refunded)
+    if stripe_refunded > payment.amount_refunded:
         discrepancy = discrepancy or found(f"refunded {payment.amount_refunded} here")
-        order = await apply_refunded_total(order.id, result.amount_refunded)
-        discrepancy.repaired.append(f"refunded amount now {result.amount_refunded}, order {order.status.name}")
-    elif result.amount_refunded < payment.amount_refunded:
+        order = await note_stripe_total(order.id, result.amount_refunded)
+        discrepancy.repaired.append(f"refunded amount now {stripe_refunded}, order {order.status.name}")
+    elif stripe_refunded < payment.amount_refunded:
         return found(f"refunded {payment.amount_refunded} here, more than at Stripe")
     payment, order = await Payment.get(id=payment.id), await Order.get(id=order.id)
-    if order.status is S.DISPUTED or (order.status is S.FULFILLED and payment.amount_refunded == 0):
-        return discrepancy  # the dispute decides; a fulfilled order with no refund is as paid as it gets
-    expected = status_after_refunds(payment)
-    lost = order.status is S.REFUNDED and await Dispute.filter(order_id=order.id, status="lost").exists()
-    if order.status is not expected and not lost and not (order.status is S.FULFILLED and expected is S.PAID):
-        return discrepancy or found(f"the refunds ({payment.amount_refunded} of {payment.amount}) make it {expected.name}")
+    expected = (F.REFUNDED if payment.amount_refunded >= payment.amount_captured
+                else F.PARTIALLY_REFUNDED if payment.amount_refunded else F.PAID)
+    if order.financial_status is not expected:
+        return discrepancy or found(
+            f"the refunds ({payment.amount_refunded} of {payment.amount_captured}) make it {expected.name}")
     return discrepancy
 
 

@@ -10,6 +10,13 @@
 3. Apply Stripe's answer under the order lock: the refund SUCCEEDED or FAILED,
    the payment's refunded amount raised, the order PARTIALLY_REFUNDED or REFUNDED.
 
+The refunded amount is always the sum of the refunds that succeeded
+(`refresh_refunds_locked`), so a refund that fails later (`refund.failed`)
+gives its amount back to what is refundable and the status follows. A refund
+row moves only along `REFUND_MOVES`: a late `refund.updated` cannot revive a
+failed refund. Refunds only touch orders whose money was taken
+(`lifecycle.REFUND_STATES`).
+
 localstripe accepts over-refunds and ignores idempotency keys (DESIGN §5), so
 "never more than is left" and "once per key" are our own records' doing. A
 refund whose answer was lost stays PENDING (it still counts against what is
@@ -31,17 +38,27 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_decimal, to_minor_units
-from commerce.orders.state import REFUNDABLE_STATUSES, apply_refunded_total, apply_refunded_total_locked, lock_order
-from models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
+from commerce.orders.lifecycle import REFUND_STATES, save_order
+from commerce.orders.state import lock_order
+from models import Order, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
 __all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "settle_unanswered_refunds",
-           "REPLAY_WAIT_SECONDS"]
+           "REPLAY_WAIT_SECONDS", "REFUND_MOVES", "refresh_refunds_locked", "note_stripe_total",
+           "note_stripe_total_locked", "send_automatic_refunds", "refunded_of_captured"]
 
 log = logging.getLogger("shopgraph.refunds")
 
 REPLAY_WAIT_SECONDS = 10.0
 _PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+F = OrderFinancialStatus
+R = RefundStatus
+# A refund's own states: Stripe can fail a refund that had succeeded (the bank sent it back).
+REFUND_MOVES: dict[RefundStatus, set[RefundStatus]] = {
+    R.PENDING: {R.SUCCEEDED, R.FAILED},
+    R.SUCCEEDED: {R.FAILED},
+    R.FAILED: set(),
+}
 _UNKNOWN = ("Stripe did not answer, so the refund's outcome is not known yet. It will be checked; "
             "retry with the same idempotencyKey to see it.")
 
@@ -85,7 +102,7 @@ def _minor_units(amount: Decimal | str | None, currency: str) -> int | None:
 
 
 def _not_refundable(order: Order) -> DomainError:
-    if order.status is OrderStatus.REFUNDED:
+    if order.financial_status is F.REFUNDED:
         return DomainError(Code.INVALID, "This order has been refunded in full.", ["orderId"])
     if order.status is OrderStatus.DISPUTED:
         return DomainError(Code.INVALID, "This order's payment is disputed: the dispute decides.", ["orderId"])
@@ -112,9 +129,10 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
                                       "This idempotency key was used for another refund.", ["idempotencyKey"])
                 return _Replay(known)
         payment = await Payment.get_or_none(order_id=order.id)
-        if order.status not in REFUNDABLE_STATUSES or payment is None or payment.status not in _PAID_PAYMENT:
+        refundable = order.financial_status in (F.PAID, F.PARTIALLY_REFUNDED) and order.status is not OrderStatus.DISPUTED
+        if not refundable or payment is None or payment.status not in _PAID_PAYMENT:
             raise _not_refundable(order)
-        left = payment.amount - payment.amount_refunded - await _in_flight(order.id)
+        left = payment.amount_captured - payment.amount_refunded - await _in_flight(order.id)
         if minor is None:
             minor = left
             if minor <= 0:
@@ -145,15 +163,67 @@ async def record_refund_locked(order: Order, refund: Refund, stripe_refund_id: s
                 status = twin.status
             await twin.delete()
         refund.stripe_refund_id = stripe_refund_id
-    if refund.status is RefundStatus.PENDING:
+    if status in REFUND_MOVES[refund.status]:
         refund.status = status
     elif status is not refund.status and status is not RefundStatus.PENDING:
-        log.error("refund %s was %s and is now %s at Stripe: needs attention",
-                  stripe_refund_id, refund.status.name, status.name)
+        log.warning("refund %s is %s; a late report of %s changes nothing", stripe_refund_id, refund.status.name,
+                    status.name)
     await refund.save()
-    payment = await Payment.get(order_id=order.id)
-    succeeded = await Refund.filter(order_id=order.id, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True)
-    return await apply_refunded_total_locked(order, payment, sum(succeeded))
+    return await refresh_refunds_locked(order, await Payment.get(order_id=order.id))
+
+
+async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
+    """The payment's refunded amount from its refunds that succeeded, and the order's
+    financial status from it (only for an order whose money was taken).
+    Returns True when the order changed."""
+    succeeded = sum(await Refund.filter(order_id=order.id, status=R.SUCCEEDED).values_list("amount", flat=True))
+    if succeeded > payment.amount_captured:
+        log.error("order %s: refunds of %s on %s captured", order.number, succeeded, payment.amount_captured)
+    refunded = min(succeeded, payment.amount_captured)
+    if refunded != payment.amount_refunded:
+        payment.amount_refunded = refunded
+        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
+            payment.status = (PaymentStatus.REFUNDED if refunded >= payment.amount_captured else
+                              PaymentStatus.PARTIALLY_REFUNDED if refunded else PaymentStatus.SUCCEEDED)
+        await payment.save(update_fields=["amount_refunded", "status", "updated_at"])
+    if order.financial_status not in REFUND_STATES:
+        return False
+    target = (F.REFUNDED if refunded >= payment.amount_captured else F.PARTIALLY_REFUNDED if refunded else F.PAID)
+    if target is order.financial_status:
+        return False
+    was = (order.financial_status, order.fulfillment_status, order.status)
+    order.financial_status = target
+    return await save_order(order, was=was)
+
+
+def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
+    """Stripe's running total of a charge's refunds, less the rest a partial capture released."""
+    return max(stripe_refunded - (payment.amount - payment.amount_captured), 0) if payment.amount_captured else 0
+
+
+async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int) -> bool:
+    """`charge.refunded` (a snapshot) or the reconciler: Stripe's running total. More than
+    every refund we know of (failed ones included, as a snapshot may predate the failure)
+    is a refund made at Stripe that we have not heard of: recorded as one that succeeded."""
+    total = refunded_of_captured(payment, stripe_refunded)
+    rows = await Refund.filter(order_id=order.id).values_list("amount", "status", "stripe_refund_id")
+    known = sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
+    if total > known:
+        await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
+                            status=R.SUCCEEDED, reason="reported_by_stripe")
+    return await refresh_refunds_locked(order, payment)
+
+
+async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
+    """`note_stripe_total_locked` in a transaction of its own, announced after commit."""
+    async with in_transaction():
+        order = await lock_order(order_id)
+        payment = await Payment.get_or_none(order_id=order.id)
+        changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded)
+    if changed:
+        log.info("order %s is now %s", order.number, order.status.name)
+        await events.order_changed(order.id)
+    return order
 
 
 async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Order, Refund]:
@@ -180,7 +250,7 @@ async def _running_total(gateway: PaymentGateway, order: Order, intent_id: str) 
         result = await gateway.retrieve_payment_intent(intent_id)
     except PaymentError:
         return order
-    return await apply_refunded_total(order.id, result.amount_refunded)
+    return await note_stripe_total(order.id, result.amount_refunded)
 
 
 async def _replayed(refund: Refund) -> RefundOutcome:
@@ -222,20 +292,33 @@ async def refund_order(
     if isinstance(recorded, _Replay):
         return await _replayed(recorded.refund)
     refund, intent_id = recorded
-
-    try:
-        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=f"shopgraph-refund-{refund.id}")
-    except GatewayUnavailable:
-        log.warning("refund %s of order %s: Stripe did not answer; left for the reconciler", refund.id, order_id)
-        return _outcome(await Order.get(id=order_id), refund)
-    except PaymentError as error:
-        log.error("refund %s of order %s refused by Stripe: %s", refund.id, order_id, error)
-        order, refund = await _apply_answer(refund.id, None)
-        return _outcome(order, refund)
-    order, refund = await _apply_answer(refund.id, answer)
+    order, refund = await _send(gateway, refund, intent_id)
     if refund.status is RefundStatus.SUCCEEDED:
         order = await _running_total(gateway, order, intent_id)
     return _outcome(order, refund)
+
+
+async def _send(gateway: PaymentGateway, refund: Refund, intent_id: str) -> tuple[Order, Refund]:
+    """Step 2 and 3: ask Stripe for `refund` and apply its answer."""
+    try:
+        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=f"shopgraph-refund-{refund.id}")
+    except GatewayUnavailable:
+        log.warning("refund %s of order %s: Stripe did not answer; left for the reconciler", refund.id, refund.order_id)
+        return await Order.get(id=refund.order_id), refund
+    except PaymentError as error:
+        log.error("refund %s of order %s refused by Stripe: %s", refund.id, refund.order_id, error)
+        return await _apply_answer(refund.id, None)
+    return await _apply_answer(refund.id, answer)
+
+
+async def send_automatic_refunds(gateway: PaymentGateway, order_id: str) -> None:
+    """Sends the refunds the shop made on its own (a late payment for sold-out stock)
+    that have no answer from Stripe yet; Stripe's idempotency key makes a resend safe."""
+    payment = await Payment.get_or_none(order_id=order_id)
+    waiting = await Refund.filter(order_id=order_id, status=R.PENDING, stripe_refund_id=None,
+                                  reason__not_isnull=True)
+    for refund in waiting if payment is not None else []:
+        await _send(gateway, refund, payment.intent_id)
 
 
 async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_than: datetime) -> list[str]:
@@ -250,8 +333,8 @@ async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_t
         if order is None or payment is None:
             return done
         stale = await Refund.filter(order_id=order_id, status=RefundStatus.PENDING, stripe_refund_id=None,
-                                    created_at__lt=older_than).order_by("id")
-        unexplained = stripe_refunded - payment.amount_refunded
+                                    reason=None, created_at__lt=older_than).order_by("id")
+        unexplained = refunded_of_captured(payment, stripe_refunded) - payment.amount_refunded
         if not stale or (unexplained > 0 and unexplained != sum(r.amount for r in stale)):
             return done
         status = RefundStatus.SUCCEEDED if unexplained > 0 else RefundStatus.FAILED
@@ -259,7 +342,7 @@ async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_t
             refund.status = status
             await refund.save(update_fields=["status", "updated_at"])
             done.append(f"unanswered refund {refund.id} of {refund.amount} is {status.name} at Stripe")
-        changed = status is RefundStatus.SUCCEEDED and await apply_refunded_total_locked(order, payment, stripe_refunded)
+        changed = await refresh_refunds_locked(order, payment)
     if changed:
         await events.order_changed(order_id)
     return done

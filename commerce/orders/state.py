@@ -1,9 +1,16 @@
-"""Order state: the allowed transitions and applying a payment's outcome.
+"""The payment part of an order: applying what a PaymentIntent says, and cancelling.
 
-Every change locks the order row and moves it only forward along
-`TRANSITIONS`, so the checkout, `checkoutConfirm`, the reconciler and
-webhooks can all report the same outcome, in any order and any number of
+Every change locks the order row and moves `financialStatus` only along
+`lifecycle.PAYMENT_MOVES`, so the checkout, `checkoutConfirm`, the reconciler
+and webhooks can all report the same outcome, in any order and any number of
 times, and it is applied once: stock is released once, a payment recorded once.
+
+A success that arrives after the order failed or was cancelled (a late
+success) takes the order's stock again when all of it is still there. When it
+is not, the order keeps no stock, says why (`cancel_reason`), and the money
+goes back on its own: a charge is refunded, an authorisation voided
+(`settle_late_payments`, run after the change commits and by the reconciler).
+So a late payment never oversells (I3).
 """
 
 from __future__ import annotations
@@ -12,39 +19,42 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from commerce.outbound import events
-from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
-from models import Cart, CartStatus, Order, OrderLine, OrderStatus, Payment, PaymentStatus
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.orders.lifecycle import (
+    CAPTURED, PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, save_order,
+)
+from commerce.outbound import events
+from models import (
+    Cart, CartStatus, Order, OrderFinancialStatus, OrderLine, OrderStatus, Payment, PaymentStatus, Refund,
+)
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
-    "TRANSITIONS", "OPEN_ORDER_STATUSES", "REFUNDABLE_STATUSES", "get_order", "lock_order",
-    "apply_payment_result", "apply_payment_result_locked", "cancel_unpaid_order",
-    "apply_refunded_total", "apply_refunded_total_locked", "move_order", "status_after_refunds", "cancel_order",
+    "OPEN_ORDER_STATUSES", "get_order", "lock_order", "apply_payment_result", "apply_payment_result_locked",
+    "cancel_unpaid_order", "cancel_order", "settle_late_payments", "LATE_PAYMENT_REFUND", "order_lines",
 ]
 
 log = logging.getLogger("shopgraph.orders")
 
+F = OrderFinancialStatus
 S = OrderStatus
-TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
-    S.PENDING_PAYMENT: {S.ACTION_REQUIRED, S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
-    S.ACTION_REQUIRED: {S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
-    # A payment that succeeds after all (a late webhook) still makes the order paid.
-    S.PAYMENT_FAILED: {S.PAID},
-    S.CANCELLED: {S.PAID},
-    S.PAID: {S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED},
-    S.PARTIALLY_REFUNDED: {S.REFUNDED, S.DISPUTED},
-    # A dispute closes won (back to what the refunds say) or lost (the money went back).
-    S.DISPUTED: {S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED},
-    S.REFUNDED: set(),
-    S.FULFILLED: {S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED},
-}
 # Orders still waiting for their payment: they hold stock and keep the cart closed.
 OPEN_ORDER_STATUSES = (S.PENDING_PAYMENT, S.ACTION_REQUIRED)
-_UNPAID_ENDS = (S.PAYMENT_FAILED, S.CANCELLED)
-# Orders whose payment went through and may still give money back.
-REFUNDABLE_STATUSES = (S.PAID, S.PARTIALLY_REFUNDED, S.FULFILLED)
+LATE_PAYMENT_REFUND = "late_payment_out_of_stock"
+_SOLD_OUT = ("Paid after the order had ended unpaid, and its stock had been sold meanwhile: "
+             "the payment was given back in full.")
+_TARGET = {
+    PaymentOutcome.SUCCEEDED: F.PAID,
+    PaymentOutcome.AUTHORIZED: F.AUTHORIZED,
+    PaymentOutcome.REQUIRES_ACTION: F.ACTION_REQUIRED,
+    PaymentOutcome.DECLINED: F.FAILED,
+    PaymentOutcome.CANCELED: F.VOIDED,
+}
+_PAYMENT_STATUS = {
+    F.PAID: PaymentStatus.SUCCEEDED, F.AUTHORIZED: PaymentStatus.PENDING,
+    F.ACTION_REQUIRED: PaymentStatus.REQUIRES_ACTION, F.FAILED: PaymentStatus.FAILED, F.VOIDED: PaymentStatus.CANCELED,
+}
 
 
 async def get_order(order_id: str) -> Order | None:
@@ -66,37 +76,35 @@ async def _locked(order_id: str) -> Order:
     return order
 
 
-async def move_order(order: Order, target: OrderStatus) -> bool:
-    """Moves a locked, paid-for order to `target` if `TRANSITIONS` allow it; True if it moved."""
-    if target is order.status or target not in TRANSITIONS[order.status]:
-        return False
-    order.status = target
-    await order.save(update_fields=["status", "updated_at"])
-    return True
-
-
-async def _lines(order: Order) -> list[tuple[int | None, int]]:
+async def order_lines(order: Order) -> list[tuple[int | None, int]]:
     return list(await OrderLine.filter(order_id=order.id).values_list("variant_id", "quantity"))
 
 
-async def _end_unpaid(order: Order, status: OrderStatus) -> None:
-    """PAYMENT_FAILED or CANCELLED: stock back, and the cart open for another try."""
-    order.status = status
-    await order.save(update_fields=["status", "updated_at"])
-    await release_stock(await _lines(order))
+async def _end_unpaid(order: Order) -> None:
+    """FAILED or VOIDED: stock back (once), and the cart open for another try."""
+    if order.holds_stock:
+        await release_stock(await order_lines(order))
+        order.holds_stock = False
     if order.cart_id is not None:
         await Cart.filter(id=order.cart_id, status=CartStatus.CHECKED_OUT).update(status=CartStatus.OPEN)
 
 
-async def _take_stock_again(order: Order) -> None:
-    """A late success for an order whose stock went back: take it again where it is there."""
-    for variant_id in await retake_stock(await _lines(order)):
-        log.error("order %s was paid late; variant %s is short: needs attention", order.number, variant_id)
-    if order.cart_id is not None:
-        await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
+async def _take_stock_again(order: Order, payment: Payment, target: OrderFinancialStatus) -> None:
+    """A late success: the stock again if all of it is there; otherwise the money goes back."""
+    short = await retake_stock(await order_lines(order))
+    if not short:
+        order.holds_stock = True
+        if order.cart_id is not None:
+            await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
+        return
+    log.warning("order %s was paid late and variants %s are sold out: the money goes back", order.number, short)
+    order.cancel_reason = _SOLD_OUT
+    if target is F.PAID and not await Refund.exists(order_id=order.id, reason=LATE_PAYMENT_REFUND):
+        await Refund.create(order_id=order.id, amount=payment.amount_captured, currency=payment.currency,
+                            reason=LATE_PAYMENT_REFUND, idempotency_key=f"shopgraph-late-{order.id}")
 
 
-def _record(payment: Payment, result: PaymentResult) -> None:
+def _record(payment: Payment, result: PaymentResult, target: OrderFinancialStatus) -> None:
     if result.card_brand:
         payment.card_brand = result.card_brand
     if result.card_last4:
@@ -104,19 +112,26 @@ def _record(payment: Payment, result: PaymentResult) -> None:
     if result.decline_code or result.message:
         payment.failure_code = result.decline_code
         payment.failure_message = (result.message or "")[:500]
+    payment.status = _PAYMENT_STATUS[target]
+    if target is F.PAID:
+        payment.amount_captured = result.amount_captured or payment.capture_requested or payment.amount
 
 
-async def apply_payment_result(order_id: str, result: PaymentResult) -> Order:
+async def apply_payment_result(order_id: str, result: PaymentResult, gateway: PaymentGateway | None = None) -> Order:
     """Moves the order (and its payment) to what the PaymentIntent says, once.
 
     Outcomes that say nothing final (UNCONFIRMED, PROCESSING, UNKNOWN) change
-    nothing; neither does an outcome the order is already past.
+    nothing; neither does an outcome the order is already past. With a
+    gateway, money owed back by a late success is given back right after.
     """
     async with in_transaction():
         order = await _locked(order_id)
         changed = await apply_payment_result_locked(order, result)
     if changed:
         await events.order_changed(order.id)
+        if gateway is not None:
+            await settle_late_payments(gateway, order.id)
+            order = await Order.get(id=order.id)
     return order
 
 
@@ -129,116 +144,90 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
     if payment is None or (result.intent_id and result.intent_id != payment.intent_id):
         log.warning("payment result for order %s does not name its PaymentIntent", order.number)
         return False
-    target = {
-        PaymentOutcome.SUCCEEDED: S.PAID,
-        PaymentOutcome.REQUIRES_ACTION: S.ACTION_REQUIRED,
-        PaymentOutcome.DECLINED: S.PAYMENT_FAILED,
-        PaymentOutcome.CANCELED: S.CANCELLED,
-    }.get(result.outcome)
-    if target is None or target is order.status or target not in TRANSITIONS[order.status]:
+    target = _TARGET.get(result.outcome)
+    if target is None or target not in PAYMENT_MOVES.get(order.financial_status, set()):
         return False
-    if target is S.PAID and result.amount is not None and result.amount != order.total:
-        log.error("order %s: Stripe charged %s, the order is %s", order.number, result.amount, order.total)
-
-    _record(payment, result)
-    payment.status = {
-        S.PAID: PaymentStatus.SUCCEEDED,
-        S.ACTION_REQUIRED: PaymentStatus.REQUIRES_ACTION,
-        S.PAYMENT_FAILED: PaymentStatus.FAILED,
-        S.CANCELLED: PaymentStatus.CANCELED,
-    }[target]
+    if target is F.PAID and result.amount is not None and result.amount != payment.amount:
+        log.error("order %s: Stripe charged %s, the payment is %s", order.number, result.amount, payment.amount)
+    was = (order.financial_status, order.fulfillment_status, order.status)
+    _record(payment, result, target)
     await payment.save()
-    if target in _UNPAID_ENDS:
-        await _end_unpaid(order, target)
-    else:
-        if order.status in _UNPAID_ENDS:
-            await _take_stock_again(order)
-        if target is S.PAID and order.status in (*OPEN_ORDER_STATUSES, *_UNPAID_ENDS):
-            await count_sales(order.id)  # first time paid
-        order.status = target
-        await order.save(update_fields=["status", "updated_at"])
+    if target in UNPAID_ENDS:
+        await _end_unpaid(order)
+    elif target in (F.PAID, F.AUTHORIZED) and not order.holds_stock:
+        await _take_stock_again(order, payment, target)
+    if target is F.PAID and order.holds_stock and was[0] is not F.PAID:
+        await count_sales(order.id)  # first time paid: counts for the best-selling sort
+    order.financial_status = target
+    await save_order(order, was=was)
     log.info("order %s is now %s", order.number, order.status.name)
     return True
 
 
-def status_after_refunds(payment: Payment) -> OrderStatus:
-    """What a paid order's refunds make of it: REFUNDED, PARTIALLY_REFUNDED or PAID."""
-    if payment.amount_refunded >= payment.amount:
-        return S.REFUNDED
-    return S.PARTIALLY_REFUNDED if payment.amount_refunded > 0 else S.PAID
+async def cancel_unpaid_order(order_id: str) -> Order | None:
+    """VOIDED with stock released, for an open order that has no PaymentIntent stored.
 
-
-async def apply_refunded_total_locked(order: Order, payment: Payment, refunded: int) -> bool:
-    """Raises the payment's refunded amount to `refunded` (Stripe's running total) and
-    moves the order on. The amount only grows, so late or repeated reports change
-    nothing. Returns True when the order's status changed."""
-    if refunded > payment.amount_refunded:
-        payment.amount_refunded = min(refunded, payment.amount)
-        if refunded > payment.amount:
-            log.error("order %s: Stripe refunded %s of %s", order.number, refunded, payment.amount)
-        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-            payment.status = (PaymentStatus.REFUNDED if payment.amount_refunded >= payment.amount
-                              else PaymentStatus.PARTIALLY_REFUNDED)
-        await payment.save(update_fields=["amount_refunded", "status", "updated_at"])
-    if order.status is S.DISPUTED:  # the dispute decides; a full refund ends it all the same
-        return payment.amount_refunded >= payment.amount and await move_order(order, S.REFUNDED)
-    target = status_after_refunds(payment)
-    return target is not S.PAID and await move_order(order, target)
-
-
-async def apply_refunded_total(order_id: str, refunded: int) -> Order:
-    """`apply_refunded_total_locked` in a transaction of its own, announced after commit."""
+    Checked under the order lock, where the checkout stores its PaymentIntent:
+    None when one is there now (it must be cancelled at Stripe first).
+    """
     async with in_transaction():
         order = await _locked(order_id)
-        payment = await Payment.get_or_none(order_id=order.id)
-        changed = payment is not None and await apply_refunded_total_locked(order, payment, refunded)
-    if changed:
-        log.info("order %s is now %s", order.number, order.status.name)
-        await events.order_changed(order.id)
+        if order.financial_status not in WAITING_FOR_PAYMENT:
+            return order
+        if await Payment.exists(order_id=order.id):
+            return None
+        was = (order.financial_status, order.fulfillment_status, order.status)
+        await _end_unpaid(order)
+        order.financial_status = F.VOIDED
+        await save_order(order, was=was)
+    await events.order_changed(order.id)
     return order
 
 
-async def cancel_unpaid_order(order_id: str) -> Order:
-    """CANCELLED with stock released, for an order that never got a PaymentIntent."""
-    async with in_transaction():
-        order = await _locked(order_id)
-        if S.CANCELLED in TRANSITIONS[order.status] and order.status in OPEN_ORDER_STATUSES:
-            await _end_unpaid(order, S.CANCELLED)
-            payment = await Payment.get_or_none(order_id=order.id)
-            if payment is not None:
-                payment.status = PaymentStatus.CANCELED
-                await payment.save(update_fields=["status", "updated_at"])
-            changed = True
-        else:
-            changed = False
-    if changed:
-        await events.order_changed(order.id)
-    return order
+async def _cancel_at_stripe(gateway: PaymentGateway, order: Order) -> Order:
+    payment = await Payment.get(order_id=order.id)
+    try:
+        result = await gateway.cancel_payment_intent(payment.intent_id)
+    except PaymentError:
+        raise DomainError(Code.PAYMENT_FAILED, "Stripe could not cancel the payment now; the order is "
+                          "unchanged. Try again.", None) from None
+    return await apply_payment_result(order.id, result, gateway)
 
 
 async def cancel_order(gateway: PaymentGateway, order_id: str) -> Order:
-    """Cancels an order not yet paid: its PaymentIntent at Stripe first, then the order
-    follows Stripe's answer (CANCELLED, stock released, cart reopened).
+    """Cancels an order not yet paid, or voids an authorisation: its PaymentIntent at
+    Stripe first, then the order follows Stripe's answer (VOIDED, stock released,
+    cart reopened).
 
     Cancelling a cancelled or failed order changes nothing; a paid one is refused
-    (refund it instead), also when Stripe says it was paid in the meantime.
+    with ORDER_ALREADY_PAID (refund it instead), also when Stripe says it was
+    paid in the meantime.
     """
     order = await Order.get_or_none(id=order_id)
     if order is None:
         raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
-    if order.status in OPEN_ORDER_STATUSES:
-        payment = await Payment.get_or_none(order_id=order.id)
-        if payment is None:
-            order = await cancel_unpaid_order(order.id)
-        else:
-            try:
-                result = await gateway.cancel_payment_intent(payment.intent_id)
-            except PaymentError:
-                raise DomainError(Code.PAYMENT_FAILED, "Stripe could not cancel the payment now; the order is "
-                                  "unchanged. Try again.", None) from None
-            order = await apply_payment_result(order.id, result)
-    if order.status in _UNPAID_ENDS:
+    if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):
+        cancelled = await cancel_unpaid_order(order.id) if order.financial_status in WAITING_FOR_PAYMENT else None
+        order = cancelled or await _cancel_at_stripe(gateway, order)
+    if order.financial_status in UNPAID_ENDS:
         return order
-    if order.status in OPEN_ORDER_STATUSES:
+    if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):
         raise DomainError(Code.PAYMENT_FAILED, "The payment is being processed and cannot be cancelled now.", None)
     raise DomainError(Code.ORDER_ALREADY_PAID, "This order is paid: refund it instead.", ["orderId"])
+
+
+async def settle_late_payments(gateway: PaymentGateway, order_id: str) -> None:
+    """Gives back what a late success left owed: sends the order's automatic refund,
+    or voids an authorisation that holds no stock. Safe to repeat."""
+    from commerce.orders.refunds import send_automatic_refunds  # refunds build on this module
+
+    order = await Order.get(id=order_id)
+    if order.cancel_reason is None:
+        return
+    if order.financial_status is F.AUTHORIZED and not order.holds_stock:
+        try:
+            await _cancel_at_stripe(gateway, order)
+        except DomainError:
+            log.warning("order %s: voiding its late authorisation failed; the reconciler retries", order.number)
+    elif order.financial_status in CAPTURED:
+        await send_automatic_refunds(gateway, order.id)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from commerce.orders.reconcile import reconcile
-from models import Order, OrderStatus, Payment, Refund, RefundStatus
+from models import Order, OrderFinancialStatus, OrderStatus, Payment, Refund, RefundStatus
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
@@ -56,7 +56,8 @@ async def test_a_refund_made_on_the_emulator_is_found_and_repaired(gql, gateway,
 
 async def test_a_disagreement_that_would_move_an_order_back_is_reported_not_repaired(gql, gateway, localstripe_url):
     order, _ = await paid_order(gql, price=2000)
-    await Order.filter(id=key_of(order["id"])).update(status=OrderStatus.REFUNDED)  # says so here, not at Stripe
+    await Order.filter(id=key_of(order["id"])).update(  # says so here, not at Stripe
+        status=OrderStatus.REFUNDED, financial_status=OrderFinancialStatus.REFUNDED)
 
     report = await reconcile(gateway)
 

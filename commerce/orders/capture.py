@@ -1,0 +1,100 @@
+"""Manual capture: a checkout authorises (`SHOPGRAPH_CAPTURE_METHOD=manual`), staff capture later.
+
+`capture_order` takes up to the authorised amount, once per idempotency key:
+1. One transaction, the order locked: a known key replays; otherwise the order
+   must be AUTHORIZED with no capture under way; the key and the amount are recorded.
+2. Stripe captures (outside any transaction; Stripe's idempotency key comes from
+   our payment). A partial capture releases the rest of the authorisation at Stripe.
+3. Stripe's answer moves the order through the payment table (AUTHORIZED → PAID).
+
+A replay of the key while the order is still AUTHORIZED (Stripe's answer was
+lost) asks Stripe again with the same amount, which cannot capture twice.
+`cancelOrder` voids an authorisation (`commerce.orders.state.cancel_order`).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.money import InvalidAmount, to_decimal, to_minor_units
+from commerce.orders.state import apply_payment_result, lock_order
+from models import Order, OrderFinancialStatus, Payment
+from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway
+
+__all__ = ["capture_order"]
+
+log = logging.getLogger("shopgraph.capture")
+F = OrderFinancialStatus
+
+
+def _minor(amount: Decimal | str | None, currency: str, most: int) -> int:
+    if amount is None:
+        return most
+    try:
+        minor = to_minor_units(amount, currency)
+    except InvalidAmount:
+        raise DomainError(Code.INVALID, f"{amount} is not an amount of {currency}.", ["amount"]) from None
+    if not 0 < minor <= most:
+        raise DomainError(Code.INVALID, f"Capture more than zero and at most {to_decimal(most, currency)} {currency}.",
+                          ["amount"])
+    return minor
+
+
+async def _record_capture(order_id: str, amount: Decimal | str | None, key: str) -> Payment | Order:
+    """Step 1: the payment with the capture recorded, or the order (a replay that is settled)."""
+    async with in_transaction():
+        order = await lock_order(order_id)
+        if order is None:
+            raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+        payment = await Payment.get_or_none(order_id=order.id)
+        known = await Payment.get_or_none(capture_key=key)
+        if known is not None:
+            if known.order_id != order.id or (amount is not None and _minor(
+                    amount, order.currency, known.amount) != known.capture_requested):
+                raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another capture.",
+                                  ["idempotencyKey"])
+            return known if order.financial_status is F.AUTHORIZED else order
+        if order.financial_status in (F.PAID, F.PARTIALLY_REFUNDED, F.REFUNDED):
+            raise DomainError(Code.ORDER_ALREADY_PAID, "This order's payment has been captured.", ["orderId"])
+        if order.financial_status is not F.AUTHORIZED or payment is None:
+            raise DomainError(Code.ORDER_NOT_PAID, "Only an authorised order can be captured.", ["orderId"])
+        if payment.capture_key is not None:
+            raise DomainError(Code.INVALID, "A capture of this order is under way.", ["orderId"])
+        payment.capture_requested = _minor(amount, order.currency, payment.amount)
+        payment.capture_key = key
+        await payment.save(update_fields=["capture_requested", "capture_key", "updated_at"])
+    return payment
+
+
+async def capture_order(gateway: PaymentGateway, order_id: str, *, amount: Decimal | str | None,
+                        idempotency_key: str) -> Order:
+    """Captures `amount` (None: all that was authorised) of an authorised order."""
+    if not 1 <= len(idempotency_key) <= 255:
+        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["idempotencyKey"])
+    try:
+        recorded = await _record_capture(order_id, amount, idempotency_key)
+    except IntegrityError:
+        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another capture.",
+                          ["idempotencyKey"]) from None
+    if isinstance(recorded, Order):
+        return recorded
+    payment = recorded
+    try:
+        result = await gateway.capture_payment_intent(payment.intent_id, amount=payment.capture_requested,
+                                                      idempotency_key=f"shopgraph-capture-{payment.id}")
+    except GatewayUnavailable:
+        raise DomainError(Code.PAYMENT_FAILED, "Stripe did not answer; retry with the same idempotencyKey.",
+                          None) from None
+    except PaymentError as error:
+        log.error("capture of order %s refused by Stripe: %s", order_id, error)
+        raise DomainError(Code.PAYMENT_FAILED, "Stripe refused the capture.", None) from None
+    order = await apply_payment_result(payment.order_id, result, gateway)
+    if order.financial_status is F.VOIDED:
+        raise DomainError(Code.PAYMENT_FAILED, "The authorisation had lapsed or was voided: nothing was captured.",
+                          ["orderId"])
+    return order

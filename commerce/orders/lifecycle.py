@@ -1,0 +1,97 @@
+"""The order's states, one small table per concern, and the one place an order changes.
+
+An order's state has four parts, and each kind of event owns one of them:
+
+| concern     | moved by                                                      | may change                          |
+|-------------|---------------------------------------------------------------|-------------------------------------|
+| payment     | `payment_intent.*` events, checkout, `checkoutConfirm`,       | `financialStatus` along             |
+|             | `cancelOrder`, `orderCapture`, the reconciler                 | `PAYMENT_MOVES`, stock, the cart    |
+| refund      | `refund.*`, `charge.refund.updated`, `charge.refunded`,       | refunded amounts, `financialStatus` |
+|             | `refundOrder`, the reconciler                                 | within `REFUND_STATES`              |
+| dispute     | `charge.dispute.*`                                            | the dispute (`DISPUTE_CLOSED`)      |
+| fulfillment | `fulfillmentCreate`, `orderMarkFulfilled`                     | `fulfillmentStatus`                 |
+
+Payment events only settle what waits for payment: once an order is PAID (or
+refunded), no payment event touches it, so a late `payment_failed` cannot undo
+a charge and a late success cannot undo a refund. Refund events only move
+between PAID, PARTIALLY_REFUNDED and REFUNDED (a failed refund gives its amount
+back, so REFUNDED can become PARTIALLY_REFUNDED again); they never touch an
+order that was not paid. A closed dispute never reopens. `status`, the one-word
+summary clients already know, is derived from the parts by `summary_status`
+and stored by `save_order`, the single function every change goes through.
+"""
+
+from __future__ import annotations
+
+from models import Dispute, Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderStatus
+
+__all__ = [
+    "PAYMENT_MOVES", "REFUND_STATES", "WAITING_FOR_PAYMENT", "UNPAID_ENDS", "CAPTURED", "DISPUTE_CLOSED",
+    "FULFILLMENT_MOVES", "FULFILLABLE", "summary_status", "save_order", "dispute_standing",
+]
+
+F = OrderFinancialStatus
+U = OrderFulfillmentStatus
+S = OrderStatus
+
+PAYMENT_MOVES: dict[OrderFinancialStatus, set[OrderFinancialStatus]] = {
+    F.PENDING: {F.ACTION_REQUIRED, F.AUTHORIZED, F.PAID, F.FAILED, F.VOIDED},
+    F.ACTION_REQUIRED: {F.AUTHORIZED, F.PAID, F.FAILED, F.VOIDED},
+    F.AUTHORIZED: {F.PAID, F.VOIDED},  # captured, or voided (cancelOrder, expiry)
+    # A late success: the order takes its stock again, or the money goes back on its own.
+    F.FAILED: {F.AUTHORIZED, F.PAID},
+    F.VOIDED: {F.AUTHORIZED, F.PAID},
+}
+WAITING_FOR_PAYMENT = (F.PENDING, F.ACTION_REQUIRED)
+UNPAID_ENDS = (F.FAILED, F.VOIDED)
+# Money was taken: refund events move among these, and only these.
+REFUND_STATES = (F.PAID, F.PARTIALLY_REFUNDED, F.REFUNDED)
+CAPTURED = REFUND_STATES
+DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
+FULFILLMENT_MOVES: dict[OrderFulfillmentStatus, set[OrderFulfillmentStatus]] = {
+    U.UNFULFILLED: {U.PARTIALLY_FULFILLED, U.FULFILLED},
+    U.PARTIALLY_FULFILLED: {U.PARTIALLY_FULFILLED, U.FULFILLED},
+    U.FULFILLED: set(),
+}
+FULFILLABLE = (F.AUTHORIZED, F.PAID, F.PARTIALLY_REFUNDED)
+
+_BY_FINANCIAL = {
+    F.PENDING: S.PENDING_PAYMENT, F.ACTION_REQUIRED: S.ACTION_REQUIRED, F.AUTHORIZED: S.AUTHORIZED,
+    F.PAID: S.PAID, F.PARTIALLY_REFUNDED: S.PARTIALLY_REFUNDED, F.REFUNDED: S.REFUNDED,
+    F.VOIDED: S.CANCELLED, F.FAILED: S.PAYMENT_FAILED,
+}
+
+
+def summary_status(financial: OrderFinancialStatus, fulfillment: OrderFulfillmentStatus,
+                   dispute: str | None) -> OrderStatus:
+    """`status` from the parts. `dispute` is "open", "lost" or None (none, or all won)."""
+    if financial is F.REFUNDED or dispute == "lost":
+        return S.REFUNDED
+    if dispute == "open":
+        return S.DISPUTED
+    if financial is F.PAID and fulfillment is U.FULFILLED:
+        return S.FULFILLED
+    return _BY_FINANCIAL[financial]
+
+
+async def dispute_standing(order_id: str) -> str | None:
+    statuses = await Dispute.filter(order_id=order_id).values_list("status", flat=True)
+    if any(s not in DISPUTE_CLOSED for s in statuses):
+        return "open"
+    return "lost" if "lost" in statuses else None
+
+
+async def save_order(order: Order, *, was: tuple | None = None) -> bool:
+    """Stores a locked order's parts and its derived `status`; True when anything changed.
+
+    `was` is `(financial_status, fulfillment_status, status)` as loaded; None: read from the row.
+    """
+    if was is None:
+        was = tuple((await Order.filter(id=order.id).values_list(
+            "financial_status", "fulfillment_status", "status"))[0])
+    order.status = summary_status(order.financial_status, order.fulfillment_status,
+                                  await dispute_standing(order.id))
+    now = (order.financial_status, order.fulfillment_status, order.status)
+    await order.save(update_fields=["status", "financial_status", "fulfillment_status", "holds_stock",
+                                    "cancel_reason", "updated_at"])
+    return tuple(str(getattr(v, "value", v)) for v in was) != tuple(v.value for v in now)

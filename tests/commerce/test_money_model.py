@@ -1,0 +1,269 @@
+"""A model of the money lifecycle (hypothesis `RuleBasedStateMachine`) against localstripe.
+
+Rules: checkouts (success, decline, 3-D Secure, manual capture), 3-D Secure
+completed or failed at localstripe, `checkoutConfirm`, webhooks (signed
+payloads of the PaymentIntent as localstripe holds it: delivered once, twice,
+or an older snapshot delivered late), refunds (partial, full, and failed by a
+signed `refund.failed`, which localstripe cannot do), disputes (opened, won,
+lost: signed, localstripe has none), capture, cancel and reconciler passes.
+
+After every step: Stripe's money equals ours for every order we have been told
+about; each order's statuses agree with its payment; stock is conserved
+(initial = on hand + held by orders holding stock); no order is charged twice;
+financialStatus moves only along the tables of `commerce.orders.lifecycle`.
+
+The machine runs in a worker thread and sends each step to the test's event
+loop. Derandomized and bounded for CI (`SHOPGRAPH_MODEL_EXAMPLES`, default 30,
+25 steps each); set it higher for a long run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import uuid
+from dataclasses import replace
+
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, summary_status
+from commerce.orders.reconcile import reconcile
+from graph.relay import to_global_id
+from models import Order, OrderFinancialStatus as F, Payment, PaymentStatus, Product, Refund
+from tests.conftest import GraphQLClient
+from tests.shop import stock_of, CONFIRM, cart_with, checkout, make_product
+from tests.stripe_emulator import authenticate_3ds, create_card_token
+from tests.stripe_events import api_key, app_client, deliver, dispute_object, event, refund_object, stripe_get
+
+EXAMPLES = int(os.environ.get("SHOPGRAPH_MODEL_EXAMPLES", "30"))
+STEPS = 25
+STOCK = 4
+REFUND = """mutation($o: ID!, $a: Decimal, $k: String) { refundOrder(orderId: $o, amount: $a, idempotencyKey: $k) {
+  refund { status } userErrors { code } } }"""
+CAPTURE = """mutation($o: ID!, $a: Decimal, $k: String!) { orderCapture(orderId: $o, amount: $a, idempotencyKey: $k) {
+  userErrors { code } } }"""
+CANCEL = "mutation($o: ID!) { cancelOrder(orderId: $o) { userErrors { code } } }"
+_EVENT_OF = {"succeeded": "payment_intent.succeeded", "requires_payment_method": "payment_intent.payment_failed",
+             "canceled": "payment_intent.canceled", "requires_action": "payment_intent.requires_action",
+             "requires_capture": "payment_intent.amount_capturable_updated"}
+_MOVES = {(a, b) for a, targets in PAYMENT_MOVES.items() for b in targets} | {
+    (a, b) for a in REFUND_STATES for b in REFUND_STATES}
+
+
+class MoneyModel(RuleBasedStateMachine):
+    run_step = None  # set by the test: runs a coroutine on its event loop
+    ctx: dict = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.product = self.run_step(make_product(1000, STOCK))
+        self.orders: list[str] = []  # order ids
+        self.secrets: dict[str, str] = {}  # 3-D Secure client secrets
+        self.snapshots: dict[str, list[dict]] = {}  # PaymentIntents as they were, for late deliveries
+        self.failed_refunds: dict[str, int] = {}  # amounts refund.failed gave back, which localstripe still counts
+        self.untold: set[str] = set()  # orders Stripe moved without telling us yet
+        self.seen: dict[str, F] = {}
+
+    # ---- steps -------------------------------------------------------------------------------------------------
+    async def _checkout(self, client: GraphQLClient, token: str, quantity: int) -> None:
+        cart = await cart_with(client, (self.product, quantity)) if await self._in_stock(quantity) else None
+        if cart is None:
+            return
+        result = await checkout(client, cart, token)
+        if result["order"] is not None:
+            order_id = result["order"]["id"].__str__()
+            from tests.shop import key_of
+            self.orders.append(key_of(order_id))
+            if result["paymentAction"]:
+                self.secrets[key_of(order_id)] = result["paymentAction"]["clientSecret"]
+            await self._snapshot(key_of(order_id))
+
+    async def _in_stock(self, quantity: int) -> bool:
+        return await stock_of(self.product) >= quantity
+
+    async def _intent(self, order_id: str) -> dict | None:
+        payment = await Payment.get_or_none(order_id=order_id)
+        if payment is None:
+            return None
+        return await stripe_get(self.ctx["stripe"], f"/v1/payment_intents/{payment.intent_id}")
+
+    async def _snapshot(self, order_id: str) -> None:
+        intent = await self._intent(order_id)
+        if intent is not None:
+            self.snapshots.setdefault(order_id, []).append(intent)
+
+    @rule(token=st.sampled_from(["pm_card_visa", "pm_card_chargeCustomerFail", "3ds", "manual"]),
+          quantity=st.integers(1, 2))
+    def do_checkout(self, token: str, quantity: int) -> None:
+        async def go() -> None:
+            client = self.ctx["manual"] if token == "manual" else self.ctx["shop"]
+            card = await create_card_token(self.ctx["stripe"], "4000002500003155") if token == "3ds" else token
+            await self._checkout(client, "pm_card_visa" if token == "manual" else card, quantity)
+        self.run_step(go())
+
+    @precondition(lambda self: self.secrets)
+    @rule(data=st.data(), success=st.booleans())
+    def complete_3ds(self, data, success: bool) -> None:
+        order_id = data.draw(st.sampled_from(sorted(self.secrets)))
+        secret = self.secrets.pop(order_id)
+
+        async def go() -> None:
+            intent = await self._intent(order_id)
+            if intent["status"] == "requires_action":
+                await authenticate_3ds(self.ctx["stripe"], intent["id"], secret, success=success)
+                self.untold.add(order_id)
+                await self._snapshot(order_id)
+        self.run_step(go())
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), how=st.sampled_from(["confirm", "webhook", "webhook twice", "late webhook"]))
+    def tell_us(self, data, how: str) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+
+        async def go() -> None:
+            if how == "confirm":
+                await self.ctx["shop"].data(CONFIRM, {"orderId": to_global_id("Order", order_id)})
+                self.untold.discard(order_id)
+                return
+            intents = self.snapshots.get(order_id) or []
+            if not intents:
+                return
+            intent = intents[0] if how == "late webhook" else await self._intent(order_id)
+            kind = _EVENT_OF.get(intent["status"])
+            if kind is None:
+                return
+            evt = event(kind, intent)
+            for _ in range(2 if how == "webhook twice" else 1):
+                await deliver(self.ctx["hook"], evt)
+            if how != "late webhook":
+                self.untold.discard(order_id)
+        self.run_step(go())
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), amount=st.sampled_from([None, "1.00", "3.50"]))
+    def refund(self, data, amount) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+        self.run_step(self.ctx["staff"].data(REFUND, {"o": to_global_id("Order", order_id), "a": amount,
+                                                      "k": uuid.uuid4().hex}))
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data())
+    def refund_fails(self, data) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+
+        async def go() -> None:
+            refund = await Refund.filter(order_id=order_id, status="succeeded", stripe_refund_id__not_isnull=True).first()
+            if refund is None:
+                return
+            intent = await self._intent(order_id)
+            await deliver(self.ctx["hook"], event("refund.failed", refund_object(
+                intent["id"], refund.stripe_refund_id, "failed", refund.amount)))
+            self.failed_refunds[order_id] = self.failed_refunds.get(order_id, 0) + refund.amount
+        self.run_step(go())
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), status=st.sampled_from(["needs_response", "won", "lost"]))
+    def dispute(self, data, status: str) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+
+        async def go() -> None:
+            intent = await self._intent(order_id)
+            if intent is not None and intent["status"] == "succeeded":
+                kind = "charge.dispute.created" if status == "needs_response" else "charge.dispute.closed"
+                await deliver(self.ctx["hook"], event(kind, dispute_object(intent["id"], f"dp_{order_id[:12]}",
+                                                                           status, intent["amount"])))
+        self.run_step(go())
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), amount=st.sampled_from([None, "4.00"]))
+    def capture(self, data, amount) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+        self.run_step(self.ctx["staff"].data(CAPTURE, {"o": to_global_id("Order", order_id), "a": amount,
+                                                       "k": uuid.uuid4().hex}))
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data())
+    def cancel(self, data) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+        self.run_step(self.ctx["staff"].data(CANCEL, {"o": to_global_id("Order", order_id)}))
+
+    @rule()
+    def reconciler_pass(self) -> None:
+        async def go() -> None:
+            from datetime import timedelta
+            await reconcile(self.ctx["gateway"], grace=timedelta(0), action_grace=timedelta(hours=1))
+            self.untold.clear()  # the audit repairs what only follows Stripe forward
+        self.run_step(go())
+
+    # ---- invariants ----------------------------------------------------------------------------------------------
+    @invariant()
+    def money_statuses_and_stock_agree(self) -> None:
+        self.run_step(self._check())
+
+    async def _check(self) -> None:
+        orders = await Order.filter(id__in=self.orders)
+        held = 0
+        for order in orders:
+            payment = await Payment.get_or_none(order_id=order.id)
+            intent = await self._intent(order.id)
+            await self._check_order(order, payment, intent)
+            held += sum(await order.lines.all().values_list("quantity", flat=True)) if order.holds_stock else 0
+        assert await stock_of(self.product) + held == STOCK, "stock not conserved"
+
+    async def _check_order(self, order: Order, payment: Payment | None, intent: dict | None) -> None:
+        from commerce.orders.lifecycle import dispute_standing
+        assert order.status is summary_status(order.financial_status, order.fulfillment_status,
+                                              await dispute_standing(order.id))
+        before = self.seen.get(order.id)
+        if before is not None and before is not order.financial_status:
+            assert (before, order.financial_status) in _MOVES, (order.number, before, order.financial_status)
+        self.seen[order.id] = order.financial_status
+        if order.financial_status in (F.FAILED, F.VOIDED):
+            assert not order.holds_stock
+        if payment is None or intent is None:
+            assert order.financial_status in (F.PENDING, F.VOIDED)
+            return
+        charged = intent["status"] == "succeeded"
+        if order.financial_status in REFUND_STATES:
+            assert payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+            assert charged, f"order {order.number} paid here, {intent['status']} at Stripe"
+        if order.id in self.untold or not charged:
+            return
+        assert order.financial_status in REFUND_STATES, f"order {order.number}: charged at Stripe, {order.financial_status}"
+        charge = intent["latest_charge"]
+        released = payment.amount - payment.amount_captured
+        stripe_refunded = charge["amount_refunded"] - released - self.failed_refunds.get(order.id, 0)
+        in_flight = sum(await Refund.filter(order_id=order.id, status="pending").values_list("amount", flat=True))
+        assert payment.amount_refunded + in_flight >= stripe_refunded >= payment.amount_refunded, (
+            order.number, payment.amount_refunded, stripe_refunded)
+
+
+async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_url):
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+
+    def run_step(coro):
+        future = asyncio.run_coroutine_threadsafe(_in(context, coro), loop)
+        return future.result(timeout=120)
+
+    key = await api_key()
+    async with app_client(settings, gateway) as hook, \
+            app_client(replace(settings, capture_method="manual"), gateway) as manual:
+        MoneyModel.run_step = staticmethod(run_step)
+        MoneyModel.ctx = {"stripe": localstripe_url, "gateway": gateway, "hook": hook,
+                          "shop": GraphQLClient(hook), "manual": GraphQLClient(manual),
+                          "staff": GraphQLClient(hook, headers={"Authorization": f"Bearer {key}"})}
+        machine_settings = settings_for_ci()
+        await asyncio.to_thread(run_state_machine_as_test, MoneyModel, settings=machine_settings)
+
+
+async def _in(context: contextvars.Context, coro):
+    """Runs `coro` as a task in the test's context (where the ORM is initialised)."""
+    return await context.run(asyncio.ensure_future, coro)
+
+
+def settings_for_ci():
+    return settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
+                    derandomize=True, suppress_health_check=list(HealthCheck))
