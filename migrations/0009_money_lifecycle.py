@@ -20,6 +20,15 @@ _FILL = [
 ]
 
 
+class _DescribeField(ops.AlterField):
+    """A new value in an enum's description: the column (VARCHAR) is unchanged, so only
+    the migration state changes. (On SQLite an AlterField rebuilds the table, and
+    rebuilding `order` would cascade to its lines and payment.)"""
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        return None
+
+
 class Migration(migrations.Migration):
     dependencies = [('shop', '0007_product_columns')]
 
@@ -56,7 +65,7 @@ class Migration(migrations.Migration):
             name='reason',
             field=fields.CharField(null=True, max_length=64),
         ),
-        ops.AlterField(
+        _DescribeField(
             model_name='Order',
             name='status',
             field=fields.CharEnumField(default=OrderStatus.PENDING_PAYMENT, description='PENDING_PAYMENT: pending_payment\nACTION_REQUIRED: action_required\nPAID: paid\nPAYMENT_FAILED: payment_failed\nCANCELLED: cancelled\nPARTIALLY_REFUNDED: partially_refunded\nREFUNDED: refunded\nDISPUTED: disputed\nFULFILLED: fulfilled\nAUTHORIZED: authorized', enum_type=OrderStatus, max_length=24),
@@ -69,27 +78,27 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='financial_status',
-            field=fields.CharEnumField(default=OrderFinancialStatus.PENDING, description='PENDING: pending\nACTION_REQUIRED: action_required\nAUTHORIZED: authorized\nPAID: paid\nPARTIALLY_REFUNDED: partially_refunded\nREFUNDED: refunded\nVOIDED: voided\nFAILED: failed', enum_type=OrderFinancialStatus, max_length=24),
+            field=fields.CharEnumField(default=OrderFinancialStatus.PENDING, db_default='pending', description='PENDING: pending\nACTION_REQUIRED: action_required\nAUTHORIZED: authorized\nPAID: paid\nPARTIALLY_REFUNDED: partially_refunded\nREFUNDED: refunded\nVOIDED: voided\nFAILED: failed', enum_type=OrderFinancialStatus, max_length=24),
         ),
         ops.AddField(
             model_name='Order',
             name='fulfillment_status',
-            field=fields.CharEnumField(default=OrderFulfillmentStatus.UNFULFILLED, description='UNFULFILLED: unfulfilled\nPARTIALLY_FULFILLED: partially_fulfilled\nFULFILLED: fulfilled', enum_type=OrderFulfillmentStatus, max_length=24),
+            field=fields.CharEnumField(default=OrderFulfillmentStatus.UNFULFILLED, db_default='unfulfilled', description='UNFULFILLED: unfulfilled\nPARTIALLY_FULFILLED: partially_fulfilled\nFULFILLED: fulfilled', enum_type=OrderFulfillmentStatus, max_length=24),
         ),
         ops.AddField(
             model_name='Order',
             name='holds_stock',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AddField(
             model_name='Payment',
             name='amount_captured',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Payment',
             name='capture_method',
-            field=fields.CharField(default='automatic', max_length=16),
+            field=fields.CharField(default='automatic', db_default='automatic', max_length=16),
         ),
         ops.AddField(
             model_name='Payment',

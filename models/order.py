@@ -71,11 +71,12 @@ class Order(Model):
     number = fields.IntField(unique=True)
     # The one-word summary, derived from the parts below on every change (stored for filtering).
     status = fields.CharEnumField(OrderStatus, max_length=24, default=OrderStatus.PENDING_PAYMENT)
-    financial_status = fields.CharEnumField(OrderFinancialStatus, max_length=24, default=OrderFinancialStatus.PENDING)
+    financial_status = fields.CharEnumField(OrderFinancialStatus, max_length=24, default=OrderFinancialStatus.PENDING,
+                                            db_default="pending")
     fulfillment_status = fields.CharEnumField(OrderFulfillmentStatus, max_length=24,
-                                              default=OrderFulfillmentStatus.UNFULFILLED)
+                                              default=OrderFulfillmentStatus.UNFULFILLED, db_default="unfulfilled")
     # Whether the order's lines hold stock now (taken at checkout, given back once when it ends unpaid).
-    holds_stock = fields.BooleanField(default=True)
+    holds_stock = fields.BooleanField(default=True, db_default=True)
     # Why the shop gave the money back (or did not sell) on its own, for people to read.
     cancel_reason = fields.CharField(max_length=500, null=True)
     email = fields.CharField(max_length=254)
@@ -137,9 +138,9 @@ class Payment(Model):
     intent_id = fields.CharField(max_length=255, unique=True)
     status = fields.CharEnumField(PaymentStatus, max_length=24, default=PaymentStatus.PENDING)
     amount = fields.IntField()  # authorised (charged, with automatic capture)
-    amount_captured = fields.IntField(default=0)  # taken from the card: amount, or less on a partial capture
+    amount_captured = fields.IntField(default=0, db_default=0)  # taken from the card: amount, or less on a partial capture
     amount_refunded = fields.IntField(default=0)  # refunds that succeeded, of what was captured
-    capture_method = fields.CharField(max_length=16, default="automatic")  # or "manual": authorise, capture later
+    capture_method = fields.CharField(max_length=16, default="automatic", db_default="automatic")  # or "manual": authorise, capture later
     capture_key = fields.CharField(max_length=255, null=True, unique=True)  # the orderCapture idempotency key
     capture_requested = fields.IntField(null=True)  # the amount that capture asked for
     currency = fields.CharField(max_length=3)
