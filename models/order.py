@@ -51,7 +51,16 @@ class Order(Model):
     email = fields.CharField(max_length=254)
     currency = fields.CharField(max_length=3)
     subtotal = fields.IntField()
+    # What checkout computed, copied so later changes to rates and codes never touch it.
+    discount = fields.IntField(default=0)
+    shipping = fields.IntField(default=0)
+    tax = fields.IntField(default=0)
+    taxes_included = fields.BooleanField(default=False)
     total = fields.IntField()
+    shipping_address: dict | None = fields.JSONField(null=True)
+    shipping_line: dict | None = fields.JSONField(null=True)
+    tax_lines: list[dict] = fields.JSONField(default=list)
+    discount_applications: list[dict] = fields.JSONField(default=list)
     cart: fields.ForeignKeyNullableRelation["Cart"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Cart", related_name="orders", null=True, on_delete=fields.SET_NULL
     )
@@ -85,6 +94,8 @@ class OrderLine(Model):
     quantity = fields.IntField()
     unit_price = fields.IntField()
     total = fields.IntField()
+    discount = fields.IntField(default=0)
+    tax = fields.IntField(default=0)
 
     class Meta:
         table = "order_line"
