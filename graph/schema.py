@@ -15,6 +15,7 @@ from graph.catalog import CatalogQuery, Product
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
 from graph.refunds import RefundMutation
+from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.staff import StaffMutation
 from graph.subscriptions import OrderSubscription
 from graph.context import Info
@@ -32,9 +33,10 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation))
+Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation,
+                                  ShopRulesMutation))
 
 
 class ShopSchema(strawberry.Schema):
