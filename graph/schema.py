@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from graph.accounts import AccountMutation, AccountQuery
 from graph.cart import Cart, CartMutation, CartQuery
+from graph.cart_buyer import CartBuyerMutation
 from graph.catalog import CatalogQuery, Product
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
@@ -35,7 +36,7 @@ class NodeQuery:
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation,
+Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation,
                                   ShopRulesMutation))
 
 

@@ -164,4 +164,14 @@ class Migration(migrations.Migration):
             name='tax',
             field=fields.IntField(default=0),
         ),
+        ops.AddField(
+            model_name='Product',
+            name='requires_shipping',
+            field=fields.BooleanField(default=False),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='weight_grams',
+            field=fields.IntField(default=0),
+        ),
     ]

@@ -17,6 +17,9 @@ class Product(Model):
     currency = fields.CharField(max_length=3)
     image_url = fields.CharField(max_length=500, null=True)
     stock = fields.IntField(default=0)
+    # Whether a line of it needs delivery (an address and a delivery option at checkout), and its weight.
+    requires_shipping = fields.BooleanField(default=False)
+    weight_grams = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -52,6 +52,7 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
     metrics_token: str = ""  # /metrics answers only to `Authorization: Bearer <this>`; empty: no /metrics
     shutdown_seconds: float = 30.0  # on SIGTERM, how long requests in flight may take to finish
+    prices_include_tax: bool = False  # catalog prices contain the tax of the shopper's country
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -96,6 +97,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         log_format=get("SHOPGRAPH_LOG_FORMAT", Settings.log_format).strip().lower(),
         metrics_token=get("SHOPGRAPH_METRICS_TOKEN", ""),
         shutdown_seconds=float(get("SHOPGRAPH_SHUTDOWN_SECONDS", str(Settings.shutdown_seconds))),
+        prices_include_tax=_flag(get("SHOPGRAPH_PRICES_INCLUDE_TAX", "0")),
     )
 
 

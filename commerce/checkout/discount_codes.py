@@ -24,7 +24,7 @@ from models import DiscountCode, DiscountKind, DiscountRedemption
 
 __all__ = [
     "DiscountInput", "normalize_code", "create_discount", "deactivate_discount", "list_discounts",
-    "live_discounts", "customer_key", "claim_discount", "give_back_discounts", "count_again",
+    "live_discounts", "customer_key", "claim_discount", "unclaim_discounts", "record_redemptions", "give_back_discounts", "count_again",
 ]
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
@@ -132,18 +132,29 @@ async def live_discounts(codes: Iterable[str], who: str | None, now: datetime | 
     ]
 
 
-async def claim_discount(code: str, order_id: str, who: str | None) -> bool:
-    """Counts one use for the order, inside the caller's transaction; False when none is left."""
-    discount = await DiscountCode.get(code=code)
+async def claim_discount(code: str, who: str | None) -> int | None:
+    """Counts one use, inside the caller's transaction: the code's id, or None when none is left."""
+    discount = await DiscountCode.get_or_none(code=code)
+    if discount is None:
+        return None
     if discount.once_per_customer and (who is None or await DiscountRedemption.exists(discount_id=discount.id, customer_key=who)):
-        return False
+        return None
     query = DiscountCode.filter(id=discount.id, active=True)
     if discount.usage_limit is not None:
         query = query.filter(used_count__lt=F("usage_limit"))
-    if not await query.update(used_count=F("used_count") + 1):
-        return False
-    await DiscountRedemption.create(discount_id=discount.id, order_id=order_id, customer_key=who or "")
-    return True
+    return discount.id if await query.update(used_count=F("used_count") + 1) else None
+
+
+async def unclaim_discounts(discount_ids: Iterable[int]) -> None:
+    """Gives back uses counted by `claim_discount` that the order did not keep."""
+    for discount_id in discount_ids:
+        await DiscountCode.filter(id=discount_id, used_count__gt=0).update(used_count=F("used_count") - 1)
+
+
+async def record_redemptions(order_id: str, discount_ids: Iterable[int], who: str | None) -> None:
+    await DiscountRedemption.bulk_create(
+        [DiscountRedemption(discount_id=i, order_id=order_id, customer_key=who or "") for i in discount_ids]
+    )
 
 
 async def give_back_discounts(order_id: str) -> None:

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.catalog.stock import release_stock, retake_stock
+from commerce.checkout.discount_codes import count_again, customer_key, give_back_discounts
 from models import Cart, CartStatus, Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
@@ -84,6 +85,7 @@ async def _end_unpaid(order: Order, status: OrderStatus) -> None:
     order.status = status
     await order.save(update_fields=["status", "updated_at"])
     await release_stock(await _lines(order))
+    await give_back_discounts(order.id)
     if order.cart_id is not None:
         await Cart.filter(id=order.cart_id, status=CartStatus.CHECKED_OUT).update(status=CartStatus.OPEN)
 
@@ -92,6 +94,8 @@ async def _take_stock_again(order: Order) -> None:
     """A late success for an order whose stock went back: take it again where it is there."""
     for product_id in await retake_stock(await _lines(order)):
         log.error("order %s was paid late; product %s is short: needs attention", order.number, product_id)
+    codes = [a["code"] for a in order.discount_applications if a.get("amount", 0) > 0]
+    await count_again(order.id, codes, customer_key(order.customer_id, order.email))
     if order.cart_id is not None:
         await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
 
