@@ -119,7 +119,7 @@ class Cart(Node):
     @strawberry.field
     async def discount_codes(self, info: Info) -> list[CartDiscountCode]:
         cost = await load_cost(info, self.model, self.memo)
-        return [CartDiscountCode(code=c, applicable=c in cost.applicable_codes) for c in self.model.discount_codes]
+        return [CartDiscountCode(code=c, applicable=c in cost.applicable_codes) for c in self.model.discount_codes or []]
 
     @strawberry.field
     async def discount_allocations(self, info: Info) -> list[CartDiscountAllocation]:

@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Cart',
             name='discount_codes',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='Cart',
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='discount_applications',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='Order',
@@ -147,7 +147,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='tax_lines',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='Order',

@@ -28,7 +28,7 @@ class Cart(Model):
     country_code = fields.CharField(max_length=2, null=True)
     shipping_address: dict | None = fields.JSONField(null=True)
     delivery_handle = fields.CharField(max_length=64, null=True)
-    discount_codes: list[str] = fields.JSONField(default=list)
+    discount_codes: list[str] | None = fields.JSONField(null=True)  # None: no codes
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)
 

@@ -59,8 +59,8 @@ class Order(Model):
     total = fields.IntField()
     shipping_address: dict | None = fields.JSONField(null=True)
     shipping_line: dict | None = fields.JSONField(null=True)
-    tax_lines: list[dict] = fields.JSONField(default=list)
-    discount_applications: list[dict] = fields.JSONField(default=list)
+    tax_lines: list[dict] | None = fields.JSONField(null=True)
+    discount_applications: list[dict] | None = fields.JSONField(null=True)
     cart: fields.ForeignKeyNullableRelation["Cart"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Cart", related_name="orders", null=True, on_delete=fields.SET_NULL
     )

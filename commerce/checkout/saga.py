@@ -154,7 +154,7 @@ async def _claim_codes(caller: Caller, cart: Cart, lines: list[CartLine], produc
             claimed[code] = discount_id
         if dropped is None:
             break
-        cart.discount_codes = [c for c in cart.discount_codes if c != dropped]
+        cart.discount_codes = [c for c in cart.discount_codes or [] if c != dropped]
     unused = [i for code, i in claimed.items() if cost.discount_applications.get(code, 0) <= 0]
     await unclaim_discounts(unused)
     return cost, [i for i in claimed.values() if i not in unused]

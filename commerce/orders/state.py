@@ -94,7 +94,7 @@ async def _take_stock_again(order: Order) -> None:
     """A late success for an order whose stock went back: take it again where it is there."""
     for product_id in await retake_stock(await _lines(order)):
         log.error("order %s was paid late; product %s is short: needs attention", order.number, product_id)
-    codes = [a["code"] for a in order.discount_applications if a.get("amount", 0) > 0]
+    codes = [a["code"] for a in order.discount_applications or [] if a.get("amount", 0) > 0]
     await count_again(order.id, codes, customer_key(order.customer_id, order.email))
     if order.cart_id is not None:
         await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
