@@ -30,6 +30,7 @@ class Scope(str, Enum):
     ORDERS_READ = "orders:read"
     ORDERS_WRITE = "orders:write"
     CATALOG_WRITE = "catalog:write"
+    SHOP_WRITE = "shop:write"  # shipping zones, tax rates, discount codes
 
 
 @dataclass(frozen=True)

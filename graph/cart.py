@@ -13,6 +13,10 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.access import caller
 from graph.products import Product, ProductVariant, product_key, variant_key
+from graph.addresses import MailingAddress
+from graph.cart_cost import (
+    CartCost, CartDiscountAllocation, CartDiscountCode, DeliveryOption, TaxLine, delivery_option, load_cost,
+)
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.money import Money
@@ -43,8 +47,12 @@ class Cart(Node):
     status: CartStatus
     created_at: datetime
     updated_at: datetime
+    email: str | None
+    shipping_address: MailingAddress | None
     pk: strawberry.Private[str]
     currency: strawberry.Private[str]
+    model: strawberry.Private[CartModel]
+    memo: strawberry.Private[dict]
 
     @classmethod
     def from_model(cls, model: CartModel) -> "Cart":
@@ -55,6 +63,10 @@ class Cart(Node):
             status=CartStatus[model.status.name],
             created_at=model.created_at,
             updated_at=model.updated_at,
+            email=model.email,
+            shipping_address=MailingAddress.of(model.shipping_address),
+            model=model,
+            memo={},
         )
 
     async def _priced(self, info: Info) -> list[tuple[CartLineModel, ProductVariant, Product, PricedLine]]:
@@ -91,9 +103,48 @@ class Cart(Node):
     async def subtotal(self, info: Info) -> Money:
         return Money.of(cart_totals(p for *_, p in await self._priced(info)).subtotal, self.currency)
 
-    @strawberry.field(description="What checkout would charge now.")
+    @strawberry.field(description="What checkout would charge now (`cost.total`).")
     async def total(self, info: Info) -> Money:
-        return Money.of(cart_totals(p for *_, p in await self._priced(info)).total, self.currency)
+        return Money.of((await load_cost(info, self.model, self.memo)).total, self.currency)
+
+    @strawberry.field(description="Whether any line is delivered; then checkout needs an address and an option.")
+    async def requires_shipping(self, info: Info) -> bool:
+        return (await load_cost(info, self.model, self.memo)).requires_shipping
+
+    @strawberry.field(description="The options of the address's zone that fit this cart, cheapest first.")
+    async def delivery_options(self, info: Info) -> list[DeliveryOption]:
+        cost = await load_cost(info, self.model, self.memo)
+        return [delivery_option(rate, self.currency) for rate in cost.delivery_options]
+
+    @strawberry.field(description="The chosen option; null when none is chosen or it no longer fits.")
+    async def selected_delivery_option(self, info: Info) -> DeliveryOption | None:
+        selected = (await load_cost(info, self.model, self.memo)).selected_delivery
+        return None if selected is None else delivery_option(selected, self.currency)
+
+    @strawberry.field
+    async def discount_codes(self, info: Info) -> list[CartDiscountCode]:
+        cost = await load_cost(info, self.model, self.memo)
+        return [CartDiscountCode(code=c, applicable=c in cost.applicable_codes) for c in self.model.discount_codes or []]
+
+    @strawberry.field
+    async def discount_allocations(self, info: Info) -> list[CartDiscountAllocation]:
+        cost = await load_cost(info, self.model, self.memo)
+        return [CartDiscountAllocation(code=c, discounted_amount=Money.of(a, self.currency))
+                for c, a in cost.discount_applications.items()]
+
+    @strawberry.field
+    async def tax_lines(self, info: Info) -> list[TaxLine]:
+        cost = await load_cost(info, self.model, self.memo)
+        return [TaxLine(title=t.title, rate_percentage=t.percentage, amount=Money.of(t.amount, self.currency))
+                for t in cost.tax_lines]
+
+    @strawberry.field
+    async def cost(self, info: Info) -> CartCost:
+        cost = await load_cost(info, self.model, self.memo)
+        m = lambda amount: Money.of(amount, self.currency)  # noqa: E731
+        return CartCost(subtotal=m(cost.subtotal), discount=m(cost.discount), shipping=m(cost.shipping),
+                        tax=None if cost.tax is None else m(cost.tax), total=m(cost.total),
+                        taxes_included=cost.taxes_included)
 
 
 def cart_key(global_id: str | None, field: str = "cartId") -> str:

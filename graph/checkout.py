@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
 
 from commerce.checkout import saga
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.money import InvalidAmount, to_minor_units
 from graph.access import caller
 from graph.cart import cart_key
 from graph.context import Info
@@ -31,11 +33,24 @@ class PaymentAction:
 @strawberry.input
 class CheckoutInput:
     cart_id: strawberry.ID
-    email: str
+    email: str | None = strawberry.field(default=None, description="Left out: the cart's email.")
     payment_token: str = strawberry.field(description="What Stripe.js gave the browser: a `pm_…` or `tok_…` id.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="A new random key per attempt; the same key returns the same result."
     )
+    expected_total: Decimal | None = strawberry.field(
+        default=None, description="The total the shopper saw; when it differs, TOTAL_CHANGED and nothing is charged."
+    )
+
+    def terms(self, info: Info) -> saga.CheckoutTerms:
+        expected = None
+        if self.expected_total is not None:
+            try:
+                expected = to_minor_units(self.expected_total, info.context.settings.currency)
+            except InvalidAmount:
+                raise DomainError(Code.INVALID, "Enter the total as an amount of the shop's currency.",
+                                  ["input", "expectedTotal"]) from None
+        return saga.CheckoutTerms(info.context.settings.prices_include_tax, expected)
 
 
 @strawberry.type
@@ -78,6 +93,7 @@ class CheckoutMutation:
                 payment_token=input.payment_token,
                 idempotency_key=input.idempotency_key,
                 capture_manually=info.context.settings.capture_method == "manual",
+                terms=input.terms(info),
             )
         except DomainError as error:
             if error.field == ["cartId"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -10,6 +11,8 @@ import strawberry
 from commerce.orders import queries as order_queries
 from graph.access import caller
 from graph.products import Product, ProductVariant
+from graph.addresses import MailingAddress
+from graph.cart_cost import DiscountApplication, OrderCost, ShippingLine, TaxLine
 from graph.context import Info
 from graph.errors import bad_user_input
 from graph.pagination import PageInfo, page_args
@@ -40,6 +43,8 @@ class OrderLine:
     quantity: int
     unit_price: Money
     total: Money
+    discount: Money = strawberry.field(description="This line's share of the order's discounts.")
+    tax: Money = strawberry.field(description="Tax on this line, rounded half-even.")
     product_pk: strawberry.Private[int | None]
     variant_pk: strawberry.Private[int | None]
     currency: strawberry.Private[str]
@@ -82,6 +87,11 @@ class Order(Node):
     email: str
     subtotal: Money
     total: Money
+    shipping_address: MailingAddress | None
+    shipping_line: ShippingLine | None
+    tax_lines: list[TaxLine]
+    discount_applications: list[DiscountApplication]
+    cost: OrderCost
     created_at: datetime
     updated_at: datetime
     pk: strawberry.Private[str]
@@ -101,6 +111,7 @@ class Order(Node):
             email=model.email,
             subtotal=Money.of(model.subtotal, model.currency),
             total=Money.of(model.total, model.currency),
+            **_copies(model),
             created_at=model.created_at,
             updated_at=model.updated_at,
         )
@@ -116,6 +127,8 @@ class Order(Node):
                 quantity=line.quantity,
                 unit_price=Money.of(line.unit_price, self.currency),
                 total=Money.of(line.total, self.currency),
+                discount=Money.of(line.discount, self.currency),
+                tax=Money.of(line.tax, self.currency),
                 product_pk=line.product_id,
                 variant_pk=line.variant_id,
                 currency=self.currency,
@@ -147,6 +160,25 @@ class Order(Node):
             card_last4=payment.card_last4,
             created_at=payment.created_at,
         )
+
+
+def _copies(model: OrderModel) -> dict:
+    """What the order copied at checkout: address, delivery, taxes, discounts and amounts."""
+    def m(amount: int) -> Money:
+        return Money.of(amount, model.currency)
+    line = model.shipping_line
+    return {
+        "shipping_address": MailingAddress.of(model.shipping_address),
+        "shipping_line": None if not line else ShippingLine(
+            handle=line["handle"], title=line["title"], price=m(line["price"]),
+            discount=m(line.get("discount", 0)), tax=m(line.get("tax", 0))),
+        "tax_lines": [TaxLine(title=t["title"], rate_percentage=Decimal(t["rate"]), amount=m(t["amount"]))
+                      for t in model.tax_lines or []],
+        "discount_applications": [DiscountApplication(code=d["code"], amount=m(d["amount"]))
+                                  for d in model.discount_applications or []],
+        "cost": OrderCost(subtotal=m(model.subtotal), discount=m(model.discount), shipping=m(model.shipping),
+                          tax=m(model.tax), total=m(model.total), taxes_included=model.taxes_included),
+    }
 
 
 def order_key(global_id: str | None) -> str | None:

@@ -14,10 +14,12 @@ from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery
 from graph.collections import Collection
 from graph.products import Product, ProductVariant
+from graph.cart_buyer import CartBuyerMutation
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
 from graph.fulfillment import FulfillmentMutation
 from graph.refunds import RefundMutation
+from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.staff import StaffMutation
 from graph.subscriptions import OrderSubscription
 from graph.context import Info
@@ -35,10 +37,10 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CheckoutMutation, AccountMutation, StaffMutation, RefundMutation,
-                                        FulfillmentMutation))
+Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
+                                  RefundMutation, FulfillmentMutation, ShopRulesMutation))
 
 
 class ShopSchema(strawberry.Schema):

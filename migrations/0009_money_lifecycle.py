@@ -30,7 +30,7 @@ class _DescribeField(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('shop', '0007_product_columns')]
+    dependencies = [('shop', '0008_whole_order')]
 
     initial = False
 

@@ -7,6 +7,7 @@ from models.order import (
     Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus,
 )
 from models.payment_events import Dispute, Refund, RefundStatus, StripeEvent
+from models.shop_rules import DiscountCode, DiscountKind, DiscountRedemption, ShippingRate, ShippingZone, TaxRate
 from models.product import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
 )
@@ -16,4 +17,5 @@ __all__ = [
     "Payment", "PaymentStatus", "Product", "ProductImage", "ProductOption", "ProductTag", "ProductVariant",
     "VariantOptionValue", "Collection", "CollectionProduct", "Dispute", "Refund", "RefundStatus", "StripeEvent",
     "Fulfillment", "FulfillmentLine", "OrderFinancialStatus", "OrderFulfillmentStatus",
+    "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
 ]

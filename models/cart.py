@@ -23,6 +23,12 @@ class Cart(Model):
     customer: fields.ForeignKeyNullableRelation["Customer"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Customer", related_name="carts", null=True, on_delete=fields.CASCADE
     )
+    email = fields.CharField(max_length=254, null=True)
+    # The buyer's country before there is an address (taxes and delivery need one).
+    country_code = fields.CharField(max_length=2, null=True)
+    shipping_address: dict | None = fields.JSONField(null=True)
+    delivery_handle = fields.CharField(max_length=64, null=True)
+    discount_codes: list[str] | None = fields.JSONField(null=True)  # None: no codes
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)
 

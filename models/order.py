@@ -82,7 +82,16 @@ class Order(Model):
     email = fields.CharField(max_length=254)
     currency = fields.CharField(max_length=3)
     subtotal = fields.IntField()
+    # What checkout computed, copied so later changes to rates and codes never touch it.
+    discount = fields.IntField(default=0, db_default=0)
+    shipping = fields.IntField(default=0, db_default=0)
+    tax = fields.IntField(default=0, db_default=0)
+    taxes_included = fields.BooleanField(default=False, db_default=False)
     total = fields.IntField()
+    shipping_address: dict | None = fields.JSONField(null=True)
+    shipping_line: dict | None = fields.JSONField(null=True)
+    tax_lines: list[dict] | None = fields.JSONField(null=True)
+    discount_applications: list[dict] | None = fields.JSONField(null=True)
     cart: fields.ForeignKeyNullableRelation["Cart"] = fields.ForeignKeyField(  # noqa: F821
         "shop.Cart", related_name="orders", null=True, on_delete=fields.SET_NULL
     )
@@ -121,6 +130,8 @@ class OrderLine(Model):
     quantity = fields.IntField()
     unit_price = fields.IntField()
     total = fields.IntField()
+    discount = fields.IntField(default=0, db_default=0)
+    tax = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "order_line"

@@ -42,10 +42,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     from commerce.catalog.seed import seed_demo_catalog
+    from commerce.checkout.seed import seed_shop_rules
 
     async def work() -> None:
         created = await seed_demo_catalog(settings.currency, only_if_empty=args.if_empty)
         print(f"demo catalog: {created} products created")
+        print(f"shop rules: {await seed_shop_rules(settings.currency)} zones and discount codes created, tax rates set")
 
     _with_db(settings, work)
 
@@ -244,7 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="make a key and print it once")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", required=True,
-                        choices=["orders:read", "orders:write", "catalog:write"])
+                        choices=["orders:read", "orders:write", "catalog:write", "shop:write"])
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", type=int)

@@ -54,6 +54,7 @@ class Settings:
     shutdown_seconds: float = 30.0  # on SIGTERM, how long requests in flight may take to finish
     capture_method: str = "automatic"  # "manual": checkouts authorise, orderCapture takes the money
     authorization_days: float = 6.0  # the reconciler voids authorisations older than this
+    prices_include_tax: bool = False  # catalog prices contain the tax of the shopper's country
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -100,6 +101,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         shutdown_seconds=float(get("SHOPGRAPH_SHUTDOWN_SECONDS", str(Settings.shutdown_seconds))),
         capture_method=_capture_method(get("SHOPGRAPH_CAPTURE_METHOD", Settings.capture_method)),
         authorization_days=float(get("SHOPGRAPH_AUTHORIZATION_DAYS", str(Settings.authorization_days))),
+        prices_include_tax=_flag(get("SHOPGRAPH_PRICES_INCLUDE_TAX", "0")),
     )
 
 

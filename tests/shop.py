@@ -45,11 +45,14 @@ mutation($orderId: ID!) {
 READ_ORDER = "query($id: ID!) { order(id: $id) { %s } }" % ORDER_FIELDS
 
 
-async def make_product(price: int, stock: int, title: str = "Test Product", slug: str | None = None) -> Product:
-    """A product with one (default) variant holding its price and stock."""
+async def make_product(price: int, stock: int, title: str = "Test Product", slug: str | None = None,
+                       *, requires_shipping: bool = False, weight_grams: int = 0) -> Product:
+    """A product with one (default) variant holding its price and stock; by default
+    one that needs no delivery, so a checkout needs no address."""
     slug = slug or f"p-{uuid.uuid4().hex[:12]}"
     product = await Product.create(slug=slug, title=title, price=price, currency="USD")
-    await ProductVariant.create(product_id=product.id, price=price, stock=stock)
+    await ProductVariant.create(product_id=product.id, price=price, stock=stock,
+                                requires_shipping=requires_shipping, weight_grams=weight_grams)
     return product
 
 
@@ -97,3 +100,19 @@ async def intents_of_order(stripe_url: str, order_id: str) -> list[dict[str, Any
             if not page.get("has_more") or not page["data"]:
                 return found
             starting_after = page["data"][-1]["id"]
+
+
+US_ADDRESS = {"firstName": "Ada", "lastName": "Lovelace", "address1": "1 Market St", "city": "San Francisco",
+              "provinceCode": "CA", "zip": "94105", "countryCode": "US"}
+_SHIP_TO = """mutation($c: ID!, $a: MailingAddressInput!) { cartShippingAddressUpdate(cartId: $c, address: $a) {
+  cart { deliveryOptions { handle } } userErrors { code } } }"""
+_DELIVER = """mutation($c: ID!, $h: String!) { cartSelectedDeliveryOptionUpdate(cartId: $c, handle: $h) {
+  userErrors { code } } }"""
+
+
+async def ship_to(gql, cart_id: str, address: dict[str, str] = US_ADDRESS) -> None:
+    """Gives a cart that ships an address and its cheapest delivery option (the shop's zones must exist)."""
+    answer = (await gql.data(_SHIP_TO, {"c": cart_id, "a": address}))["cartShippingAddressUpdate"]
+    assert answer["userErrors"] == [] and answer["cart"]["deliveryOptions"], answer
+    handle = answer["cart"]["deliveryOptions"][0]["handle"]
+    assert (await gql.data(_DELIVER, {"c": cart_id, "h": handle}))["cartSelectedDeliveryOptionUpdate"]["userErrors"] == []

@@ -16,7 +16,7 @@ from commerce.access import Caller, can_use_cart
 from commerce.errors import DomainError, UserErrorCode
 from models import Cart, CartLine, CartStatus, Product, ProductVariant
 
-__all__ = ["MAX_LINE_QUANTITY", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
+__all__ = ["MAX_LINE_QUANTITY", "locked_open_cart", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
 
 MAX_LINE_QUANTITY = 999
 
@@ -78,6 +78,9 @@ async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
             UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"]
         )
     return cart
+
+
+locked_open_cart = _locked_open_cart  # for the other cart changes (commerce.checkout.buyer)
 
 
 async def get_cart(caller: Caller, cart_id: str) -> Cart | None:

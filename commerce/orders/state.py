@@ -28,6 +28,7 @@ from commerce.outbound import events
 from models import (
     Cart, CartStatus, Order, OrderFinancialStatus, OrderLine, OrderStatus, Payment, PaymentStatus, Refund,
 )
+from commerce.checkout.discount_codes import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
@@ -85,6 +86,7 @@ async def _end_unpaid(order: Order) -> None:
     if order.holds_stock:
         await release_stock(await order_lines(order))
         order.holds_stock = False
+        await give_back_discounts(order.id)
     if order.cart_id is not None:
         await Cart.filter(id=order.cart_id, status=CartStatus.CHECKED_OUT).update(status=CartStatus.OPEN)
 
@@ -94,6 +96,8 @@ async def _take_stock_again(order: Order, payment: Payment, target: OrderFinanci
     short = await retake_stock(await order_lines(order))
     if not short:
         order.holds_stock = True
+        codes = [a["code"] for a in order.discount_applications or [] if a.get("amount", 0) > 0]
+        await count_again(order.id, codes, customer_key(order.customer_id, order.email))
         if order.cart_id is not None:
             await Cart.filter(id=order.cart_id).update(status=CartStatus.CHECKED_OUT)
         return

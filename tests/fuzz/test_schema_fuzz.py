@@ -13,11 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.e2e.server import running_server, server_env, shopgraph
 
 EXAMPLES_PER_OPERATION = 100
+# `Decimal` is ours (money and percentages as strings): any text, numbers mostly.
+schemathesis.graphql.scalar("Decimal", (st.decimals(allow_nan=False).map(str) | st.text(max_size=12))
+                            .map(schemathesis.graphql.nodes.String))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from commerce.catalog.seed import demo_catalog, seed_demo_catalog
 from graph.relay import to_global_id
 from models import Product, ProductVariant
 from commerce.catalog import search
-from tests.shop import checkout, make_product, stock_of
+from commerce.checkout.seed import seed_shop_rules
+from tests.shop import checkout, make_product, ship_to, stock_of
 
 TEE = """query($slug: String!, $options: [SelectedOptionInput!]!) { product(slug: $slug) {
   options { name values }
@@ -36,6 +37,7 @@ SEARCH = """query($q: String, $f: ProductFilter, $sort: ProductSortKey, $first: 
 @pytest.fixture(scope="module", autouse=True)
 async def catalog(database: str) -> None:
     await seed_demo_catalog("USD")
+    await seed_shop_rules("USD")  # garments ship: checkouts need an address and a delivery option
 
 
 def garment(slug: str):
@@ -85,6 +87,7 @@ async def test_a_cart_holds_variants_and_a_product_id_only_names_a_single_varian
 async def test_order_lines_copy_sku_and_variant_title_and_outlive_the_variant(gql):
     variant = await ProductVariant.filter(product__slug="zip-hoodie", stock__gt=0).order_by("-id").first()
     cart = (await gql.data(ADD, {"variantId": to_global_id("ProductVariant", variant.id), "quantity": 1}))
+    await ship_to(gql, cart["addToCart"]["cart"]["id"])
     result = await checkout(gql, cart["addToCart"]["cart"]["id"], "pm_card_visa")
     assert result["userErrors"] == [] and result["order"]["status"] == "PAID"
     read = "query($id: ID!) { order(id: $id) { lines { title variantTitle sku variant { id } } } }"
@@ -103,6 +106,7 @@ async def test_parallel_checkouts_of_one_variant_sell_exactly_its_stock(gql):
     for _ in range(8):
         cart = await gql.data(ADD, {"variantId": to_global_id("ProductVariant", variant.id), "quantity": 1})
         carts.append(cart["addToCart"]["cart"]["id"])
+        await ship_to(gql, carts[-1])
     results = await asyncio.gather(*(checkout(gql, cart_id, "pm_card_visa") for cart_id in carts))
     paid = [r for r in results if r["order"] and r["order"]["status"] == "PAID"]
     refused = [r for r in results if r["userErrors"] and r["userErrors"][0]["code"] == "INSUFFICIENT_STOCK"]

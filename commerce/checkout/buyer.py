@@ -1,0 +1,96 @@
+"""Who buys, where it goes, how it travels and which codes apply: the cart's checkout details.
+
+Each change locks the cart like every cart change and writes nothing when refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tortoise.transactions import in_transaction
+
+from commerce.access import Caller
+from commerce.checkout.addresses import MailingAddress, validate_address
+from commerce.checkout.cart_costs import cost_lines, price_cart
+from commerce.checkout.carts import locked_open_cart
+from commerce.checkout.discount_codes import normalize_code
+from commerce.checkout.rules_input import country_code
+from commerce.errors import DomainError, UserErrorCode as Code
+from models import Cart, CartLine, ProductVariant
+
+__all__ = ["EMAIL", "check_email", "update_buyer_identity", "update_shipping_address", "select_delivery_option",
+           "update_discount_codes", "MAX_CODES"]
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_CODES = 5
+
+
+def check_email(email: str, field: list[str]) -> str:
+    email = email.strip()
+    if len(email) > 254 or not EMAIL.match(email):
+        raise DomainError(Code.INVALID, "Enter a valid email address.", field)
+    return email
+
+
+async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None) -> Cart:
+    """Sets what is given: the email (receipts, once-per-customer codes), the country (taxes)."""
+    email = None if email is None else check_email(email, ["email"])
+    country = None if country is None else country_code(country, "countryCode")
+    async with in_transaction():
+        cart = await locked_open_cart(caller, cart_id)
+        cart.email = email if email is not None else cart.email
+        cart.country_code = country if country is not None else cart.country_code
+        await cart.save(update_fields=["email", "country_code", "updated_at"])
+    return cart
+
+
+async def _drop_unfit_delivery(cart: Cart, prices_include_tax: bool) -> None:
+    if cart.delivery_handle is None:
+        return
+    lines = await CartLine.filter(cart_id=cart.id)
+    variants = {v.id: v for v in await ProductVariant.filter(id__in=[line.variant_id for line in lines])}
+    cost = await price_cart(cart, cost_lines(lines, variants), prices_include_tax=prices_include_tax)
+    if cost.selected_delivery is None:
+        cart.delivery_handle = None
+
+
+async def update_shipping_address(caller: Caller, cart_id: str, address: MailingAddress, *,
+                                  prices_include_tax: bool = False) -> Cart:
+    """Sets the address; a delivery option that does not serve it any more is dropped."""
+    address = validate_address(address)
+    async with in_transaction():
+        cart = await locked_open_cart(caller, cart_id)
+        cart.shipping_address = address.to_json()
+        await _drop_unfit_delivery(cart, prices_include_tax)
+        await cart.save(update_fields=["shipping_address", "delivery_handle", "updated_at"])
+    return cart
+
+
+async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *, prices_include_tax: bool = False) -> Cart:
+    """Chooses one of the cart's delivery options by handle."""
+    async with in_transaction():
+        cart = await locked_open_cart(caller, cart_id)
+        if not cart.shipping_address:
+            raise DomainError(Code.SHIPPING_ADDRESS_REQUIRED, "Add a shipping address first.", ["handle"])
+        cart.delivery_handle = handle
+        await _drop_unfit_delivery(cart, prices_include_tax)
+        if cart.delivery_handle is None:
+            raise DomainError(Code.NOT_FOUND, "This cart has no delivery option with this handle.", ["handle"])
+        await cart.save(update_fields=["delivery_handle", "updated_at"])
+    return cart
+
+
+async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str]) -> Cart:
+    """Replaces the cart's codes. Unknown or expired ones stay listed, not applicable."""
+    cleaned = list(dict.fromkeys(normalize_code(c) for c in codes if c.strip()))
+    if len(cleaned) > MAX_CODES:
+        raise DomainError(Code.INVALID, f"At most {MAX_CODES} codes.", ["codes"])
+    for i, code in enumerate(cleaned):
+        if len(code) > 64:
+            raise DomainError(Code.INVALID, "A code has at most 64 characters.", ["codes", str(i)])
+    async with in_transaction():
+        cart = await locked_open_cart(caller, cart_id)
+        cart.discount_codes = cleaned
+        await cart.save(update_fields=["discount_codes", "updated_at"])
+    return cart

@@ -1,0 +1,141 @@
+"""Shipping zones and their rates, as the staff set them (`shop:write`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from commerce.checkout.rules_input import amount, count, country_code, invalid, optional_amount, text
+from commerce.checkout.shipping import DeliveryRate, RestOfWorld, Zone
+from commerce.errors import DomainError, UserErrorCode as Code
+from models import ShippingRate, ShippingZone
+
+__all__ = ["RateInput", "ZoneInput", "create_zone", "update_zone", "delete_zone", "list_zones", "load_zones"]
+
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class RateInput:
+    handle: str
+    title: str
+    price: Decimal
+    min_subtotal: Decimal | None = None
+    max_subtotal: Decimal | None = None
+    min_weight_grams: int | None = None
+    max_weight_grams: int | None = None
+    min_delivery_days: int | None = None
+    max_delivery_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ZoneInput:
+    name: str | None = None
+    countries: Sequence[str] | None = None
+    rates: Sequence[RateInput] | None = None
+
+
+def _bounds(low: int | None, high: int | None, *field: str | int) -> None:
+    if low is not None and high is not None and low > high:
+        raise invalid("The lower bound is above the upper bound.", *field)
+
+
+def _rate(rate: RateInput, i: int, currency: str) -> dict:
+    at = ("input", "rates", i)
+    if not _HANDLE.match(rate.handle):
+        raise invalid("A handle is lower-case letters, digits and dashes.", *at, "handle")
+    row = {
+        "handle": rate.handle, "title": text(rate.title, *at, "title"),
+        "price": amount(rate.price, currency, *at, "price"),
+        "min_subtotal": optional_amount(rate.min_subtotal, currency, *at, "minSubtotal"),
+        "max_subtotal": optional_amount(rate.max_subtotal, currency, *at, "maxSubtotal"),
+        "min_weight_grams": count(rate.min_weight_grams, *at, "minWeightGrams"),
+        "max_weight_grams": count(rate.max_weight_grams, *at, "maxWeightGrams"),
+        "min_delivery_days": count(rate.min_delivery_days, *at, "minDeliveryDays"),
+        "max_delivery_days": count(rate.max_delivery_days, *at, "maxDeliveryDays"),
+    }
+    _bounds(row["min_subtotal"], row["max_subtotal"], *at, "maxSubtotal")
+    _bounds(row["min_weight_grams"], row["max_weight_grams"], *at, "maxWeightGrams")
+    _bounds(row["min_delivery_days"], row["max_delivery_days"], *at, "maxDeliveryDays")
+    return row
+
+
+def _rates(rates: Sequence[RateInput], currency: str) -> list[dict]:
+    rows = [_rate(rate, i, currency) for i, rate in enumerate(rates)]
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        if row["handle"] in seen:
+            raise DomainError(Code.TAKEN, "Two rates of a zone share this handle.", ["input", "rates", str(i), "handle"])
+        seen.add(row["handle"])
+    return rows
+
+
+async def _countries(countries: Sequence[str], zone_id: int | None) -> list[str]:
+    codes = [c if c.strip() == RestOfWorld else country_code(c, "input", "countries", i) for i, c in enumerate(countries)]
+    codes = list(dict.fromkeys(c.strip() for c in codes))
+    others = ShippingZone.exclude(id=zone_id) if zone_id is not None else ShippingZone.all()
+    for other in await others:
+        for i, code in enumerate(codes):
+            if code in other.countries:
+                raise DomainError(Code.TAKEN, f"{code} is already in the zone {other.name}.", ["input", "countries", str(i)])
+    return codes
+
+
+async def _name(name: str | None, zone_id: int | None) -> str:
+    cleaned = text(name, "input", "name")
+    if await ShippingZone.filter(name=cleaned).exclude(id=zone_id or 0).exists():
+        raise DomainError(Code.TAKEN, "Another zone has this name.", ["input", "name"])
+    return cleaned
+
+
+async def create_zone(data: ZoneInput, currency: str) -> ShippingZone:
+    async with in_transaction():
+        zone = await ShippingZone.create(name=await _name(data.name, None),
+                                         countries=await _countries(data.countries or [], None))
+        await ShippingRate.bulk_create([ShippingRate(zone_id=zone.id, **row) for row in _rates(data.rates or [], currency)])
+    return zone
+
+
+async def update_zone(zone_id: int, data: ZoneInput, currency: str) -> ShippingZone:
+    """Changes what is given; `rates`, when given, replace the zone's rates."""
+    async with in_transaction():
+        zone = await ShippingZone.filter(id=zone_id).select_for_update().first()
+        if zone is None:
+            raise DomainError(Code.NOT_FOUND, "No shipping zone with this id.", ["id"])
+        if data.name is not None:
+            zone.name = await _name(data.name, zone.id)
+        if data.countries is not None:
+            zone.countries = await _countries(data.countries, zone.id)
+        await zone.save()
+        if data.rates is not None:
+            rows = _rates(data.rates, currency)
+            await ShippingRate.filter(zone_id=zone.id).delete()
+            await ShippingRate.bulk_create([ShippingRate(zone_id=zone.id, **row) for row in rows])
+    return zone
+
+
+async def delete_zone(zone_id: int) -> None:
+    if not await ShippingZone.filter(id=zone_id).delete():
+        raise DomainError(Code.NOT_FOUND, "No shipping zone with this id.", ["id"])
+
+
+async def list_zones() -> list[ShippingZone]:
+    return await ShippingZone.all().order_by("name").prefetch_related("rates")
+
+
+def _delivery_rate(rate: ShippingRate) -> DeliveryRate:
+    return DeliveryRate(rate.handle, rate.title, rate.price, rate.min_subtotal, rate.max_subtotal,
+                        rate.min_weight_grams, rate.max_weight_grams, rate.min_delivery_days, rate.max_delivery_days)
+
+
+async def load_zones() -> list[Zone]:
+    """Every zone with its rates, in two queries, for pricing carts."""
+    zones = await ShippingZone.all().order_by("id")
+    by_zone: dict[int, list[DeliveryRate]] = {zone.id: [] for zone in zones}
+    for rate in await ShippingRate.all().order_by("id"):
+        by_zone.setdefault(rate.zone_id, []).append(_delivery_rate(rate))
+    return [Zone(zone.name, frozenset(zone.countries), by_zone[zone.id]) for zone in zones]
