@@ -11,12 +11,14 @@ const ORDER_FIELDS = `id number status email subtotal { ${MONEY} } total { ${MON
   payment { status cardBrand cardLast4 }`;
 const VARIANT_FIELDS = `id title availableForSale quantityAvailable selectedOptions { name value }
   price { ${MONEY} } compareAtPrice { ${MONEY} } image { ${IMAGE} }`;
-/** A product with what its option pickers need: `variants` holds at most `$variants` of them. */
-const PRODUCT_FIELDS = `id slug title description availableForSale quantityAvailable
-  featuredImage { ${IMAGE} } priceRange { minVariantPrice { ${MONEY} } maxVariantPrice { ${MONEY} } }
+/** What a card needs of each variant: less than a product page, so a page of cards stays cheap. */
+const CARD_VARIANT_FIELDS = `id title availableForSale quantityAvailable selectedOptions { name value }
+  price { ${MONEY} } image { url }`;
+const productFields = (variantFields) => `id slug title description availableForSale quantityAvailable
+  featuredImage { ${IMAGE} } priceRange { minVariantPrice { ${MONEY} } }
   options { name values }
-  variants(first: $variants) { totalCount nodes { ${VARIANT_FIELDS} } }`;
-const PAGE = `totalCount nodes { ${PRODUCT_FIELDS} }
+  variants(first: $variants) { totalCount nodes { ${variantFields} } }`;
+const PAGE = `totalCount nodes { ${productFields(CARD_VARIANT_FIELDS)} }
   pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   facets { available { value count } tag { value count } options { name values { value count } } }`;
 const PAGE_ARGS = `$first: Int, $after: String, $last: Int, $before: String, $query: String,
@@ -30,7 +32,7 @@ export const Q = {
     collection(slug: $slug) { id slug title description products(${PAGE_PARAMS}) { ${PAGE} } } }`,
   collections: `query Collections { collections(first: 100) {
     nodes { id slug title description image { ${IMAGE} } products(first: 1) { totalCount } } } }`,
-  product: `query Product($slug: String!, $variants: Int!) { product(slug: $slug) { ${PRODUCT_FIELDS} } }`,
+  product: `query Product($slug: String!, $variants: Int!) { product(slug: $slug) { ${productFields(VARIANT_FIELDS)} } }`,
   cart: `query Cart($id: ID!) { cart(id: $id) { ${CART_FIELDS} } }`,
   order: `query Order($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
   addToCart: `mutation AddToCart($cartId: ID, $variantId: ID!, $quantity: Int!) {

@@ -1,5 +1,7 @@
 // The filter sidebar: the facets of a product list (availability, option values,
 // tags) with their counts, kept in the URL (`available=1`, `option=Size:M`, `tag=gift`).
+// A change applies to the filters in the URL now, so quick clicks on a page still
+// being replaced add up instead of undoing each other.
 
 import { h } from './dom.js';
 
@@ -33,13 +35,25 @@ export function filterParams(filters, base = {}) {
   return params;
 }
 
+/** `filters` with one box turned on or off: {kind: 'available'|'option'|'tag', name, value, checked}. */
+export function toggled(filters, { kind, name, value, checked }) {
+  if (kind === 'available') return { ...filters, available: checked };
+  if (kind === 'tag') {
+    const tags = filters.tags.filter((t) => t !== value);
+    return { ...filters, tags: checked ? [...tags, value] : tags };
+  }
+  const options = filters.options.filter(([n, v]) => n !== name || v !== value);
+  return { ...filters, options: checked ? [...options, [name, value]] : options };
+}
+
 let checkboxCount = 0;
 
-function checkbox(group, value, count, checked, onToggle) {
-  const id = `filter-${group}-${++checkboxCount}`;
-  const input = h('input', { type: 'checkbox', id, value, checked, 'data-filter': `${group}:${value}` });
-  input.addEventListener('change', () => onToggle(input.checked, input.dataset.filter));
-  return h('li', {}, h('label', { for: id, class: 'check' }, input, ` ${value} `, h('span', { class: 'count' }, `(${count})`)));
+function checkbox(change, label, count, checked, onToggle) {
+  const id = `filter-${++checkboxCount}`;
+  const key = `${change.kind}:${change.name}:${change.value}`;
+  const input = h('input', { type: 'checkbox', id, checked, 'data-filter': key });
+  input.addEventListener('change', () => onToggle({ ...change, checked: input.checked }, key));
+  return h('li', {}, h('label', { for: id, class: 'check' }, input, ` ${label} `, h('span', { class: 'count' }, `(${count})`)));
 }
 
 /** Values of a facet, with the chosen ones kept even when nothing matches them now. */
@@ -48,35 +62,29 @@ function withChosen(values, chosen) {
   return [...values, ...chosen.filter((value) => !listed.includes(value)).map((value) => ({ value, count: 0 }))];
 }
 
+function group(legend, items) {
+  return h('fieldset', { class: 'facet' }, h('legend', {}, legend), h('ul', {}, items));
+}
+
 /**
- * The sidebar for `facets` (a `ProductFacets`); `go(filters, focusKey)` applies a change,
- * `focusKey` naming the box that changed so the new page can give it focus back.
+ * The sidebar for `facets` (a `ProductFacets`) with `filters` chosen; `onToggle(change, key)`
+ * applies a change (see `toggled`), `key` naming the box so the new page can focus it again.
  */
-export function filterSidebar(facets, filters, go, clearHref) {
-  const toggle = (change) => (checked, focusKey) => go(change(checked), focusKey);
+export function filterSidebar(facets, filters, onToggle, clearHref) {
   const groups = [];
   const inStock = facets.available.find((v) => v.value === 'true');
   if (inStock || filters.available) {
-    groups.push(h('fieldset', { class: 'facet' }, h('legend', {}, 'Availability'),
-      h('ul', {}, checkbox('available', 'In stock', inStock ? inStock.count : 0, filters.available,
-        toggle((checked) => ({ ...filters, available: checked }))))));
+    groups.push(group('Availability', [checkbox({ kind: 'available', name: '', value: 'true' }, 'In stock',
+      inStock ? inStock.count : 0, filters.available, onToggle)]));
   }
   for (const option of facets.options) {
     const chosen = filters.options.filter(([name]) => name === option.name).map(([, value]) => value);
-    groups.push(h('fieldset', { class: 'facet' }, h('legend', {}, option.name),
-      h('ul', {}, withChosen(option.values, chosen).map(({ value, count }) =>
-        checkbox(`option-${option.name}`, value, count, chosen.includes(value), toggle((checked) => ({
-          ...filters,
-          options: checked ? [...filters.options, [option.name, value]]
-            : filters.options.filter(([n, v]) => n !== option.name || v !== value),
-        })))))));
+    groups.push(group(option.name, withChosen(option.values, chosen).map(({ value, count }) =>
+      checkbox({ kind: 'option', name: option.name, value }, value, count, chosen.includes(value), onToggle))));
   }
   if (facets.tag.length || filters.tags.length) {
-    groups.push(h('fieldset', { class: 'facet' }, h('legend', {}, 'Tags'),
-      h('ul', {}, withChosen(facets.tag, filters.tags).map(({ value, count }) =>
-        checkbox('tag', value, count, filters.tags.includes(value), toggle((checked) => ({
-          ...filters, tags: checked ? [...filters.tags, value] : filters.tags.filter((t) => t !== value),
-        })))))));
+    groups.push(group('Tags', withChosen(facets.tag, filters.tags).map(({ value, count }) =>
+      checkbox({ kind: 'tag', name: '', value }, value, count, filters.tags.includes(value), onToggle))));
   }
   return h('aside', { class: 'filters', 'aria-labelledby': 'filters-heading' },
     h('h2', { id: 'filters-heading' }, 'Filter'),

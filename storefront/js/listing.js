@@ -4,7 +4,7 @@
 import { Q, gql } from './api.js';
 import { productCard } from './catalog.js';
 import { h, notice, plural, productImage, show } from './dom.js';
-import { anyFilter, filterParams, filterSidebar, filtersFrom, productFilter } from './filters.js';
+import { anyFilter, filterParams, filterSidebar, filtersFrom, productFilter, toggled } from './filters.js';
 
 const PAGE_SIZE = 12;
 const CARD_VARIANTS = 20;  // a card chooses among this many; a product with more links to its page
@@ -61,9 +61,10 @@ async function listView(base, params, stillHere, load, fallbackHeading) {
   if (!stillHere() || !found) return;
   const { page, title, intro } = found;
   const heading = query ? `Results for “${query}”` : title;
-  const go = (next, focusKey) => {
+  const go = (change, focusKey) => {
+    const [, now] = location.hash.split('?');
     focusAfterRender = focusKey;
-    location.hash = listHref(base, filterParams(next, { q: query }));
+    location.hash = listHref(base, filterParams(toggled(filtersFrom(new URLSearchParams(now || '')), change), { q: query }));
   };
   show(h('section', {},
     h('h1', {}, heading),
