@@ -22,6 +22,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -103,18 +104,30 @@ def shape_rule(limits: Limits) -> type[ASTValidationRule]:
 
 
 def _page_size(field: FieldNode, variables: dict[str, Any]) -> int:
-    """How many items a list field may return, from its `first`/`last` argument."""
+    """How many items a list field may return, from its `first`/`last` argument.
+
+    An argument whose variable is absent or null is not given (`first: $first,
+    last: $last` with only `last` sent pages backwards by `last`); with neither
+    given the resolver's default page is what comes back.
+    """
+    sizes = []
+    listed = False
     for argument in field.arguments or ():
         if argument.name.value not in ("first", "last"):
             continue
+        listed = True
         value = argument.value
         if isinstance(value, IntValueNode):
-            return max(int(value.value), 1)
-        if isinstance(value, VariableNode):
+            sizes.append(max(int(value.value), 1))
+        elif isinstance(value, VariableNode):
             given = variables.get(value.name.value)
-            return max(given, 1) if isinstance(given, int) else DEFAULT_PAGE_SIZE
-        return MAX_PAGE_SIZE
-    return 1
+            if isinstance(given, int):
+                sizes.append(max(given, 1))
+        elif not isinstance(value, NullValueNode):
+            sizes.append(MAX_PAGE_SIZE)
+    if sizes:
+        return max(sizes)
+    return DEFAULT_PAGE_SIZE if listed else 1
 
 
 def operation_cost(document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None) -> int:

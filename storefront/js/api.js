@@ -1,25 +1,42 @@
 // The shop's public GraphQL API (/graphql): the documents this page sends.
 
 const MONEY = 'amount currencyCode';
+const IMAGE = 'url altText';
 const CART_FIELDS = `id status totalQuantity subtotal { ${MONEY} } total { ${MONEY} }
   lines { id quantity unitPrice { ${MONEY} } total { ${MONEY} }
-    product { id slug title imageUrl quantityAvailable } }`;
+    variant { id title quantityAvailable selectedOptions { name value } image { ${IMAGE} } }
+    product { id slug title featuredImage { ${IMAGE} } } }`;
 const ORDER_FIELDS = `id number status email subtotal { ${MONEY} } total { ${MONEY} }
-  lines { id title quantity unitPrice { ${MONEY} } total { ${MONEY} } }
+  lines { id title variantTitle sku quantity unitPrice { ${MONEY} } total { ${MONEY} } }
   payment { status cardBrand cardLast4 }`;
-const PRODUCT_FIELDS = `id slug title description imageUrl availableForSale quantityAvailable price { ${MONEY} }`;
+const VARIANT_FIELDS = `id title availableForSale quantityAvailable selectedOptions { name value }
+  price { ${MONEY} } compareAtPrice { ${MONEY} } image { ${IMAGE} }`;
+/** What a card needs of each variant: less than a product page, so a page of cards stays cheap. */
+const CARD_VARIANT_FIELDS = `id title availableForSale quantityAvailable selectedOptions { name value }
+  price { ${MONEY} } image { url }`;
+const productFields = (variantFields) => `id slug title description availableForSale quantityAvailable
+  featuredImage { ${IMAGE} } priceRange { minVariantPrice { ${MONEY} } }
+  options { name values }
+  variants(first: $variants) { totalCount nodes { ${variantFields} } }`;
+const PAGE = `totalCount nodes { ${productFields(CARD_VARIANT_FIELDS)} }
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  facets { available { value count } tag { value count } options { name values { value count } } }`;
+const PAGE_ARGS = `$first: Int, $after: String, $last: Int, $before: String, $query: String,
+  $filters: ProductFilter, $variants: Int!`;
+const PAGE_PARAMS = 'first: $first, after: $after, last: $last, before: $before, query: $query, filters: $filters, sortKey: TITLE';
 const USER_ERRORS = 'userErrors { field message code }';
 
 export const Q = {
-  products: `query Products($first: Int, $after: String, $last: Int, $before: String, $query: String) {
-    products(first: $first, after: $after, last: $last, before: $before, query: $query, sortKey: TITLE) {
-      totalCount nodes { ${PRODUCT_FIELDS} }
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
-  product: `query Product($slug: String!) { product(slug: $slug) { ${PRODUCT_FIELDS} } }`,
+  products: `query Products(${PAGE_ARGS}) { products(${PAGE_PARAMS}) { ${PAGE} } }`,
+  collectionProducts: `query CollectionProducts($slug: String!, ${PAGE_ARGS}) {
+    collection(slug: $slug) { id slug title description products(${PAGE_PARAMS}) { ${PAGE} } } }`,
+  collections: `query Collections { collections(first: 100) {
+    nodes { id slug title description image { ${IMAGE} } products(first: 1) { totalCount } } } }`,
+  product: `query Product($slug: String!, $variants: Int!) { product(slug: $slug) { ${productFields(VARIANT_FIELDS)} } }`,
   cart: `query Cart($id: ID!) { cart(id: $id) { ${CART_FIELDS} } }`,
   order: `query Order($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
-  addToCart: `mutation AddToCart($cartId: ID, $productId: ID!, $quantity: Int!) {
-    addToCart(cartId: $cartId, productId: $productId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+  addToCart: `mutation AddToCart($cartId: ID, $variantId: ID!, $quantity: Int!) {
+    addToCart(cartId: $cartId, variantId: $variantId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
   updateCartLine: `mutation UpdateCartLine($cartId: ID!, $lineId: ID!, $quantity: Int!) {
     updateCartLine(cartId: $cartId, lineId: $lineId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
   removeFromCart: `mutation RemoveFromCart($cartId: ID!, $lineId: ID!) {

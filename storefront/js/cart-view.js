@@ -1,11 +1,11 @@
 // The cart page: change quantities, remove lines, see the totals.
 
 import { shopperMessage } from './api.js';
-import { currentCart, loadCart, removeLine, updateLine } from './cart.js';
+import { currentCart, lineName, loadCart, removeLine, updateLine } from './cart.js';
 import { announce, h, hidden, money, productImage, show, totalsBlock } from './dom.js';
 
 function lineRow(line) {
-  const title = line.product.title;
+  const title = lineName(line);
   const id = `qty-${line.id}`;
   const errorBox = h('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
   const quantity = h('input', { id, type: 'number', min: 0, max: 999, value: line.quantity, inputmode: 'numeric',
@@ -35,9 +35,10 @@ function lineRow(line) {
   remove.addEventListener('click', () => apply(() => removeLine(line), `Removed ${title} from your cart.`));
 
   return h('li', { class: 'cart-line' },
-    productImage(line.product, 'small'),
+    productImage(line.variant.image || line.product.featuredImage, 'small'),
     h('div', { class: 'line-info' },
-      h('a', { href: `#/product/${encodeURIComponent(line.product.slug)}`, class: 'line-title' }, title),
+      h('a', { href: `#/product/${encodeURIComponent(line.product.slug)}`, class: 'line-title' }, line.product.title),
+      line.variant.selectedOptions.length ? h('span', { class: 'variant-title' }, line.variant.title) : null,
       h('span', { class: 'muted' }, `${money(line.unitPrice)} each`)),
     h('div', { class: 'line-qty' }, h('label', { for: id }, 'Qty', hidden(` of ${title}`)), quantity, remove),
     h('p', { class: 'line-total' }, money(line.total)),

@@ -9,6 +9,10 @@ let queue = Promise.resolve();     // cart changes run one after another
 
 export const currentCart = () => current;
 
+/** What a line is called: "Classic Tee, M / Navy", or the title of a single-variant product. */
+export const lineName = (line) =>
+  (line.variant.selectedOptions.length ? `${line.product.title}, ${line.variant.title}` : line.product.title);
+
 function storedCartId() {
   try { return localStorage.getItem(CART_KEY); } catch (error) { return null; }
 }
@@ -47,9 +51,10 @@ export function changeCart(work) {
 const isStaleCart = (e) =>
   (e.code === 'NOT_FOUND' || e.code === 'CART_ALREADY_CHECKED_OUT') && (e.field || []).includes('cartId');
 
-export function addToCart(product, quantity) {
+/** Puts `quantity` of `variant` (what a product's pickers chose) in the cart. */
+export function addToCart(variant, quantity) {
   return changeCart(async () => {
-    const send = async (cartId) => (await gql(Q.addToCart, { cartId, productId: product.id, quantity })).addToCart;
+    const send = async (cartId) => (await gql(Q.addToCart, { cartId, variantId: variant.id, quantity })).addToCart;
     let payload = await send(current ? current.id : storedCartId());
     if (payload.userErrors.some(isStaleCart)) payload = await send(null);  // gone, or became an order: a new cart
     if (payload.cart) setCart(payload.cart);

@@ -1,108 +1,105 @@
-// The product grid (search and paging) and the product page.
+// A product as a grid card and as its own page. What goes in the cart is the
+// chosen variant; the price, image and stock shown are that variant's.
 
 import { Q, gql, shopperMessage } from './api.js';
 import { addToCart } from './cart.js';
-import { announce, h, hidden, money, notice, plural, productImage, show } from './dom.js';
+import { announce, h, hidden, money, notice, productImage, show } from './dom.js';
+import { allVariantsLoaded, firstChoice, hasChoices, optionPickers } from './variants.js';
 
-const PAGE_SIZE = 12;
+export const MAX_VARIANTS = 100;  // a product page reads them all (the API's page limit)
 
-function listHref(params) {
-  const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value) query.set(key, value);
-  const text = query.toString();
-  return text ? `#/?${text}` : '#/';
+export const productHref = (product) => `#/product/${encodeURIComponent(product.slug)}`;
+
+/** "Classic Tee, M / Navy"; the product's title alone for a single-variant product. */
+export const variantName = (product, variant) =>
+  (variant.selectedOptions.length ? `${product.title}, ${variant.title}` : product.title);
+
+function stockNote(variant) {
+  if (!variant.availableForSale || variant.quantityAvailable <= 0) return ['stock out', 'Out of stock'];
+  if (variant.quantityAvailable <= 5) return ['stock low', `Only ${variant.quantityAvailable} left`];
+  return ['stock', 'In stock'];
 }
 
-const productHref = (product) => `#/product/${encodeURIComponent(product.slug)}`;
-
-function stockNote(product) {
-  if (!product.availableForSale || product.quantityAvailable <= 0) return h('p', { class: 'stock out' }, 'Out of stock');
-  if (product.quantityAvailable <= 5) return h('p', { class: 'stock low' }, `Only ${product.quantityAvailable} left`);
-  return h('p', { class: 'stock' }, 'In stock');
+function priceParts(variant) {
+  const compareAt = variant.compareAtPrice;
+  const reduced = compareAt && Number(compareAt.amount) > Number(variant.price.amount);
+  return [money(variant.price), reduced ? h('s', { class: 'compare-at' }, hidden('was '), money(compareAt)) : null];
 }
 
-/** "Add to cart" for `product`; refusals go to `errorBox`, next to the button. */
-function addButton(product, quantityOf, errorBox) {
-  const soldOut = !product.availableForSale || product.quantityAvailable <= 0;
-  const button = h('button', { type: 'button', class: 'button primary', disabled: soldOut },
-    soldOut ? 'Sold out' : 'Add to cart', hidden(`: ${product.title}`));
-  button.addEventListener('click', async () => {
-    errorBox.textContent = '';
-    button.disabled = true;
+/**
+ * The parts of a product that follow the chosen variant: price, image, stock note,
+ * option pickers and the "Add to cart" button (refusals go to its error box).
+ */
+function buyingParts(product, { imageSize, priceClass, quantityOf = () => 1, about = '' }) {
+  let variant = firstChoice(product);
+  const parts = {
+    price: h('p', { class: priceClass }),
+    image: h('div', { class: 'image-slot' }),
+    stock: h('p', {}),
+    errorBox: h('p', { class: 'field-error', role: 'alert' }),
+    button: h('button', { type: 'button', class: 'button primary' }),
+    pickers: null,
+    onVariant: () => {},
+  };
+  const paint = () => {
+    const soldOut = !variant.availableForSale || variant.quantityAvailable <= 0;
+    parts.price.replaceChildren(...priceParts(variant).filter(Boolean));
+    parts.image.replaceChildren(productImage(variant.image || product.featuredImage, imageSize));
+    const [stockClass, stockText] = stockNote(variant);
+    parts.stock.className = stockClass;
+    parts.stock.textContent = stockText;
+    parts.button.disabled = soldOut;
+    parts.button.replaceChildren(soldOut ? 'Sold out' : 'Add to cart', hidden(`: ${variantName(product, variant)}`));
+    parts.errorBox.textContent = '';
+    parts.onVariant(variant);
+  };
+  if (hasChoices(product)) {
+    parts.pickers = optionPickers(product, variant, (chosen) => { variant = chosen; paint(); }, about);
+  }
+  parts.button.addEventListener('click', async () => {
+    const chosen = variant;
+    parts.errorBox.textContent = '';
+    parts.button.disabled = true;
     try {
-      const errors = await addToCart(product, quantityOf());
-      if (errors.length) errorBox.textContent = errors.map(shopperMessage).join(' ');
-      else announce(`Added ${product.title} to your cart.`);
+      const errors = await addToCart(chosen, quantityOf());
+      if (errors.length) parts.errorBox.textContent = errors.map(shopperMessage).join(' ');
+      else announce(`Added ${variantName(product, chosen)} to your cart.`);
     } catch (error) {
-      errorBox.textContent = error.message;
+      parts.errorBox.textContent = error.message;
     } finally {
-      button.disabled = soldOut;
+      parts.button.disabled = !variant.availableForSale || variant.quantityAvailable <= 0;
     }
   });
-  return button;
+  parts.paint = paint;
+  return parts;
 }
 
-function searchForm(query) {
-  const submit = (event) => {
-    event.preventDefault();
-    location.hash = listHref({ q: event.target.elements.q.value.trim() });
-  };
-  return h('form', { class: 'search', role: 'search', onsubmit: submit },
-    h('label', { for: 'search-input' }, 'Search products'),
-    h('div', { class: 'search-row' },
-      h('input', { id: 'search-input', name: 'q', type: 'search', value: query, autocomplete: 'off',
-        placeholder: 'Lamp, notebook, oak…' }),
-      h('button', { type: 'submit', class: 'button' }, 'Search')));
-}
-
-function productCard(product) {
-  const errorBox = h('p', { class: 'field-error', role: 'alert' });
-  return h('li', { class: 'card' },
-    h('a', { href: productHref(product), class: 'card-image', tabindex: '-1', 'aria-hidden': 'true' },
-      productImage(product, 'medium')),
-    h('h2', { class: 'card-title' }, h('a', { href: productHref(product) }, product.title)),
-    h('p', { class: 'price' }, money(product.price)),
-    stockNote(product),
-    addButton(product, () => 1, errorBox),
-    errorBox);
-}
-
-function pager(query, pageInfo) {
-  const link = (cursor, text) => h('a', { class: 'button', href: listHref({ q: query, ...cursor }) }, text);
-  return h('nav', { class: 'pager', 'aria-label': 'Pages' },
-    pageInfo.hasPreviousPage ? link({ before: pageInfo.startCursor }, '← Previous page') : h('span'),
-    pageInfo.hasNextPage ? link({ after: pageInfo.endCursor }, 'Next page →') : h('span'));
-}
-
-export async function productsView(params, stillHere) {
-  const query = (params.get('q') || '').trim();
-  const before = params.get('before');
-  const variables = before ? { last: PAGE_SIZE, before, query: query || null }
-    : { first: PAGE_SIZE, after: params.get('after'), query: query || null };
-  const heading = query ? `Results for “${query}”` : 'Products';
-  let page;
-  try {
-    page = (await gql(Q.products, variables)).products;
-  } catch (error) {
-    if (stillHere()) show(h('section', {}, h('h1', {}, heading), searchForm(query), h('p', { class: 'form-error' }, error.message)), heading);
-    return;
+/** A grid card; a product with more variants than the grid read links to its page to choose. */
+export function productCard(product) {
+  const link = (attrs, ...children) => h('a', { href: productHref(product), ...attrs }, ...children);
+  if (!allVariantsLoaded(product)) {
+    return h('li', { class: 'card' },
+      link({ class: 'card-image', tabindex: '-1', 'aria-hidden': 'true' }, productImage(product.featuredImage, 'medium')),
+      h('h2', { class: 'card-title' }, link({}, product.title)),
+      h('p', { class: 'price' }, `From ${money(product.priceRange.minVariantPrice)}`),
+      link({ class: 'button' }, 'Choose options', hidden(`: ${product.title}`)));
   }
-  if (!stillHere()) return;
-  const summary = page.totalCount === 0
-    ? (query ? 'No products match your search. Try another word.' : 'There are no products yet.')
-    : plural(page.totalCount, 'product', 'products');
-  show(h('section', {},
-    h('h1', {}, heading),
-    searchForm(query),
-    h('p', { class: 'summary' }, summary),
-    page.nodes.length ? h('ul', { class: 'grid', 'aria-label': heading }, page.nodes.map(productCard)) : null,
-    pager(query, page.pageInfo)), heading);
+  const parts = buyingParts(product, { imageSize: 'medium', priceClass: 'price', about: `of ${product.title}` });
+  parts.paint();
+  return h('li', { class: 'card' },
+    link({ class: 'card-image', tabindex: '-1', 'aria-hidden': 'true' }, parts.image),
+    h('h2', { class: 'card-title' }, link({}, product.title)),
+    parts.price,
+    parts.pickers,
+    parts.stock,
+    parts.button,
+    parts.errorBox);
 }
 
 export async function productView(slug, stillHere) {
   let product;
   try {
-    product = (await gql(Q.product, { slug })).product;
+    product = (await gql(Q.product, { slug, variants: MAX_VARIANTS })).product;
   } catch (error) {
     if (stillHere()) notice('Product', error.message);
     return;
@@ -112,21 +109,25 @@ export async function productView(slug, stillHere) {
     notice('Product not found', 'We could not find this product. ', h('a', { href: '#/' }, 'See all products'), '.');
     return;
   }
-  const max = Math.max(1, Math.min(999, product.quantityAvailable));
-  const quantity = h('input', { id: 'quantity', name: 'quantity', type: 'number', min: 1, max, value: 1,
+  const quantity = h('input', { id: 'quantity', name: 'quantity', type: 'number', min: 1, value: 1,
     inputmode: 'numeric', 'aria-describedby': 'quantity-error' });
-  const errorBox = h('p', { class: 'field-error', id: 'quantity-error', role: 'alert' });
+  const parts = buyingParts(product, { imageSize: 'large', priceClass: 'price big',
+    quantityOf: () => parseInt(quantity.value, 10) || 1 });
+  parts.errorBox.id = 'quantity-error';
+  parts.onVariant = (variant) => quantity.setAttribute('max', Math.max(1, Math.min(999, variant.quantityAvailable)));
+  parts.paint();
   show(h('article', { class: 'product-detail' },
     h('p', { class: 'back' }, h('a', { href: '#/' }, '← All products')),
     h('div', { class: 'detail-grid' },
-      productImage(product, 'large'),
+      parts.image,
       h('div', { class: 'detail-info' },
         h('h1', {}, product.title),
-        h('p', { class: 'price big' }, money(product.price)),
-        stockNote(product),
+        parts.price,
+        parts.pickers,
+        parts.stock,
         h('p', { class: 'description' }, product.description),
         h('div', { class: 'field quantity-field' }, h('label', { for: 'quantity' }, 'Quantity'), quantity),
-        addButton(product, () => parseInt(quantity.value, 10) || 1, errorBox),
-        errorBox,
+        parts.button,
+        parts.errorBox,
         h('p', {}, h('a', { href: '#/cart' }, 'Go to your cart'))))), product.title);
 }

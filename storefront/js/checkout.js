@@ -3,7 +3,7 @@
 // runs in Stripe.js (confirmCardPayment), then `checkoutConfirm`.
 
 import { Q, gql, shopperMessage } from './api.js';
-import { currentCart, loadCart, setCart } from './cart.js';
+import { currentCart, lineName, loadCart, setCart } from './cart.js';
 import { h, money, notice, show, totalsBlock } from './dom.js';
 
 let stripe = null;  // Stripe.js (Stripe's own, or the local emulator's fake), once configured
@@ -105,7 +105,7 @@ function orderSummary(cart) {
   return h('aside', { class: 'order-summary', 'aria-labelledby': 'summary-heading' },
     h('h2', { id: 'summary-heading' }, 'Your order'),
     h('ul', { class: 'summary-lines' }, cart.lines.map((line) =>
-      h('li', {}, h('span', {}, `${line.quantity} × ${line.product.title}`), h('span', {}, money(line.total))))),
+      h('li', {}, h('span', {}, `${line.quantity} × ${lineName(line)}`), h('span', {}, money(line.total))))),
     totalsBlock(cart),
     h('p', {}, h('a', { href: '#/cart' }, 'Change your cart')));
 }

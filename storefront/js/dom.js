@@ -66,9 +66,10 @@ export function notice(title, ...message) {
   show(h('section', {}, h('h1', {}, title), h('p', {}, ...message)), title);
 }
 
-export function productImage(product, size) {
-  if (!product || !product.imageUrl) return h('div', { class: `thumb ${size}`, 'aria-hidden': 'true' });
-  return h('img', { class: `thumb ${size}`, src: product.imageUrl, alt: '', loading: 'lazy', width: 480, height: 360 });
+/** An `Image` ({url, altText}) as a thumbnail; a blank tile when there is none. */
+export function productImage(image, size) {
+  if (!image || !image.url) return h('div', { class: `thumb ${size}`, 'aria-hidden': 'true' });
+  return h('img', { class: `thumb ${size}`, src: image.url, alt: image.altText || '', loading: 'lazy', width: 480, height: 360 });
 }
 
 export function totalsBlock(totals, totalId) {

@@ -1,12 +1,14 @@
 // shopgraph storefront: products, cart and checkout over the public GraphQL API.
 // Plain JavaScript modules, no build step. The URL hash picks the view:
-// #/ (products), #/product/<slug>, #/cart, #/checkout, #/order/<id>.
+// #/ (products), #/collections, #/collection/<slug>, #/product/<slug>, #/cart,
+// #/checkout, #/order/<id>.
 
 import { loadCart } from './cart.js';
 import { cartView } from './cart-view.js';
-import { productView, productsView } from './catalog.js';
+import { productView } from './catalog.js';
 import { checkoutView, initStripe } from './checkout.js';
 import { dismissAnnouncement, h, notice } from './dom.js';
+import { collectionView, collectionsView, productsView } from './listing.js';
 import { orderView } from './order.js';
 
 let visit = 0;  // bumps on every navigation; a view's late answers check stillHere()
@@ -22,7 +24,8 @@ function readConfig() {
 function markCurrentNav(section) {
   for (const link of document.querySelectorAll('.nav-link')) {
     const target = link.getAttribute('href').replace(/^#\/?/, '');
-    const current = target === section || (target === '' && section === 'product');
+    const current = target === section || (target === '' && section === 'product')
+      || (target === 'collections' && section === 'collection');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
@@ -42,6 +45,8 @@ function route() {
   }
   markCurrentNav(parts[0] || '');
   if (parts.length === 0) return productsView(params, stillHere);
+  if (parts[0] === 'collections') return collectionsView(stillHere);
+  if (parts[0] === 'collection' && parts[1]) return collectionView(parts[1], params, stillHere);
   if (parts[0] === 'product' && parts[1]) return productView(parts[1], stillHere);
   if (parts[0] === 'cart') return cartView(stillHere);
   if (parts[0] === 'checkout') return checkoutView(stillHere);

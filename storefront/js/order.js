@@ -39,7 +39,9 @@ function linesTable(order) {
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col', ...num }, 'Qty'),
       h('th', { scope: 'col', ...num }, 'Price'), h('th', { scope: 'col', ...num }, 'Total'))),
     h('tbody', {}, order.lines.map((line) => h('tr', {},
-      h('td', {}, line.title), h('td', num, line.quantity),
+      h('td', {}, line.title, line.variantTitle && line.variantTitle !== 'Default'
+        ? [' ', h('span', { class: 'variant-title' }, line.variantTitle)] : null),
+      h('td', num, line.quantity),
       h('td', num, money(line.unitPrice)), h('td', num, money(line.total))))),
     h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: 3 }, 'Total'),
       h('td', { ...num, id: 'order-total' }, money(order.total)))));

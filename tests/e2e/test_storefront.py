@@ -3,7 +3,9 @@
 One `shopgraph serve` (which starts localstripe and hands the page its fake
 Stripe.js) serves the module; each test is a new shopper (a fresh browser
 context, so an empty localStorage). The page talks to the shop only through
-/graphql, and card numbers only ever go to the emulator.
+/graphql, puts variants (never product ids) in the cart, and card numbers only
+ever go to the emulator. What the page should show is derived from the demo
+catalog the server was seeded with (`demo_catalog()`), not typed in.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
+from commerce.catalog.seed import DemoProduct, DemoVariant, demo_catalog, demo_collections
 from shopgraph.settings import Settings
 from shopgraph.storefront import render_index
 from tests.e2e.browser import ARTIFACTS, launched_chromium
@@ -28,6 +31,9 @@ DECLINED = "4000000000000341"
 THREE_D_SECURE = "4000002500003155"
 PAGE_PATHS = re.compile(r"^/(|graphql|storefront/(js/)?[\w.-]+|images/[a-z0-9-]+\.svg)$")
 TIMEOUT_MS = 15_000
+CATALOG = {product.slug: product for product in demo_catalog()}
+BY_TITLE = sorted(CATALOG.values(), key=lambda p: p.title)
+PAGE_SIZE = 12  # the storefront's
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +61,7 @@ class Traffic:
     paths: list[str] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
     checkouts: list[dict] = field(default_factory=list)
+    adds: list[dict] = field(default_factory=list)
 
     def record(self, request: Request) -> None:
         if not request.url.startswith(self.origin):
@@ -66,6 +73,8 @@ class Traffic:
             document = json.loads(body)
             if "checkout(input" in document["query"]:
                 self.checkouts.append(document["variables"]["input"])
+            if "addToCart(" in document["query"]:
+                self.adds.append(document["variables"])
 
 
 @pytest.fixture
@@ -84,18 +93,71 @@ def page(browser: Browser, shop: str, request: pytest.FixtureRequest) -> Iterato
     # The page uses only the public API and its own assets; card details never reach the shop.
     assert all(PAGE_PATHS.match(path) for path in traffic.paths), traffic.paths
     assert not any(number in body for body in traffic.bodies for number in (PAYS, DECLINED, THREE_D_SECURE))
+    # What goes in the cart is a variant, never a product id.
+    assert all(add.get("variantId") and "productId" not in add for add in traffic.adds), traffic.adds
 
 
 def order_from_api(shop: str, page: Page) -> dict:
     order_id = re.search(r"#/order/(.+)$", page.url).group(1)
-    query = "query($id: ID!) { order(id: $id) { status total { minorUnits } lines { title quantity } } }"
+    query = ("query($id: ID!) { order(id: $id) { status total { minorUnits }"
+             " lines { title variantTitle sku quantity } } }")
     return httpx.post(f"{shop}/graphql", json={"query": query, "variables": {"id": order_id}}).json()["data"]["order"]
 
 
-def price_of(shop: str, slug: str) -> int:
-    query = "query($s: String!) { product(slug: $s) { price { minorUnits } } }"
-    body = httpx.post(f"{shop}/graphql", json={"query": query, "variables": {"s": slug}}).json()
-    return body["data"]["product"]["price"]["minorUnits"]
+def dollars(minor_units: int) -> str:
+    return f"${minor_units / 100:,.2f}"
+
+
+def variant(product: DemoProduct, **options: str) -> DemoVariant:
+    """The demo variant of `product` with exactly these option values."""
+    return next(v for v in product.variants if dict(v.options) == options)
+
+
+def first_choice(product: DemoProduct) -> DemoVariant:
+    """What the page chooses first: the first variant in stock."""
+    return next(v for v in product.variants if v.stock > 0)
+
+
+def sold_out_with(product: DemoProduct, name: str, **others: str) -> set[str]:
+    """Values of option `name` that, beside `others`, name a variant out of stock (or none)."""
+    values = dict(product.options)[name]
+    return {value for value in values
+            if not any(v.stock > 0 and dict(v.options) == {**others, name: value} for v in product.variants)}
+
+
+def matching(*, collection: str | None = None, available: bool = False, tags: tuple[str, ...] = (),
+             options: tuple[tuple[str, str], ...] = ()) -> list[DemoProduct]:
+    """The demo products a `ProductFilter` keeps: values of one list OR, option names AND on one
+    variant, `available` meaning a matching variant is in stock."""
+    wanted: dict[str, set[str]] = {}
+    for name, value in options:
+        wanted.setdefault(name, set()).add(value)
+
+    def keeps(product: DemoProduct) -> bool:
+        fitting = [v for v in product.variants if all(dict(v.options).get(n) in vs for n, vs in wanted.items())]
+        return ((collection is None or collection in product.collections)
+                and (not tags or bool(set(tags) & set(product.tags)))
+                and bool(fitting) and (not available or any(v.stock > 0 for v in fitting)))
+    return [p for p in CATALOG.values() if keeps(p)]
+
+
+def searched(word: str) -> list[DemoProduct]:
+    """Demo products with a word that starts with `word` in their title, description, tags,
+    SKUs or option values (what the shop's search matches for one word)."""
+    def words(p: DemoProduct) -> str:
+        return " ".join([p.title, p.description, *p.tags, *(v.sku for v in p.variants),
+                         *(value for _, values in p.options for value in values)])
+    return [p for p in CATALOG.values() if any(w.startswith(word) for w in re.findall(r"\w+", words(p).lower()))]
+
+
+def products_text(count: int) -> str:
+    return f"{count} product" if count == 1 else f"{count} products"
+
+
+def facet(page: Page, group: str, value: str, count: int):
+    """The sidebar's checkbox for `value` in `group`, whose label must show `count`."""
+    return page.get_by_role("group", name=group, exact=True).get_by_role(
+        "checkbox", name=f"{value} ({count})", exact=True)
 
 
 def add_from_grid(page: Page, title: str) -> None:
@@ -135,24 +197,25 @@ def test_a_shopper_buys_two_products_with_a_card_that_pays(page, shop):
     tab, traffic = page
     tab.goto("/")
     expect(tab.get_by_role("heading", name="Products", level=1)).to_be_visible()
-    expect(tab.get_by_text("60 products")).to_be_visible()
+    expect(tab.get_by_text(products_text(len(CATALOG)), exact=True)).to_be_visible()
 
     # Page through the catalog (by title, 12 a page), then search it.
     tab.get_by_role("link", name="Next page").click()
-    expect(tab.get_by_role("heading", name="Canvas Mug", exact=True)).to_be_visible()
+    expect(tab.get_by_role("heading", name=BY_TITLE[PAGE_SIZE].title, exact=True)).to_be_visible()
     tab.get_by_role("link", name="Previous page").click()
-    expect(tab.get_by_role("heading", name="Bamboo Candle", exact=True)).to_be_visible()
+    expect(tab.get_by_role("heading", name=BY_TITLE[0].title, exact=True)).to_be_visible()
     tab.get_by_label("Search products").fill("mug")
     tab.get_by_label("Search products").press("Enter")
     expect(tab.get_by_role("heading", name="Results for “mug”")).to_be_visible()
-    expect(tab.get_by_text("12 products")).to_be_visible()
+    expect(tab.get_by_text(products_text(len(searched("mug"))), exact=True)).to_be_visible()
     add_from_grid(tab, "Walnut Mug")
 
-    # Product detail: two of a lamp.
+    # Product detail: a single-variant product has no option pickers; three of a lamp.
     tab.get_by_label("Search products").fill("lamp")
     tab.get_by_role("button", name="Search").click()
     tab.get_by_role("link", name="Oak Lamp", exact=True).click()
     expect(tab.get_by_role("heading", name="Oak Lamp", level=1)).to_be_visible()
+    expect(tab.get_by_role("combobox")).to_have_count(0)
     tab.get_by_label("Quantity").fill("3")
     tab.get_by_role("button", name="Add to cart").click()
     expect(tab.locator("#cart-count")).to_have_text("4")
@@ -165,17 +228,17 @@ def test_a_shopper_buys_two_products_with_a_card_that_pays(page, shop):
     quantity.fill("2")
     quantity.press("Enter")
     expect(tab.locator("#cart-count")).to_have_text("3")
-    expected = price_of(shop, "walnut-mug") + 2 * price_of(shop, "oak-lamp")
-    expect(tab.locator("#cart-total")).to_have_text(f"${expected / 100:,.2f}")
+    expected = CATALOG["walnut-mug"].price + 2 * CATALOG["oak-lamp"].price
+    expect(tab.locator("#cart-total")).to_have_text(dollars(expected))
 
     tab.get_by_role("link", name="Check out").click()
-    expect(tab.get_by_role("button", name=f"Pay ${expected / 100:,.2f}")).to_be_visible()
+    expect(tab.get_by_role("button", name=f"Pay {dollars(expected)}")).to_be_visible()
     tab.get_by_label("Email").fill("ada@example.com")
     enter_card(tab, PAYS)
     tab.get_by_label("Postcode").press("Enter")  # the keyboard submits the form
 
     expect_paid(tab)
-    expect(tab.locator("#order-total")).to_have_text(f"${expected / 100:,.2f}")
+    expect(tab.locator("#order-total")).to_have_text(dollars(expected))
     expect(tab.get_by_role("cell", name="Walnut Mug")).to_be_visible()
     expect(tab.get_by_role("cell", name="Oak Lamp")).to_be_visible()
     expect(tab.get_by_text("ending in 4242")).to_be_visible()
@@ -186,8 +249,10 @@ def test_a_shopper_buys_two_products_with_a_card_that_pays(page, shop):
     order = order_from_api(shop, tab)
     assert order["status"] == "PAID"
     assert order["total"]["minorUnits"] == expected
-    assert sorted((line["title"], line["quantity"]) for line in order["lines"]) == [("Oak Lamp", 2), ("Walnut Mug", 1)]
+    assert sorted((line["title"], line["variantTitle"], line["quantity"]) for line in order["lines"]) == [
+        ("Oak Lamp", "Default", 2), ("Walnut Mug", "Default", 1)]
     assert len(traffic.checkouts) == 1
+    assert len(traffic.adds) == 2
 
 
 def test_a_declined_card_is_shown_and_the_shopper_pays_with_another(page, shop):
@@ -231,6 +296,123 @@ def test_3d_secure_is_completed_in_the_emulators_dialog_on_a_phone(page, shop):
     assert len(traffic.checkouts) == 1
     # Nothing sticks out sideways on a phone.
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_shopper_chooses_a_size_and_colour_and_buys_that_variant(page, shop):
+    tab, traffic = page
+    tee = CATALOG["classic-tee"]
+    start = first_choice(tee)
+    xl, chosen = variant(tee, Size="XL", Color=dict(start.options)["Color"]), variant(tee, Size="M", Color="Navy")
+    assert xl.price != start.price and chosen.stock >= 2  # the demo catalog makes this test mean something
+
+    tab.goto("/#/product/classic-tee")
+    expect(tab.get_by_role("heading", name="Classic Tee", level=1)).to_be_visible()
+    size, colour = tab.get_by_label("Size"), tab.get_by_label("Color")
+    price, image = tab.locator(".detail-info .price"), tab.locator(".detail-grid img")
+
+    def expect_choice(shown: DemoVariant) -> None:
+        options = dict(shown.options)
+        expect(size).to_have_value(options["Size"])
+        expect(colour).to_have_value(options["Color"])
+        expect(price).to_contain_text(dollars(shown.price))
+        expect(image).to_have_attribute("src", f"/images/{shown.image_slug}.svg")
+        # A colour that is sold out beside the chosen size cannot be chosen, and the other way round.
+        for name, select, others in (("Color", colour, {"Size": options["Size"]}),
+                                     ("Size", size, {"Color": options["Color"]})):
+            closed = sold_out_with(tee, name, **others) - {options[name]}
+            for value in dict(tee.options)[name]:
+                item = select.locator(f'option[value="{value}"]')
+                if value in closed:
+                    expect(item).to_be_disabled()
+                else:
+                    expect(item).to_be_enabled()
+
+    assert sold_out_with(tee, "Color", Size=dict(start.options)["Size"])  # something starts disabled
+    expect_choice(start)
+    size.select_option("XL")
+    expect_choice(xl)
+    size.select_option("M")
+    colour.select_option("Navy")
+    expect_choice(chosen)
+    size.select_option("L")  # beside L other colours are sold out
+    expect_choice(variant(tee, Size="L", Color="Navy"))
+    assert sold_out_with(tee, "Color", Size="L") != sold_out_with(tee, "Color", Size="M")
+    size.select_option("M")
+    expect_choice(chosen)
+
+    tab.get_by_label("Quantity").fill("2")
+    add = tab.get_by_role("button", name="Classic Tee, M / Navy")  # names the variant for screen readers
+    expect(add).to_contain_text("Add to cart")
+    add.click()
+    expect(tab.locator("#cart-count")).to_have_text("2")
+    tab.get_by_role("link", name=re.compile(r"^Cart")).click()
+    expect(tab.get_by_label("Qty of Classic Tee, M / Navy")).to_have_value("2")
+    expect(tab.locator("#cart-total")).to_have_text(dollars(2 * chosen.price))
+    tab.get_by_role("link", name="Check out").click()
+    expect(tab.get_by_text("2 × Classic Tee, M / Navy")).to_be_visible()
+    tab.get_by_label("Email").fill("mary@example.com")
+    enter_card(tab, PAYS)
+    tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    expect_paid(tab)
+    expect(tab.get_by_role("cell", name="Classic Tee M / Navy")).to_be_visible()
+    order = order_from_api(shop, tab)
+    assert order["total"]["minorUnits"] == 2 * chosen.price
+    assert order["lines"] == [{"title": "Classic Tee", "variantTitle": "M / Navy", "sku": chosen.sku, "quantity": 2}]
+    assert [add["quantity"] for add in traffic.adds] == [2]
+
+
+def test_collections_and_the_filter_sidebar_narrow_the_list(page, shop):
+    tab, traffic = page
+    tab.goto("/")
+    tab.get_by_role("link", name="Collections", exact=True).click()
+    expect(tab.get_by_role("heading", name="Collections", level=1)).to_be_visible()
+    for collection in demo_collections():
+        card = tab.get_by_role("listitem").filter(has=tab.get_by_role("heading", name=collection.title, exact=True))
+        expect(card).to_contain_text(products_text(len(matching(collection=collection.slug))))
+
+    # All products: in stock, then also tagged "gift"; each count is what the catalog holds.
+    tab.get_by_role("link", name="Products", exact=True).click()
+    in_stock = facet(tab, "Availability", "In stock", len(matching(available=True)))
+    in_stock.check()
+    expect(tab.get_by_text(products_text(len(matching(available=True))), exact=True)).to_be_visible()
+    expect(in_stock).to_be_focused()  # the new page gives focus back to the box that changed
+    gift = facet(tab, "Tags", "gift", len(matching(available=True, tags=("gift",))))
+    gift.check()
+    expected = matching(available=True, tags=("gift",))
+    expect(tab.get_by_text(products_text(len(expected)), exact=True)).to_be_visible()
+    expect(tab.locator(".grid .card-title")).to_have_text(sorted(p.title for p in expected)[:PAGE_SIZE])
+
+    # A collection, narrowed by two options of one variant in stock.
+    tab.get_by_role("link", name="Collections", exact=True).click()
+    tab.get_by_role("link", name="Apparel", exact=True).click()
+    expect(tab.get_by_role("heading", name="Apparel", level=1)).to_be_visible()
+    expect(tab.get_by_text(products_text(len(matching(collection="apparel"))), exact=True)).to_be_visible()
+    facet(tab, "Size", "S", len(matching(collection="apparel", options=(("Size", "S"),)))).check()
+    wanted = (("Size", "S"), ("Color", "Olive"))
+    facet(tab, "Color", "Olive", len(matching(collection="apparel", options=wanted))).check()
+    expect(tab).to_have_url(re.compile(r"option=Size%3AS&option=Color%3AOlive$"))  # both, in the URL
+    facet(tab, "Availability", "In stock", len(matching(collection="apparel", available=True, options=wanted))).check()
+    expected = matching(collection="apparel", available=True, options=wanted)
+    assert 0 < len(expected) < len(matching(collection="apparel", options=wanted))  # some S / Olive are sold out
+    expect(tab.locator(".grid .card-title")).to_have_text(sorted(p.title for p in expected))
+
+    # A card has the pickers too; what it adds is the variant chosen on it.
+    product = expected[0]
+    card = tab.get_by_role("listitem").filter(has=tab.get_by_role("heading", name=product.title, exact=True))
+    target = next(v for v in product.variants if v.stock > 0 and v != first_choice(product))
+    for name, value in target.options:
+        card.get_by_label(name).select_option(value)
+    expect(card.locator(".price")).to_contain_text(dollars(target.price))
+    title = " / ".join(value for _, value in target.options)
+    card.get_by_role("button", name="Add to cart").click()
+    expect(tab.get_by_role("status").filter(has_text=f"Added {product.title}, {title}")).to_be_visible()
+    tab.get_by_role("link", name="Clear filters").click()
+    expect(tab.get_by_text(products_text(len(matching(collection="apparel"))), exact=True)).to_be_visible()
+
+    tab.get_by_role("link", name=re.compile(r"^Cart")).click()
+    expect(tab.get_by_label(f"Qty of {product.title}, {title}")).to_have_value("1")
+    assert len(traffic.adds) == 1
 
 
 def test_the_page_and_its_assets_are_served_beside_the_api(shop):

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import websockets
 
+from commerce.catalog.seed import demo_catalog
 from tests.e2e.server import running_server, server_env, shopgraph
 
 SUBSCRIBE = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id number status } }"
@@ -29,7 +30,8 @@ def _post(base: str, query: str, variables: dict, token: str | None = None) -> d
 
 def _paid_order(base: str) -> dict:
     """A guest buys a demo product with a PaymentMethod on the server's emulator."""
-    product = _post(base, 'query { product(slug: "oak-mug") { id } }', {})["product"]
+    slug = next(p.slug for p in demo_catalog() if len(p.variants) == 1 and p.stock > 0)
+    product = _post(base, "query($s: String!) { product(slug: $s) { id } }", {"s": slug})["product"]
     cart = _post(base, "mutation($p: ID!) { addToCart(productId: $p) { cart { id } } }", {"p": product["id"]})
     result = _post(
         base,

@@ -7,7 +7,9 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from graph.limits import Limits
+from graphql import parse
+
+from graph.limits import Limits, operation_cost
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
 
@@ -57,6 +59,16 @@ async def test_cost_counts_page_sizes_given_as_variables(gql):
         page(0, a).replace("first: 0", "first: $n") for a in "abc")
     assert "errors" not in await gql(query, {"n": 10})
     assert code(await gql(query, {"n": 100})) == "QUERY_TOO_COSTLY"
+
+
+def test_a_page_size_left_out_of_the_variables_is_not_counted():
+    # One document pages both ways (`first: $first, last: $last`); only the size sent counts.
+    both_ways = "query($first: Int, $last: Int) { products(first: $first, last: $last) { nodes { id title } } }"
+    cost = lambda variables: operation_cost(parse(both_ways), None, variables)  # noqa: E731
+    assert cost({"last": 5}) == cost({"first": 5}) == 1 + 5 * 3  # products, then nodes, id, title per item
+    assert cost({"first": None, "last": 50}) == 1 + 50 * 3
+    assert cost({}) == cost({"first": None}) == 1 + 20 * 3  # neither: the default page
+    assert operation_cost(parse("{ products(first: null) { nodes { id } } }"), None, {}) == 1 + 20 * 2
 
 
 async def test_too_many_aliases_are_refused(gql):
