@@ -63,6 +63,13 @@ ADD_NEW = ("mutation($p: ID!) { addToCart(productId: $p, quantity: 1) { cart { i
 CHECKOUT = ("mutation($input: CheckoutInput!) { checkout(input: $input) { "
             "order { id number status total { amount currencyCode } payment { status cardBrand cardLast4 } } "
             "paymentAction { type clientSecret } userErrors { field message code } } }")
+VARIANT_PAGE = ("query { products(first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { %s "
+                "priceRange { minVariantPrice { amount } maxVariantPrice { amount } } featuredImage { url altText } "
+                "variants(first: 5) { nodes { id sku title price { amount } availableForSale } } } } }" % PRODUCT_FIELDS)
+SEARCH_FACETS = ('query { products(first: 20, query: "tee", filters: {available: true, variantOption: '
+                 '[{name: "Size", value: "M"}]}) { totalCount nodes { id title priceRange { minVariantPrice { amount } } } '
+                 'facets { available { value count } tag { value count } options { name values { value count } } '
+                 'price { min { amount } max { amount } } } } }')
 BENCH_PRODUCT_SLUG = "bench-widget"
 
 TARGETS = """Targets (issue 8), one server process on this machine:
@@ -111,15 +118,17 @@ def table(rows: list[Row]) -> str:
 
 async def _prepare(url: str) -> None:
     from commerce.catalog.seed import seed_demo_catalog
-    from models import Product
+    from models import Product, ProductVariant
     from shopgraph import db
 
     await db.migrate(url)
     await db.init_db(url)
     try:
         await seed_demo_catalog("USD")
-        await Product.create(slug=BENCH_PRODUCT_SLUG, title="Bench Widget", description="Bought by make bench.",
-                             price=1250, currency="USD", stock=1_000_000_000, image_url=None)
+        # One variant with a large stock and nothing to deliver, so checkouts need no address.
+        widget = await Product.create(slug=BENCH_PRODUCT_SLUG, title="Bench Widget", description="Bought by make bench.",
+                                      price=1250, currency="USD")
+        await ProductVariant.create(product_id=widget.id, price=1250, stock=1_000_000_000, requires_shipping=False)
     finally:
         await db.close_db()
 
@@ -330,6 +339,10 @@ class Bench:
         self.body_file.write_text(json.dumps({"query": PRODUCTS}))
         self.slug_file = work / "product.json"
         self.slug_file.write_text(json.dumps({"query": PRODUCT_BY_SLUG}))
+        self.variants_file = work / "variants.json"
+        self.variants_file.write_text(json.dumps({"query": VARIANT_PAGE}))
+        self.search_file = work / "search.json"
+        self.search_file.write_text(json.dumps({"query": SEARCH_FACETS}))
 
     def say(self, text: str) -> None:
         print(f"bench: {text}", flush=True)
@@ -377,16 +390,24 @@ class Bench:
             with running_server(url, stripe_url, log, SHOPGRAPH_RESPONSE_CACHE="0") as server:
                 with httpx.Client(base_url=server.base, timeout=30, headers=ACCEPT_JSON) as client:
                     row = self.products(server, client, database_label, "response cache off")
+                    uncached = [
+                        self.static(server, client, "products(first: 20) + variants(first: 5), priceRange, "
+                                    "featuredImage, cache off", database_label, "/graphql",
+                                    body_file=self.variants_file, sql=lambda: gql(client, VARIANT_PAGE)),
+                        self.static(server, client, 'search "tee" + 2 filters + facets, cache off', database_label,
+                                    "/graphql", body_file=self.search_file, sql=lambda: gql(client, SEARCH_FACETS)),
+                    ]
                     if self.profile:
                         self.profile_scenario(server, f"products-nocache-{kind}",
                                               {"BENCH_MODE": "static", "BENCH_METHOD": "POST",
                                                "BENCH_PATH": "/graphql", "BENCH_BODY_FILE": str(self.body_file)},
                                               threads=2, path="/graphql")
             # keep the table's order: the uncached row right after the cached one
-            self.rows.remove(row)
+            for moved in (row, *uncached):
+                self.rows.remove(moved)
             index = next(i for i, r in enumerate(self.rows)
                          if r.database == database_label and r.scenario.startswith("products(first: 20), response cache on"))
-            self.rows.insert(index + 1, row)
+            self.rows[index + 1:index + 1] = [row, *uncached]
             for r in self.rows:
                 if r.database == database_label and r.rps is not None and ceiling:
                     r.share = r.rps / ceiling

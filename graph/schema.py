@@ -21,6 +21,7 @@ from graph.fulfillment import FulfillmentMutation
 from graph.refunds import RefundMutation
 from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.staff import StaffMutation
+from graph.staff_catalog import StaffCatalogMutation
 from graph.subscriptions import OrderSubscription
 from graph.context import Info
 from graph.errors import ErrorCodes
@@ -39,7 +40,7 @@ class NodeQuery:
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
+Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation, StaffCatalogMutation,
                                   RefundMutation, FulfillmentMutation, ShopRulesMutation))
 
 

@@ -15,6 +15,7 @@ from graph.products import Product, product_key
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.orders import Order, order_key
+from graph.staff_catalog import ImageInput, ProductOptionInput, ProductVariantInput
 
 __all__ = ["StaffMutation"]
 
@@ -25,13 +26,22 @@ class ProductInput:
     title: str | None = None
     description: str | None = None
     price: Decimal | None = strawberry.field(default=None, description='In the shop currency, such as "19.99".')
-    image_url: str | None = None
-    stock: int | None = None
+    image_url: str | None = strawberry.field(default=None, description="Deprecated: use `images`.")
+    stock: int | None = strawberry.field(default=None, description="For a product with one variant; else on variants.")
+    options: list[ProductOptionInput] | None = strawberry.field(default=None, description="With `variants`: replaces both.")
+    variants: list[ProductVariantInput] | None = strawberry.field(
+        default=None, description="Replaces the variants; one with the same option values keeps its id.")
+    images: list[ImageInput] | None = strawberry.field(default=None, description="Replaces the images, in order.")
+    tags: list[str] | None = strawberry.field(default=None, description="Replaces the tags.")
 
     def changes(self) -> catalog_admin.ProductChanges:
         return catalog_admin.ProductChanges(
             slug=self.slug, title=self.title, description=self.description,
             price=self.price, image_url=self.image_url, stock=self.stock,
+            options=None if self.options is None else [o.spec() for o in self.options],
+            variants=None if self.variants is None else [v.spec() for v in self.variants],
+            images=None if self.images is None else [i.spec() for i in self.images],
+            tags=self.tags,
         )
 
 
@@ -77,7 +87,7 @@ class StaffMutation:
             model = await catalog_admin.update_product(product_key(id, field="id"), input.changes())
         except DomainError as error:
             return ProductUpdatePayload(product=None, user_errors=user_errors(error))
-        info.context.loaders.product_by_id.clear_all()
+        info.context.loaders.forget_catalog()
         return ProductUpdatePayload(product=Product.from_model(model), user_errors=[])
 
     @strawberry.mutation(description="Removes a product; orders keep their copy of it (catalog:write).")

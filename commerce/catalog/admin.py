@@ -13,6 +13,11 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_minor_units
 from tortoise.transactions import in_transaction
 
+from commerce.catalog import search
+from commerce.catalog.variant_admin import (
+    ImageSpec, OptionSpec, VariantSpec, set_images, set_options_and_variants, set_tags,
+)
+from commerce.catalog.variants import refresh_lowest_price
 from models import Product, ProductImage, ProductVariant
 
 __all__ = ["ProductChanges", "create_product", "update_product", "delete_product"]
@@ -32,6 +37,10 @@ class ProductChanges:
     price: Decimal | None = None
     image_url: str | None = None
     stock: int | None = None
+    options: list[OptionSpec] | None = None
+    variants: list[VariantSpec] | None = None
+    images: list[ImageSpec] | None = None
+    tags: list[str] | None = None
 
 
 def _validated(changes: ProductChanges, currency: str) -> dict[str, object]:
@@ -67,23 +76,44 @@ def _validated(changes: ProductChanges, currency: str) -> dict[str, object]:
     return values
 
 
+async def _set_parts(product: Product, changes: ProductChanges) -> None:
+    """Options and variants, images and tags, as given (inside the change's transaction)."""
+    if changes.images is not None:
+        await set_images(product.id, changes.images)
+    if changes.variants is not None or changes.options is not None:
+        if changes.variants is None:
+            raise DomainError(Code.INVALID, "Give the variants with the options.", ["input", "variants"])
+        await set_options_and_variants(product, changes.options or [], changes.variants)
+    if changes.tags is not None:
+        await set_tags(product.id, changes.tags)
+    await refresh_lowest_price(product.id)
+    await search.reindex([product.id])
+
+
 async def create_product(changes: ProductChanges, currency: str) -> Product:
+    """A product with its variants, or with one default variant of `price` and `stock`."""
     values = _validated(changes, currency)
-    for required in ("slug", "title", "price"):
+    with_variants = changes.variants is not None
+    if with_variants and ("price" in values or "stock" in values):
+        field = "price" if "price" in values else "stock"
+        raise DomainError(Code.INVALID, "Give price and stock on the variants.", ["input", field])
+    for required in ("slug", "title", *(() if with_variants else ("price",))):
         if required not in values:
             raise DomainError(Code.INVALID, f"`{required}` is required.", ["input", required])
     stock = values.pop("stock", 0)
     image_url = values.pop("image_url", None)
     try:
         async with in_transaction():
-            product = await Product.create(currency=currency, **values)
-            await ProductVariant.create(product_id=product.id, price=product.price, stock=stock)
+            product = await Product.create(currency=currency, **{"price": 0, **values})
+            if not with_variants:
+                await ProductVariant.create(product_id=product.id, price=product.price, stock=stock)
             if image_url:
                 await ProductImage.create(product_id=product.id, url=image_url, alt_text=product.title)
+            await _set_parts(product, changes)
     except IntegrityError:
-        raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
+        raise DomainError(Code.TAKEN, "Another product has this slug or a variant's SKU.", ["input", "slug"]) from None
     await events.catalog_changed()
-    return product
+    return await Product.get(id=product.id)
 
 
 async def update_product(product_id: int, changes: ProductChanges) -> Product:
@@ -91,12 +121,14 @@ async def update_product(product_id: int, changes: ProductChanges) -> Product:
     if product is None:
         raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
     values = _validated(changes, product.currency)
-    if values:
+    parts = (changes.options, changes.variants, changes.images, changes.tags)
+    if values or any(part is not None for part in parts):
         try:
             async with in_transaction():
                 await _update_only_variant(product_id, values)
                 if values:
                     await Product.filter(id=product_id).update(**values)
+                await _set_parts(product, changes)
         except IntegrityError:
             raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
         product = await Product.get(id=product_id)
@@ -124,7 +156,9 @@ async def _update_only_variant(product_id: int, values: dict[str, object]) -> No
 
 
 async def delete_product(product_id: int) -> None:
-    deleted = await Product.filter(id=product_id).delete()
-    if not deleted:
-        raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
+    async with in_transaction():
+        deleted = await Product.filter(id=product_id).delete()
+        if not deleted:
+            raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
+        await search.reindex([product_id])
     await events.catalog_changed()

@@ -194,3 +194,25 @@ async def test_a_page_with_variants_images_and_collections_costs_the_same_statem
         await gql.data(query, {"n": size})
         counts[size] = len(sql_statements)
     assert counts[1] == counts[20] == counts[60] <= 6, sql_statements
+
+
+def _reference_search(query: str) -> set[str]:
+    """What search must find, computed from the demo corpus in Python: every word of the
+    query among a product's words (title, description, tags, SKUs, option values), the last as a prefix."""
+    terms = search.words(query)
+    found = set()
+    for p in demo_catalog():
+        text = " ".join([p.title, p.description, *p.tags, *(v.sku for v in p.variants),
+                         *(value for v in p.variants for _, value in v.options)])
+        have = set(search.words(text))
+        if all(t in have for t in terms[:-1]) and any(w.startswith(terms[-1]) for w in have):
+            found.add(p.slug)
+    return found
+
+
+@pytest.mark.parametrize("query", ["oak", "OAK lam", "lamp oak", "shirt line", "navy xl", "olive tee", "built last",
+                                   "gift", "ct-s-bl", "organic sweat", "m", "zebra"])
+async def test_search_finds_exactly_what_the_words_say_on_either_database(gql, query):
+    found = (await gql.data(SEARCH, {"q": query, "first": 100}))["products"]
+    assert {n["slug"] for n in found["nodes"]} == _reference_search(query)
+    assert found["totalCount"] == len(_reference_search(query))
