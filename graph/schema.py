@@ -13,6 +13,7 @@ from graph.accounts import AccountMutation, AccountQuery
 from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery
 from graph.collections import Collection
+from graph.countries import CountriesQuery
 from graph.products import Product, ProductVariant
 from graph.cart_buyer import CartBuyerMutation
 from graph.checkout import CheckoutMutation
@@ -38,7 +39,8 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery,
+                                  CountriesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation, StaffCatalogMutation,
                                   RefundMutation, FulfillmentMutation, ShopRulesMutation))

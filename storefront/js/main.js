@@ -6,10 +6,11 @@
 import { loadCart } from './cart.js';
 import { cartView } from './cart-view.js';
 import { productView } from './catalog.js';
-import { checkoutView, initStripe } from './checkout.js';
+import { checkoutView } from './checkout.js';
 import { dismissAnnouncement, h, notice } from './dom.js';
 import { collectionView, collectionsView, productsView } from './listing.js';
 import { orderView } from './order.js';
+import { initStripe } from './payment.js';
 
 let visit = 0;  // bumps on every navigation; a view's late answers check stillHere()
 

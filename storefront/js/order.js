@@ -1,8 +1,10 @@
-// The confirmation page: order number, lines, total and live status (polling `order(id)`).
+// The confirmation page: order number, lines, what was charged (subtotal, discount,
+// shipping, tax, total), the shipping address and live status (polling `order(id)`).
 
 import { Q, gql } from './api.js';
-import { canPay, confirmWithBank } from './checkout.js';
+import { costTableRows, orderCostRows } from './costs.js';
 import { announce, h, money, notice, show } from './dom.js';
+import { canPay, confirmWithBank } from './payment.js';
 
 const POLL_UNSETTLED_MS = 2000;  // while the payment is not settled
 const POLL_SETTLED_MS = 10000;   // afterwards: refunds, shipping
@@ -43,8 +45,7 @@ function linesTable(order) {
         ? [' ', h('span', { class: 'variant-title' }, line.variantTitle)] : null),
       h('td', num, line.quantity),
       h('td', num, money(line.unitPrice)), h('td', num, money(line.total))))),
-    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: 3 }, 'Total'),
-      h('td', { ...num, id: 'order-total' }, money(order.total)))));
+    h('tfoot', {}, costTableRows(orderCostRows(order), 'order', 3)));
 }
 
 /** "Confirm with your bank", for an order left waiting for 3-D Secure (say, after a reload). */
@@ -81,6 +82,9 @@ function render(order) {
     parts.note,
     parts.action,
     linesTable(order),
+    order.shippingAddress ? h('div', { class: 'ship-to' }, h('h2', {}, 'Shipping to'),
+      h('address', { id: 'order-address' }, order.shippingAddress.formatted.flatMap((line, i) => (i ? [h('br', {}), line] : [line]))),
+      order.shippingLine ? h('p', { class: 'muted' }, order.shippingLine.title) : null) : null,
     h('p', { class: 'muted' }, `Confirmation for ${order.email}`),
     parts.payment,
     h('p', {}, h('a', { class: 'button', href: '#/' }, 'Continue shopping'))), `Order ${order.number}`);

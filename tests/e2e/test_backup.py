@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.e2e.server import ROOT, running_server, server_env, shopgraph
-from tests.e2e.shopping import buy, graphql, product_ids
+from tests.e2e.shopping import buy, graphql, product_ids, wait_until
 from tests.shop import key_of
 from tests.stripe_emulator import TEST_SECRET_KEY
 
 BUYERS = 3
+WAIT = 90  # seconds for the paid orders a step waits for; then the test fails instead of hanging
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -47,17 +48,26 @@ def test_a_backup_taken_while_checkouts_run_restores_every_paid_order(tmp_path, 
 
         with ThreadPoolExecutor(BUYERS) as pool:
             buyers = [pool.submit(keep_buying) for _ in range(BUYERS)]
-            while len(paid) < 6:
-                time.sleep(0.1)
-            started = time.monotonic()
-            backup = tmp_path / "backups" / "shop-backup.db"
-            backup.parent.mkdir()
-            made = _cli("backup", str(backup), env=env)
-            while len([p for p in paid if p[0] > started]) < 3:  # checkouts went on during and after it
-                time.sleep(0.1)
-            stop.set()
+
+            def a_buyer_failed() -> None:  # a buyer that died raises its error here, once
+                for buyer in buyers:
+                    if buyer.done():
+                        stop.set()
+                        buyer.result()
+
+            try:
+                wait_until(lambda: len(paid) >= 6, "6 paid orders before the backup", WAIT, a_buyer_failed)
+                started = time.monotonic()
+                backup = tmp_path / "backups" / "shop-backup.db"
+                backup.parent.mkdir()
+                made = _cli("backup", str(backup), env=env)
+                # checkouts went on during and after it
+                wait_until(lambda: len([p for p in paid if p[0] > started]) >= 3,
+                           "3 paid orders after the backup started", WAIT, a_buyer_failed)
+            finally:
+                stop.set()
             for buyer in buyers:
-                buyer.result()
+                buyer.result(timeout=WAIT)
         assert made.returncode == 0, made.stderr
         assert "backed up" in made.stdout
 

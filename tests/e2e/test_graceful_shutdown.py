@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 
 from tests.e2e.server import server_env, server_process, shopgraph
-from tests.e2e.shopping import ADD, CHECKOUT, card_token, product_ids
+from tests.e2e.shopping import ADD, CHECKOUT, DELIVER, SHIP_TO, card_token, product_ids
 from tests.fault_proxy import Fault, FaultProxy
-from tests.shop import key_of
+from tests.shop import US_ADDRESS, key_of
 from tests.stripe_emulator import TEST_SECRET_KEY
 
 BUYERS = 8
@@ -98,6 +98,13 @@ def _sigterm_mid_load(tmp_path, localstripe_url: str, proxy: FaultProxy, loop: a
                     if added.body is None:
                         return
                     cart_id = added.body["data"]["addToCart"]["cart"]["id"]
+                    shipped = _post(http, base, "address", SHIP_TO, {"c": cart_id, "a": US_ADDRESS}, attempts)
+                    if shipped.body is None:
+                        return
+                    options = shipped.body["data"]["cartShippingAddressUpdate"]["cart"]["deliveryOptions"]
+                    delivery = {"c": cart_id, "h": options[0]["handle"]}
+                    if _post(http, base, "delivery", DELIVER, delivery, attempts).body is None:
+                        return
                     token = card_token(localstripe_url)
                     variables = {"i": {"cartId": cart_id, "email": "sigterm@example.com", "paymentToken": token,
                                        "idempotencyKey": uuid.uuid4().hex}}
@@ -108,7 +115,8 @@ def _sigterm_mid_load(tmp_path, localstripe_url: str, proxy: FaultProxy, loop: a
         with ThreadPoolExecutor(BUYERS) as pool:
             buyers = [pool.submit(keep_buying) for _ in range(BUYERS)]
             for _ in range(3 * BUYERS):  # well into the load
-                checkouts_sent.acquire(timeout=60)
+                assert checkouts_sent.acquire(timeout=60), \
+                    f"no checkout was sent for 60s: {[b.exception(timeout=0) for b in buyers if b.done()]}"
             loop.call_soon_threadsafe(lambda: proxy.arm("POST", CONFIRM, Fault.DELAY, delay=HELD, times=3))
             deadline = time.monotonic() + 30
             while sum(r.fault is Fault.DELAY for r in proxy.seen) < 2 and time.monotonic() < deadline:

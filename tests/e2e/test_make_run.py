@@ -7,6 +7,7 @@ import re
 import httpx
 
 from tests.e2e.server import running_server, server_env, shopgraph
+from tests.e2e.shopping import ship_cart
 
 FIRST_PAGE = (
     "{ products(first: 3, sortKey: PRICE) { totalCount nodes { title price { amount currencyCode minorUnits } }"
@@ -66,7 +67,8 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
 
 def test_local_test_mode_takes_a_payment_end_to_end(tmp_path):
     """`make run` with no Stripe key: the emulator starts beside the server and
-    addToCart -> checkout with a token made on it gives a PAID order."""
+    addToCart -> an address and a delivery option -> checkout with a token made on it
+    gives a PAID order of exactly the cart's `cost.total`."""
     env = server_env(f"sqlite://{tmp_path / 'shop.db'}")
     shopgraph("migrate", env=env)
     shopgraph("seed", "--if-empty", env=env)
@@ -86,6 +88,16 @@ def test_local_test_mode_takes_a_payment_end_to_end(tmp_path):
             "mutation($p: ID!) { addToCart(productId: $p, quantity: 2) { cart { id } userErrors { code } } }",
             {"p": product["id"]},
         )["addToCart"]["cart"]
+        with httpx.Client() as http:
+            handle = ship_cart(http, base, cart["id"])  # the demo lamp ships: an address and a delivery option
+        cost = gql("query($id: ID!) { cart(id: $id) { cost { subtotal { minorUnits } discount { minorUnits }"
+                   " shipping { minorUnits } tax { minorUnits } total { amount minorUnits } } } }",
+                   {"id": cart["id"]})["cart"]["cost"]
+        cents = {k: v["minorUnits"] for k, v in cost.items()}
+        assert cents["subtotal"] == 2 * product["price"]["minorUnits"]
+        assert cents["shipping"] > 0 or handle.startswith("free")
+        assert cents["tax"] > 0  # California sales tax on the lamps
+        assert cents["total"] == cents["subtotal"] - cents["discount"] + cents["shipping"] + cents["tax"]
         token = httpx.post(
             f"{stripe_url}/v1/tokens",
             json={"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}},
@@ -94,11 +106,12 @@ def test_local_test_mode_takes_a_payment_end_to_end(tmp_path):
         paid = gql(
             "mutation($i: CheckoutInput!) { checkout(input: $i) { order { id status total { minorUnits } }"
             " userErrors { code message } } }",
-            {"i": {"cartId": cart["id"], "email": "e2e@example.com", "paymentToken": token, "idempotencyKey": "e2e-1"}},
+            {"i": {"cartId": cart["id"], "email": "e2e@example.com", "paymentToken": token, "idempotencyKey": "e2e-1",
+                   "expectedTotal": cost["total"]["amount"]}},
         )["checkout"]
         assert paid["userErrors"] == []
         assert paid["order"]["status"] == "PAID"
-        assert paid["order"]["total"]["minorUnits"] == 2 * product["price"]["minorUnits"]
+        assert paid["order"]["total"]["minorUnits"] == cents["total"]
         read = gql("query($id: ID!) { order(id: $id) { status payment { status cardLast4 } } }", {"id": paid["order"]["id"]})
         assert read["order"] == {"status": "PAID", "payment": {"status": "SUCCEEDED", "cardLast4": "4242"}}
         assert "sk_test" not in log.read_text()  # the secret key is never logged

@@ -1,7 +1,8 @@
 """The storefront in a real browser, against a real server in local test mode.
 
 One `shopgraph serve` (which starts localstripe and hands the page its fake
-Stripe.js) serves the module; each test is a new shopper (a fresh browser
+Stripe.js) serves the module (a second one, with tax-inclusive euro prices,
+serves the German order); each test is a new shopper (a fresh browser
 context, so an empty localStorage). The page talks to the shop only through
 /graphql, puts variants (never product ids) in the cart, and card numbers only
 ever go to the emulator. What the page should show is derived from the demo
@@ -11,9 +12,12 @@ catalog the server was seeded with (`demo_catalog()`), not typed in.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,6 +29,7 @@ from shopgraph.settings import Settings
 from shopgraph.storefront import render_index
 from tests.e2e.browser import ARTIFACTS, launched_chromium
 from tests.e2e.server import running_server, server_env, shopgraph
+from tests.shop import US_ADDRESS
 
 PAYS = "4242424242424242"
 DECLINED = "4000000000000341"
@@ -77,13 +82,24 @@ class Traffic:
                 self.adds.append(document["variables"])
 
 
-@pytest.fixture
-def page(browser: Browser, shop: str, request: pytest.FixtureRequest) -> Iterator[tuple[Page, Traffic]]:
-    viewport = getattr(request, "param", {"width": 1280, "height": 900})
-    context = browser.new_context(viewport=viewport, base_url=shop)
+@pytest.fixture(scope="module")
+def taxed_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A shop whose euro prices include the tax of the shopper's country."""
+    tmp = tmp_path_factory.mktemp("storefront-taxed")
+    env = server_env(f"sqlite://{tmp / 'shop.db'}", SHOPGRAPH_PRICES_INCLUDE_TAX="1", SHOPGRAPH_CURRENCY="EUR")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    with running_server(env, tmp / "server.log") as base:
+        yield base
+
+
+@contextmanager
+def shopper(browser: Browser, base: str, viewport: dict[str, int]) -> Iterator[tuple[Page, Traffic]]:
+    """A new shopper's tab on `base`; afterwards, what the page did is checked."""
+    context = browser.new_context(viewport=viewport, base_url=base)
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
-    traffic = Traffic(shop)
+    traffic = Traffic(base)
     tab.on("request", traffic.record)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -97,15 +113,62 @@ def page(browser: Browser, shop: str, request: pytest.FixtureRequest) -> Iterato
     assert all(add.get("variantId") and "productId" not in add for add in traffic.adds), traffic.adds
 
 
+@pytest.fixture
+def page(browser: Browser, shop: str, request: pytest.FixtureRequest) -> Iterator[tuple[Page, Traffic]]:
+    with shopper(browser, shop, getattr(request, "param", {"width": 1280, "height": 900})) as tab_and_traffic:
+        yield tab_and_traffic
+
+
+@pytest.fixture
+def taxed_page(browser: Browser, taxed_shop: str) -> Iterator[tuple[Page, Traffic]]:
+    with shopper(browser, taxed_shop, {"width": 1280, "height": 900}) as tab_and_traffic:
+        yield tab_and_traffic
+
+
+M = "{ amount minorUnits }"
+ORDER = f"""query($id: ID!) {{ order(id: $id) {{ status total {M} lines {{ title variantTitle sku quantity }}
+  cost {{ subtotal {M} discount {M} shipping {M} tax {M} total {M} taxesIncluded }}
+  shippingLine {{ handle title }} discountApplications {{ code }} taxLines {{ title ratePercentage }}
+  shippingAddress {{ countryCode provinceCode zip }} }} }}"""
+COST_KEYS = ("subtotal", "discount", "shipping", "tax", "total")
+
+
 def order_from_api(shop: str, page: Page) -> dict:
     order_id = re.search(r"#/order/(.+)$", page.url).group(1)
-    query = ("query($id: ID!) { order(id: $id) { status total { minorUnits }"
-             " lines { title variantTitle sku quantity } } }")
-    return httpx.post(f"{shop}/graphql", json={"query": query, "variables": {"id": order_id}}).json()["data"]["order"]
+    body = httpx.post(f"{shop}/graphql", json={"query": ORDER, "variables": {"id": order_id}}).json()
+    assert "errors" not in body, body
+    return body["data"]["order"]
+
+
+def cents(cost: dict) -> dict[str, int]:
+    return {key: cost[key]["minorUnits"] for key in COST_KEYS}
+
+
+def shown_costs(page: Page, prefix: str) -> dict[str, str]:
+    """The amounts of the page's cost breakdown (`checkout-…` or `order-…`); a row not shown is absent."""
+    return {key: page.locator(f"#{prefix}-{key}").text_content() for key in COST_KEYS
+            if page.locator(f"#{prefix}-{key}").count()}
+
+
+def expected_costs(cost: dict[str, int], money) -> dict[str, str]:
+    """What the breakdown shows for these amounts: a discount with a minus, free shipping as Free."""
+    shown = {"subtotal": money(cost["subtotal"]), "shipping": money(cost["shipping"]) if cost["shipping"] else "Free",
+             "tax": money(cost["tax"]), "total": money(cost["total"])}
+    if cost["discount"]:
+        shown["discount"] = f"−{money(cost['discount'])}"
+    return shown
 
 
 def dollars(minor_units: int) -> str:
     return f"${minor_units / 100:,.2f}"
+
+
+def euros(minor_units: int) -> str:
+    return f"€{minor_units / 100:,.2f}"
+
+
+def half_even(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def variant(product: DemoProduct, **options: str) -> DemoVariant:
@@ -179,6 +242,24 @@ def go_to_checkout(page: Page) -> None:
     expect(page.get_by_role("heading", name="Checkout", level=1)).to_be_visible()
 
 
+def fill_address(page: Page, address: dict[str, str] = US_ADDRESS) -> None:
+    """The shipping address, field by field as a shopper types it; leaving the last field sends it, and
+    the page then chooses the cheapest delivery option."""
+    page.get_by_label("Country", exact=True).select_option(address["countryCode"])
+    for label, key in (("First name", "firstName"), ("Last name", "lastName"), ("Street address", "address1"),
+                       ("City", "city")):
+        page.get_by_label(label, exact=True).fill(address.get(key, ""))
+    if address.get("provinceCode"):
+        page.get_by_label(re.compile(r"^State or province")).select_option(address["provinceCode"])
+    page.get_by_label(re.compile(r"^Postal code")).fill(address["zip"])
+    page.get_by_label(re.compile(r"^Postal code")).press("Tab")
+    expect(delivery_choices(page).and_(page.locator(":checked"))).to_have_count(1)
+
+
+def delivery_choices(page: Page):
+    return page.get_by_role("group", name="Delivery").get_by_role("radio")
+
+
 def enter_card(page: Page, number: str) -> None:
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Expiry month").fill("12")
@@ -234,11 +315,13 @@ def test_a_shopper_buys_two_products_with_a_card_that_pays(page, shop):
     tab.get_by_role("link", name="Check out").click()
     expect(tab.get_by_role("button", name=f"Pay {dollars(expected)}")).to_be_visible()
     tab.get_by_label("Email").fill("ada@example.com")
+    fill_address(tab)  # San Francisco: California sales tax; over $75, free standard shipping
+    expect(tab.locator("#checkout-tax")).not_to_have_text(re.compile("address"))
+    at_checkout = shown_costs(tab, "checkout")
     enter_card(tab, PAYS)
     tab.get_by_label("Postcode").press("Enter")  # the keyboard submits the form
 
     expect_paid(tab)
-    expect(tab.locator("#order-total")).to_have_text(dollars(expected))
     expect(tab.get_by_role("cell", name="Walnut Mug")).to_be_visible()
     expect(tab.get_by_role("cell", name="Oak Lamp")).to_be_visible()
     expect(tab.get_by_text("ending in 4242")).to_be_visible()
@@ -248,7 +331,10 @@ def test_a_shopper_buys_two_products_with_a_card_that_pays(page, shop):
 
     order = order_from_api(shop, tab)
     assert order["status"] == "PAID"
-    assert order["total"]["minorUnits"] == expected
+    charged = cents(order["cost"])
+    assert charged["subtotal"] == expected and charged["shipping"] == 0 and charged["tax"] > 0
+    assert at_checkout == shown_costs(tab, "order") == expected_costs(charged, dollars)
+    assert traffic.checkouts[0]["expectedTotal"] == order["cost"]["total"]["amount"]
     assert sorted((line["title"], line["variantTitle"], line["quantity"]) for line in order["lines"]) == [
         ("Oak Lamp", "Default", 2), ("Walnut Mug", "Default", 1)]
     assert len(traffic.checkouts) == 1
@@ -260,6 +346,7 @@ def test_a_declined_card_is_shown_and_the_shopper_pays_with_another(page, shop):
     add_first_product(tab, "linen-tote")
     go_to_checkout(tab)
     tab.get_by_label("Email").fill("grace@example.com")
+    fill_address(tab)
     enter_card(tab, DECLINED)
     tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
@@ -287,6 +374,7 @@ def test_3d_secure_is_completed_in_the_emulators_dialog_on_a_phone(page, shop):
     add_first_product(tab, "ceramic-mug")
     go_to_checkout(tab)
     tab.get_by_label("Email").fill("katherine@example.com")
+    fill_address(tab)
     enter_card(tab, THREE_D_SECURE)
     tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
@@ -351,15 +439,144 @@ def test_a_shopper_chooses_a_size_and_colour_and_buys_that_variant(page, shop):
     tab.get_by_role("link", name="Check out").click()
     expect(tab.get_by_text("2 × Classic Tee, M / Navy")).to_be_visible()
     tab.get_by_label("Email").fill("mary@example.com")
+    fill_address(tab)
     enter_card(tab, PAYS)
     tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
     expect_paid(tab)
     expect(tab.get_by_role("cell", name="Classic Tee M / Navy")).to_be_visible()
     order = order_from_api(shop, tab)
-    assert order["total"]["minorUnits"] == 2 * chosen.price
+    assert order["cost"]["subtotal"]["minorUnits"] == 2 * chosen.price
+    assert shown_costs(tab, "order") == expected_costs(cents(order["cost"]), dollars)
     assert order["lines"] == [{"title": "Classic Tee", "variantTitle": "M / Navy", "sku": chosen.sku, "quantity": 2}]
     assert [add["quantity"] for add in traffic.adds] == [2]
+
+
+TEXAS = {"firstName": "Grace", "lastName": "Hopper", "address1": "1 Congress Ave", "city": "Austin",
+         "provinceCode": "TX", "zip": "78701", "countryCode": "US"}
+BERLIN = {"firstName": "Emmy", "lastName": "Noether", "address1": "Unter den Linden 6", "city": "Berlin",
+          "zip": "10117", "countryCode": "DE"}
+FREE_FROM = 7500  # the demo US zone's free standard shipping, on the subtotal after discounts
+CHOOSE = "mutation($c: ID!, $h: String!) { cartSelectedDeliveryOptionUpdate(cartId: $c, handle: $h) { userErrors { code } } }"
+
+
+def buy_quantity(page: Page, slug: str, quantity: int) -> None:
+    page.goto(f"/#/product/{slug}")
+    page.get_by_label("Quantity").fill(str(quantity))
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text(str(quantity))
+
+
+def test_a_us_order_with_state_tax_free_shipping_and_welcome10_shows_what_the_api_charges(page, shop):
+    tab, traffic = page
+    lamp = CATALOG["wool-lamp"]
+    quantity = math.ceil(FREE_FROM / 0.9 / lamp.price)  # still over the threshold after 10% off
+    assert quantity <= lamp.variants[0].stock
+    subtotal = quantity * lamp.price
+    buy_quantity(tab, lamp.slug, quantity)
+    go_to_checkout(tab)
+    expect(tab.locator("#checkout-tax")).to_have_text("Calculated from your address")
+    tab.get_by_label("Email").fill("grace@example.com")
+
+    # Texas: the country's states to choose from; the cheapest option over $75 is free.
+    tab.get_by_label("Country", exact=True).select_option("US")
+    province = tab.get_by_label(re.compile(r"^State or province"))
+    expect(province.locator("option")).to_have_count(58)  # "Choose…", 50 states, DC, 6 outlying areas
+    expect(province.locator('option[value="TX"]')).to_have_text("Texas")
+    fill_address(tab, TEXAS)
+    free = tab.get_by_role("radio", name=re.compile(r"^Free standard"))
+    expect(free).to_be_checked()
+    expect(tab.get_by_role("radio", name=re.compile(r"^Standard"))).to_have_count(0)  # only under $75
+    expect(tab.locator("#checkout-shipping")).to_have_text("Free")
+    expect(tab.locator("#checkout-costs")).to_contain_text("Texas sales tax 6.25%")
+
+    # Express costs, and Texas taxes shipping; back to free.
+    tab.get_by_role("radio", name=re.compile(r"^Express")).check()
+    expect(tab.locator("#checkout-shipping")).to_have_text("$19.00")
+    expect(tab.locator("#checkout-tax")).to_have_text(dollars(half_even(Decimal(subtotal + 1900) * Decimal("0.0625"))))
+    free.check()
+    expect(tab.locator("#checkout-shipping")).to_have_text("Free")
+
+    # A code that does not exist is listed as not applicable; WELCOME10 takes 10% off.
+    code = tab.get_by_label("Discount code", exact=True)
+    code.fill("NOTACODE")
+    code.press("Enter")
+    expect(tab.get_by_role("list", name="Discount codes")).to_contain_text("NOTACODE cannot be used on this order")
+    expect(tab.locator("#checkout-discount")).to_have_count(0)
+    code.fill("welcome10")
+    tab.get_by_role("button", name="Apply").click()
+    expect(tab.get_by_role("list", name="Discount codes")).to_contain_text("WELCOME10 applied")
+    discount = half_even(Decimal(subtotal) / 10)
+    expect(tab.locator("#checkout-discount")).to_have_text(f"−{dollars(discount)}")
+    tax = half_even(Decimal(subtotal - discount) * Decimal("0.0625"))
+    expect(tab.locator("#checkout-tax")).to_have_text(dollars(tax))
+    expect(free).to_be_checked()  # still over $75 after the discount
+    total = subtotal - discount + tax
+    expect(tab.locator("#checkout-total")).to_have_text(dollars(total))
+    expect(tab.get_by_role("button", name=f"Pay {dollars(total)}")).to_be_visible()
+
+    # The cart changes behind the page (another tab picks express): nothing is charged, the new total shows.
+    cart_id = tab.evaluate("localStorage.getItem('shopgraph.cartId')")
+    changed = httpx.post(f"{shop}/graphql", json={"query": CHOOSE, "variables": {"c": cart_id, "h": "express"}}).json()
+    assert changed["data"]["cartSelectedDeliveryOptionUpdate"]["userErrors"] == []
+    enter_card(tab, PAYS)
+    tab.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    notice = tab.locator("#form-error")
+    expect(notice).to_contain_text(f"The total changed from {dollars(total)} to")
+    expect(notice).to_contain_text("nothing was charged")
+    expect(tab.locator("#checkout-shipping")).to_have_text("$19.00")
+    expect(tab.get_by_role("radio", name=re.compile(r"^Express"))).to_be_checked()
+    assert traffic.checkouts[0]["expectedTotal"] == f"{total / 100:.2f}"
+    free.check()  # the shopper goes back to free shipping and pays what is shown
+    expect(tab.locator("#checkout-total")).to_have_text(dollars(total))
+    at_checkout = shown_costs(tab, "checkout")
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "storefront-checkout.png"), full_page=True)
+    tab.get_by_role("button", name=f"Pay {dollars(total)}").click()
+
+    expect_paid(tab)
+    order = order_from_api(shop, tab)
+    charged = cents(order["cost"])
+    assert charged == {"subtotal": subtotal, "discount": discount, "shipping": 0, "tax": tax, "total": total}
+    assert order["shippingLine"]["handle"] == "free-standard"
+    assert order["discountApplications"] == [{"code": "WELCOME10"}]
+    assert order["taxLines"] == [{"title": "Texas sales tax", "ratePercentage": "6.25"}]
+    assert order["shippingAddress"] == {"countryCode": "US", "provinceCode": "TX", "zip": "78701"}
+    assert at_checkout == shown_costs(tab, "order") == expected_costs(charged, dollars)
+    expect(tab.locator("#order-address")).to_have_text(re.compile(r"^Grace Hopper\s*1 Congress Ave\s*AUSTIN, TX 78701"))
+    assert len(traffic.checkouts) == 2
+
+
+def test_a_german_order_with_tax_included_in_prices_shows_the_included_tax(taxed_page, taxed_shop):
+    tab, traffic = taxed_page
+    mug = CATALOG["copper-mug"]
+    buy_quantity(tab, mug.slug, 3)
+    go_to_checkout(tab)
+    tab.get_by_label("Email").fill("emmy@example.com")
+    tab.get_by_label("Country", exact=True).select_option("DE")
+    expect(tab.get_by_label(re.compile(r"^State or province"))).to_have_accessible_name("State or province (optional)")
+    fill_address(tab, BERLIN)
+    expect(tab.get_by_role("radio", name=re.compile(r"^Standard"))).to_be_checked()
+    # Prices hold German VAT (19%, shipping too): the total is what the prices add up to.
+    subtotal, shipping = 3 * mug.price, 1400
+    tax = half_even(Decimal(subtotal) * 19 / 119) + half_even(Decimal(shipping) * 19 / 119)
+    expect(tab.locator("#checkout-costs")).to_contain_text("Including tax")
+    expect(tab.locator("#checkout-costs")).to_contain_text("MwSt. 19%")
+    expect(tab.locator("#checkout-tax")).to_have_text(euros(tax))
+    expect(tab.locator("#checkout-total")).to_have_text(euros(subtotal + shipping))
+    at_checkout = shown_costs(tab, "checkout")
+    enter_card(tab, PAYS)
+    tab.get_by_role("button", name=f"Pay {euros(subtotal + shipping)}").click()
+
+    expect_paid(tab)
+    order = order_from_api(taxed_shop, tab)
+    charged = cents(order["cost"])
+    assert order["cost"]["taxesIncluded"] is True
+    assert charged == {"subtotal": subtotal, "discount": 0, "shipping": shipping, "tax": tax,
+                       "total": subtotal + shipping}
+    assert at_checkout == shown_costs(tab, "order") == expected_costs(charged, euros)
+    expect(tab.locator(".order-lines tfoot")).to_contain_text("Including tax")
+    assert traffic.checkouts[0]["expectedTotal"] == order["cost"]["total"]["amount"]
 
 
 def test_collections_and_the_filter_sidebar_narrow_the_list(page, shop):
