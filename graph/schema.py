@@ -17,6 +17,7 @@ from graph.products import Product, ProductVariant
 from graph.cart_buyer import CartBuyerMutation
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
+from graph.outbound import OrderEventQuery
 from graph.fulfillment import FulfillmentMutation
 from graph.refunds import RefundMutation
 from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
@@ -37,7 +38,8 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, AccountQuery,
+                              ShopRulesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
                                   RefundMutation, FulfillmentMutation, ShopRulesMutation))

@@ -6,6 +6,10 @@ from models.fulfillment import Fulfillment, FulfillmentLine
 from models.order import (
     Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus,
 )
+from models.outbox import (
+    DeliveryStatus, EmailKind, EmailMessage, OrderEvent, OrderEventType, OutboxConsumer, OutboxCounter,
+    WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
+)
 from models.payment_events import Dispute, Refund, RefundStatus, StripeEvent
 from models.shop_rules import DiscountCode, DiscountKind, DiscountRedemption, ShippingRate, ShippingZone, TaxRate
 from models.product import (
@@ -18,4 +22,6 @@ __all__ = [
     "VariantOptionValue", "Collection", "CollectionProduct", "Dispute", "Refund", "RefundStatus", "StripeEvent",
     "Fulfillment", "FulfillmentLine", "OrderFinancialStatus", "OrderFulfillmentStatus",
     "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
+    "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus",
 ]
