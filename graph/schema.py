@@ -19,6 +19,7 @@ from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
 from graph.outbound import OrderEventQuery
 from graph.fulfillment import FulfillmentMutation
+from graph.webhooks import WebhookMutation, WebhookQuery
 from graph.refunds import RefundMutation
 from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.staff import StaffMutation
@@ -38,11 +39,11 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, AccountQuery,
-                              ShopRulesQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, WebhookQuery,
+                              AccountQuery, ShopRulesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
-                                  RefundMutation, FulfillmentMutation, ShopRulesMutation))
+                                  RefundMutation, FulfillmentMutation, ShopRulesMutation, WebhookMutation))
 
 
 class ShopSchema(strawberry.Schema):

@@ -111,6 +111,7 @@ class WebhookDelivery(Model):
     claimed_until = fields.DatetimeField(null=True)
     last_status_code = fields.IntField(null=True)
     last_error = fields.CharField(max_length=500, null=True)
+    failing_since = fields.DatetimeField(null=True)  # the first failed attempt since it last went through
     created_at = fields.DatetimeField(auto_now_add=True)
     delivered_at = fields.DatetimeField(null=True)
 
@@ -162,6 +163,7 @@ class EmailMessage(Model):
     next_attempt_at = fields.DatetimeField()
     claimed_until = fields.DatetimeField(null=True)
     last_error = fields.CharField(max_length=500, null=True)
+    failing_since = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 

@@ -30,6 +30,7 @@ from commerce.outbound import events
 from shopgraph import db, metrics
 from shopgraph.events import bus_for
 from shopgraph.images import product_image
+from shopgraph.outbound import OutboundWorker
 from shopgraph.settings import Settings, load_settings
 from shopgraph.storefront import storefront_routes
 from shopgraph.telemetry import Telemetry
@@ -97,6 +98,9 @@ def create_app(
         # Prices and stock change with catalog edits and with every order (stock).
         bus.add_listener(events.CATALOG, response_cache.invalidate)
         bus.add_listener(events.ORDERS, response_cache.invalidate)
+    outbound = OutboundWorker(settings) if manage_db and settings.outbound_interval > 0 else None
+    if outbound is not None:
+        bus.add_listener(events.ORDERS, outbound.wake)
     graphql = GraphQLView(
         make_schema(limits, introspection=settings.introspection),
         settings,
@@ -118,10 +122,14 @@ def create_app(
             if settings.reconcile_interval > 0:
                 reconciler = asyncio.create_task(
                     _reconcile_periodically(gateway, settings.reconcile_interval, stopping, settings.authorization_days))
+            if outbound is not None:
+                await outbound.start()
         try:
             yield
         finally:
             stopping.set()
+            if outbound is not None:
+                await outbound.stop()
             if reconciler is not None:
                 await _finish(reconciler, settings.shutdown_seconds)
             if own_gateway:

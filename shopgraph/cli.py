@@ -246,7 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="make a key and print it once")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", required=True,
-                        choices=["orders:read", "orders:write", "catalog:write", "shop:write"])
+                        choices=["orders:read", "orders:write", "catalog:write", "shop:write", "webhooks:write"])
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", type=int)
