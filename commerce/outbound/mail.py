@@ -21,7 +21,6 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from commerce.money import to_decimal
@@ -29,6 +28,7 @@ from commerce.outbound.claims import backoff, claim_due
 from commerce.outbound.delivery import ensure_consumer
 from commerce.outbound.mailer import Mailer, MailerError
 from commerce.outbound.outbox import events_after
+import models
 from models import (
     DeliveryStatus, EmailKind, EmailMessage, OrderEvent, OrderEventType, OrderLine, OutboxConsumer, Payment,
 )
@@ -66,7 +66,7 @@ def _money(minor: int, currency: str) -> str:
 
 async def _tracking(order_id: str) -> dict[str, str] | None:
     """The latest fulfillment's tracking, on a shop whose fulfillments carry it."""
-    model = Tortoise.apps.get("shop", {}).get("Fulfillment")
+    model = getattr(models, "Fulfillment", None)
     if model is None or "tracking_number" not in model._meta.fields_map:
         return None
     latest = await model.filter(order_id=order_id).order_by("-id").first()
