@@ -66,6 +66,16 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='RateLimitHit',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('bucket', fields.CharField(max_length=160)),
+                ('hit_at', fields.FloatField()),
+            ],
+            options={'table': 'rate_limit_hit', 'app': 'shop', 'indexes': [Index(fields=['bucket', 'hit_at'])], 'pk_attr': 'id', 'table_description': 'One counted attempt (a login, a refused token) from a client address, on PostgreSQL,'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='WebhookSubscription',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

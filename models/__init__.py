@@ -15,6 +15,7 @@ from models.shop_rules import DiscountCode, DiscountKind, DiscountRedemption, Sh
 from models.product import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
 )
+from models.throttle import RateLimitHit
 
 __all__ = [
     "ApiKey", "Customer", "CustomerSession", "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
@@ -23,5 +24,5 @@ __all__ = [
     "Fulfillment", "FulfillmentLine", "OrderFinancialStatus", "OrderFulfillmentStatus",
     "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
     "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
-    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus", "RateLimitHit",
 ]

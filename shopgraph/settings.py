@@ -62,6 +62,7 @@ class Settings:
     smtp_url: str = ""  # smtp://user:password@host:587 or smtps://…; empty: .eml files in mail_dir
     mail_from: str = "shop@localhost"
     mail_dir: str = "mail"
+    redis_url: str = ""  # redis://host:6379/0: rate limits counted there instead of in the database
     outbound_interval: float = 1.0  # seconds between the outbound worker's passes; 0: no worker
 
     def __repr__(self) -> str:  # never print secrets
@@ -117,6 +118,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         smtp_url=get("SMTP_URL", ""),
         mail_from=get("SHOPGRAPH_MAIL_FROM", Settings.mail_from),
         mail_dir=get("SHOPGRAPH_MAIL_DIR", Settings.mail_dir),
+        redis_url=get("REDIS_URL", ""),
         outbound_interval=float(get("SHOPGRAPH_OUTBOUND_INTERVAL", str(Settings.outbound_interval))),
     )
 
