@@ -19,7 +19,6 @@ from graph.context import Info
 from graph.errors import bad_user_input
 from graph.event_cursors import event_sequence
 from graph.orders import Order, order_key
-from models import OrderEvent
 
 __all__ = ["OrderSubscription"]
 
@@ -43,8 +42,7 @@ class OrderSubscription:
         since = event_sequence(after)
         async with info.context.bus.subscribe(events.ORDERS) as notices:
             if after is None:  # only what happens from now on
-                newest = await OrderEvent.filter(order_id=key).order_by("-sequence").first()
-                since = newest.sequence if newest else 0
+                since = await feed.latest_order_event(key)
             while True:
                 batch = await feed.order_events_since(who, order, since, limit=_BATCH)
                 for event in batch:

@@ -136,7 +136,7 @@ def _delivery_after(cursor: str | None) -> int | None:
 
 
 async def _deliveries(models: list[DeliveryModel]) -> list[WebhookDelivery]:
-    events = {e.id: e for e in await OrderEventModel.filter(id__in=[d.event_id for d in models])}
+    events = await webhooks.events_of(models)
     attempts = await webhooks.attempts_of([d.id for d in models])
     return [WebhookDelivery.from_model(d, events[d.event_id], attempts[d.id]) for d in models]
 

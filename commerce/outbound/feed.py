@@ -10,7 +10,7 @@ from commerce.access import Caller, Scope, can_read_order, require_scope
 from commerce.outbound.outbox import events_after
 from models import Order, OrderEvent, OrderFinancialStatus, OrderFulfillmentStatus, OrderStatus
 
-__all__ = ["EventPage", "order_event_feed", "order_events_since", "order_as_it_was"]
+__all__ = ["EventPage", "order_event_feed", "order_events_since", "latest_order_event", "order_as_it_was"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,12 @@ async def order_events_since(caller: Caller, order: Order, after: int, limit: in
     if not can_read_order(caller, order):
         return []
     return await events_after(after, limit, order_id=order.id)
+
+
+async def latest_order_event(order_id: str) -> int:
+    """The number of the order's newest event (0: none)."""
+    newest = await OrderEvent.filter(order_id=order_id).order_by("-sequence").first()
+    return newest.sequence if newest else 0
 
 
 def order_as_it_was(event: OrderEvent) -> Order:

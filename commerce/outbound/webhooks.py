@@ -19,12 +19,12 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.outbound.outbox import latest_sequence
 from commerce.outbound.urls import UnsafeUrl, check_webhook_url, invalid_url
 from models import (
-    DeliveryStatus, OrderEventType, WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
+    DeliveryStatus, OrderEvent, OrderEventType, WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
 )
 
 __all__ = [
     "NewSubscription", "DeliveryPage", "create_subscription", "list_subscriptions", "delete_subscription",
-    "list_deliveries", "redeliver", "attempts_of", "topics_of",
+    "list_deliveries", "redeliver", "attempts_of", "events_of", "topics_of",
 ]
 
 SECRET_PREFIX = "whsec_"
@@ -107,6 +107,11 @@ async def attempts_of(delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]
     for attempt in await WebhookAttempt.filter(delivery_id__in=delivery_ids).order_by("id"):
         found[attempt.delivery_id].append(attempt)
     return found
+
+
+async def events_of(deliveries: list[WebhookDelivery]) -> dict[int, OrderEvent]:
+    """The events of these deliveries, by event id."""
+    return {e.id: e for e in await OrderEvent.filter(id__in=[d.event_id for d in deliveries])}
 
 
 async def redeliver(caller: Caller, delivery_id: int) -> WebhookDelivery:
