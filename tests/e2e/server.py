@@ -28,7 +28,8 @@ def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "SHOPGRAPH_"))}
     # Order emails are written as .eml files when no SMTP server is set: not into the work tree.
-    env.update(DATABASE_URL=database_url, SHOPGRAPH_MAIL_DIR=tempfile.mkdtemp(prefix="shopgraph-mail-"), **extra)
+    env.update(DATABASE_URL=database_url, SHOPGRAPH_MAIL_DIR=tempfile.mkdtemp(prefix="shopgraph-mail-"))
+    env.update(extra)
     return env
 
 
