@@ -143,7 +143,7 @@ def create_app(
         finally:
             stopping.set()
             if outbound is not None:
-                await outbound.stop()
+                await outbound.stop(settings.shutdown_seconds)
             if reconciler is not None:
                 await _finish(reconciler, settings.shutdown_seconds)
             if own_gateway:

@@ -53,11 +53,16 @@ class OutboundWorker:
         await self.open()
         self._task = asyncio.create_task(self._run_forever())
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stops passing; sends in flight get up to `grace` seconds to finish, then are
+        cancelled (their leases expire and another pass sends them again)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        in_flight = [*self._sending, *([self._mailing] if self._mailing else [])]
+        if in_flight and grace > 0:
+            await asyncio.wait(in_flight, timeout=min(grace, self.policy.timeout + 1))
         for task in [*self._sending, *([self._mailing] if self._mailing else [])]:
             task.cancel()
         await asyncio.gather(*self._sending, *([self._mailing] if self._mailing else []), return_exceptions=True)
