@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('shop', '0005_payment_events')]
+    dependencies = [('shop', '0009_money_lifecycle')]
 
     initial = False
 

@@ -28,9 +28,9 @@ from commerce.outbound.claims import backoff, claim_due
 from commerce.outbound.delivery import ensure_consumer
 from commerce.outbound.mailer import Mailer, MailerError
 from commerce.outbound.outbox import events_after
-import models
 from models import (
-    DeliveryStatus, EmailKind, EmailMessage, OrderEvent, OrderEventType, OrderLine, OutboxConsumer, Payment,
+    DeliveryStatus, EmailKind, EmailMessage, Fulfillment, FulfillmentLine, OrderEvent, OrderEventType, OrderLine,
+    OutboxConsumer, Payment,
 )
 
 __all__ = ["MailPolicy", "fan_out", "send_due", "render", "mime_message"]
@@ -64,31 +64,42 @@ def _money(minor: int, currency: str) -> str:
     return f"{to_decimal(minor, currency)} {currency}"
 
 
-async def _tracking(order_id: str) -> dict[str, str] | None:
-    """The latest fulfillment's tracking, on a shop whose fulfillments carry it."""
-    model = getattr(models, "Fulfillment", None)
-    if model is None or "tracking_number" not in model._meta.fields_map:
+async def _fulfillment(event: OrderEvent) -> Fulfillment | None:
+    """The fulfillment an ORDER_FULFILLED event announced (made in the same transaction)."""
+    return await Fulfillment.filter(order_id=event.order_id, created_at__lte=event.created_at).order_by("-id").first()
+
+
+def _tracking(fulfillment: Fulfillment | None) -> dict[str, str] | None:
+    if fulfillment is None or not fulfillment.tracking_number:
         return None
-    latest = await model.filter(order_id=order_id).order_by("-id").first()
-    if latest is None or not latest.tracking_number:
-        return None
-    return {"company": latest.tracking_company or "", "number": latest.tracking_number,
-            "url": latest.tracking_url or ""}
+    return {"company": fulfillment.tracking_company or "", "number": fulfillment.tracking_number,
+            "url": fulfillment.tracking_url or ""}
+
+
+async def _lines(order_id: str, fulfillment: Fulfillment | None) -> list[tuple[OrderLine, int]]:
+    """The order's lines, or what of them this fulfillment ships."""
+    lines = await OrderLine.filter(order_id=order_id).order_by("id")
+    if fulfillment is None:
+        return [(line, line.quantity) for line in lines]
+    shipped = dict(await FulfillmentLine.filter(fulfillment_id=fulfillment.id).values_list("order_line_id", "quantity"))
+    return [(line, shipped[line.id]) for line in lines if line.id in shipped]
 
 
 async def _context(event: OrderEvent, kind: EmailKind, shop_name: str) -> dict[str, Any]:
     row = json.loads(event.snapshot)
     currency = row["currency"]
     payment = await Payment.get_or_none(order_id=row["id"])
-    lines = await OrderLine.filter(order_id=row["id"]).order_by("id")
+    fulfillment = await _fulfillment(event) if kind is EmailKind.SHIPPING_CONFIRMATION else None
+    lines = await _lines(row["id"], fulfillment)
     return {
         "shop_name": shop_name,
         "order": {"number": row["number"], "email": row["email"], "subtotal": _money(row["subtotal"], currency),
                   "total": _money(row["total"], currency)},
-        "lines": [{"title": l.title, "quantity": l.quantity, "total": _money(l.total, currency)} for l in lines],
+        "lines": [{"title": line.title, "quantity": quantity, "total": _money(line.unit_price * quantity, currency)}
+                  for line, quantity in lines],
         "payment": payment and {"card_brand": payment.card_brand, "card_last4": payment.card_last4},
         "refunded": _money(payment.amount_refunded if payment else 0, currency),
-        "tracking": await _tracking(row["id"]) if kind is EmailKind.SHIPPING_CONFIRMATION else None,
+        "tracking": _tracking(fulfillment),
     }
 
 
@@ -102,6 +113,17 @@ async def render(event: OrderEvent, kind: EmailKind, shop_name: str) -> tuple[st
     return subject, text, html
 
 
+async def _wanted(event: OrderEvent, kind: EmailKind) -> bool:
+    """One confirmation per order (authorised, then paid, is one order); no shipping
+    email for a fulfillment made with `notifyCustomer: false`."""
+    if kind is EmailKind.ORDER_CONFIRMATION:
+        return not await EmailMessage.exists(order_id=event.order_id, kind=kind)
+    if kind is EmailKind.SHIPPING_CONFIRMATION:
+        fulfillment = await _fulfillment(event)
+        return fulfillment is None or fulfillment.notify_customer
+    return True
+
+
 async def fan_out(policy: MailPolicy, batch: int = 100) -> int:
     """Renders the emails new outbox events call for; returns how many events it read."""
     await ensure_consumer(CONSUMER)
@@ -111,8 +133,7 @@ async def fan_out(policy: MailPolicy, batch: int = 100) -> int:
         now = datetime.now(timezone.utc)
         for event in events:
             kind = _KIND_OF.get(event.type)
-            if kind is None or (kind is EmailKind.ORDER_CONFIRMATION and await EmailMessage.exists(
-                    order_id=event.order_id, kind=kind)):
+            if kind is None or not await _wanted(event, kind):
                 continue
             subject, text, html = await render(event, kind, policy.shop_name)
             await EmailMessage.create(event_id=event.id, order_id=event.order_id, kind=kind,

@@ -17,7 +17,11 @@ from tests.shop import cart_with, checkout, make_product
 from tests.smtp_server import smtp_server
 from tests.stripe_events import paid_order
 
-FULFIL = "mutation($o: ID!) { orderMarkFulfilled(orderId: $o) { userErrors { code } } }"
+FULFIL = """mutation($o: ID!, $lines: [FulfillmentLineInput!], $notify: Boolean!) {
+  fulfillmentCreate(orderId: $o, lines: $lines, notifyCustomer: $notify,
+                    tracking: {company: "UPS", number: "1Z999AA10123456784", url: "https://ups.example/track/1Z999"}) {
+    userErrors { code } } }"""
+LINES = "query($o: ID!) { order(id: $o) { lines { id } } }"
 REFUND = "mutation($o: ID!) { refundOrder(orderId: $o, amount: \"4.00\") { userErrors { code } } }"
 
 
@@ -51,12 +55,19 @@ async def test_a_paid_order_is_confirmed_once_and_its_shipping_and_refund_are_to
         assert "Visa ending in 4242" in text
         assert "<strong>" + order["number"] + "</strong>" in html and "50.00 USD" in html
 
-        assert (await staff.data(FULFIL, {"o": order["id"]}))["orderMarkFulfilled"]["userErrors"] == []
+        [line] = (await staff.data(LINES, {"o": order["id"]}))["order"]["lines"]
+        one = [{"orderLineId": line["id"], "quantity": 1}]
+        # One unit shipped quietly, then the other with the customer told.
+        for notify in (False, True):
+            made = await staff.data(FULFIL, {"o": order["id"], "lines": one, "notify": notify})
+            assert made["fulfillmentCreate"]["userErrors"] == []
         assert (await staff.data(REFUND, {"o": order["id"]}))["refundOrder"]["userErrors"] == []
         await worker.drain()
         shipped, refunded = inbox.messages[1:]
         assert shipped["Subject"] == f"Order {order['number']} has shipped"
-        assert "has shipped" in parts(shipped)[0]
+        text, html = parts(shipped)
+        assert "UPS tracking number: 1Z999AA10123456784" in text and "Test Product x 1" in text
+        assert 'href="https://ups.example/track/1Z999"' in html
         assert refunded["Subject"] == f"A refund on order {order['number']}"
         assert "4.00 USD of 50.00 USD has been refunded" in parts(refunded)[0]
         await worker.stop()
@@ -108,3 +119,32 @@ async def test_without_an_smtp_server_messages_are_written_as_eml_files(gql, set
 def test_a_bad_smtp_url_stops_the_server_from_starting(settings, url):
     with pytest.raises(ValueError, match="SMTP_URL"):
         OutboundWorker(replace(settings, smtp_url=url))
+
+
+async def test_an_authorised_order_is_confirmed_once_even_when_captured_later(gql, settings, gateway):
+    """SHOPGRAPH_CAPTURE_METHOD=manual: the checkout authorises (ORDER_AUTHORIZED), orderCapture
+    takes the money (ORDER_PAID); the shopper gets one confirmation."""
+    import uuid
+
+    from tests.graph.test_fulfillment_capture import CAPTURE
+    from tests.graph.test_order_events import poll
+    from tests.stripe_events import app_client
+
+    with smtp_server() as (inbox, url):
+        worker = await mail_worker(settings, smtp_url=url)
+        await worker.drain()
+        inbox.messages.clear()
+        async with app_client(replace(settings, capture_method="manual"), gateway) as http:
+            staff = as_(type(gql)(http), await api_key("orders:read", "orders:write"))
+            _, start = await poll(staff, None)
+            result = await checkout(staff, await cart_with(staff, (await make_product(3000, 2), 1)), "pm_card_visa")
+            assert result["order"]["status"] == "AUTHORIZED"
+            await worker.drain()
+            captured = await staff.data(CAPTURE, {"orderId": result["order"]["id"], "amount": None,
+                                                  "key": uuid.uuid4().hex})
+            assert captured["orderCapture"]["userErrors"] == []
+            await worker.drain()
+            events, _ = await poll(staff, start)
+        assert [e["type"] for e in events] == ["ORDER_CREATED", "ORDER_AUTHORIZED", "ORDER_PAID"]
+        assert [m["Subject"] for m in inbox.messages] == [f"Order {result['order']['number']} confirmed"]
+        await worker.stop()
