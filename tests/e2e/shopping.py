@@ -9,7 +9,7 @@ import httpx
 
 from tests.stripe_emulator import TEST_SECRET_KEY
 
-__all__ = ["ADD", "CHECKOUT", "card_token", "graphql", "buy", "product_ids"]
+__all__ = ["ADD", "CHECKOUT", "card_token", "graphql", "buy", "product_ids", "ship"]
 
 ADD = "mutation($p: ID!, $q: Int!) { addToCart(productId: $p, quantity: $q) { cart { id } userErrors { code } } }"
 CHECKOUT = (
@@ -41,6 +41,24 @@ def _data(response: httpx.Response) -> dict[str, Any]:
     return body["data"]
 
 
+SHIP_TO = """mutation($c: ID!, $a: MailingAddressInput!) { cartShippingAddressUpdate(cartId: $c, address: $a) {
+  cart { deliveryOptions { handle } } userErrors { code } } }"""
+DELIVER = """mutation($c: ID!, $h: String!) { cartSelectedDeliveryOptionUpdate(cartId: $c, handle: $h) {
+  userErrors { code } } }"""
+
+
+def ship(base: str, cart_id: str) -> None:
+    """Gives the cart a US address and its first delivery option, as checkout requires."""
+    from tests.shop import US_ADDRESS
+
+    with httpx.Client() as http:
+        answer = _data(graphql(http, base, SHIP_TO, {"c": cart_id, "a": US_ADDRESS}))["cartShippingAddressUpdate"]
+        assert answer["userErrors"] == [] and answer["cart"]["deliveryOptions"], answer
+        handle = answer["cart"]["deliveryOptions"][0]["handle"]
+        chosen = _data(graphql(http, base, DELIVER, {"c": cart_id, "h": handle}))["cartSelectedDeliveryOptionUpdate"]
+        assert chosen["userErrors"] == [], chosen
+
+
 def product_ids(base: str) -> list[str]:
     with httpx.Client() as http:
         nodes = _data(graphql(http, base, PRODUCTS))["products"]["nodes"]
@@ -51,6 +69,7 @@ def buy(http: httpx.Client, base: str, stripe_url: str, product_id: str, key: st
     """One purchase: the `checkout` payload (order and userErrors)."""
     added = _data(graphql(http, base, ADD, {"p": product_id, "q": quantity}))["addToCart"]
     assert added["userErrors"] == [], added
+    ship(base, added["cart"]["id"])
     token = card_token(stripe_url)
     variables = {"i": {"cartId": added["cart"]["id"], "email": "buyer@example.com", "paymentToken": token,
                        "idempotencyKey": key}}

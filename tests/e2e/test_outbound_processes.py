@@ -14,6 +14,8 @@ from contextlib import ExitStack
 
 import httpx
 
+from commerce.catalog.seed import demo_catalog
+from tests.e2e.shopping import ship
 from tests.e2e.server import running_server, server_env, shopgraph
 from tests.webhook_receiver import running_receiver, verify
 
@@ -28,9 +30,10 @@ def _post(base: str, query: str, variables: dict, token: str | None = None) -> d
     return body["data"]
 
 
-def _buy(base: str) -> str:
-    product = _post(base, 'query { product(slug: "oak-mug") { id } }', {})["product"]
+def _buy(base: str, slug: str) -> str:
+    product = _post(base, "query($s: String!) { product(slug: $s) { id } }", {"s": slug})["product"]
     cart = _post(base, "mutation($p: ID!) { addToCart(productId: $p) { cart { id } } }", {"p": product["id"]})
+    ship(base, cart["addToCart"]["cart"]["id"])
     result = _post(base, "mutation($i: CheckoutInput!) { checkout(input: $i) { order { id status } } }", {"i": {
         "cartId": cart["addToCart"]["cart"]["id"], "email": "two@example.com", "paymentToken": "pm_card_visa",
         "idempotencyKey": uuid.uuid4().hex}})["checkout"]
@@ -55,8 +58,10 @@ async def test_two_processes_never_send_one_delivery_twice_at_once(postgres_url,
             servers = [stack.enter_context(running_server(env, tmp_path / f"server{i}.log")) for i in (1, 2)]
             made = await asyncio.to_thread(_post, servers[0], CREATE, {"url": receiver.url}, key)
             secret = made["webhookSubscriptionCreate"]["secret"]
+            # Demo products sold one at a time (a single variant), each with stock for the purchases.
+            slugs = [p.slug for p in demo_catalog() if len(p.variants) == 1 and p.stock > 0]
             for i in range(6):
-                await asyncio.to_thread(_buy, servers[i % 2])
+                await asyncio.to_thread(_buy, servers[i % 2], slugs[i % len(slugs)])
             await receiver.wait_for(12, timeout=30)
             await asyncio.sleep(1.0)  # room for a second copy to show up
     ids = [r.headers["shopgraph-event-id"] for r in receiver.received]

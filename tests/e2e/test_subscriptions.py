@@ -16,6 +16,7 @@ import pytest
 import websockets
 
 from commerce.catalog.seed import demo_catalog
+from tests.e2e.shopping import ship
 from tests.e2e.server import running_server, server_env, shopgraph
 
 SUBSCRIBE = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id number status } }"
@@ -33,6 +34,7 @@ def _paid_order(base: str) -> dict:
     slug = next(p.slug for p in demo_catalog() if len(p.variants) == 1 and p.stock > 0)
     product = _post(base, "query($s: String!) { product(slug: $s) { id } }", {"s": slug})["product"]
     cart = _post(base, "mutation($p: ID!) { addToCart(productId: $p) { cart { id } } }", {"p": product["id"]})
+    ship(base, cart["addToCart"]["cart"]["id"])
     result = _post(
         base,
         "mutation($i: CheckoutInput!) { checkout(input: $i) { order { id number status } userErrors { code } } }",
