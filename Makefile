@@ -23,11 +23,21 @@ seed: migrate
 run: seed
 	$(BIN)/shopgraph serve
 
-# What the suite needs besides the venv: a PostgreSQL server (started if down).
+# What the suite needs besides the venv: a PostgreSQL server (started if down) and
+# Redis for the shared rate limits (installed with apt-get if missing, started if down).
 services:
 	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then \
 		echo "starting PostgreSQL"; \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	fi
+	@command -v redis-server >/dev/null || { \
+		echo "installing redis-server (apt-get) for the rate limit tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	}
+	@if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then \
+		echo "starting Redis"; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no; \
 	fi
 
 # The storefront's browser tests drive Debian's chromium; nothing downloads a browser.

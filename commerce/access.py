@@ -31,6 +31,7 @@ class Scope(str, Enum):
     ORDERS_WRITE = "orders:write"
     CATALOG_WRITE = "catalog:write"
     SHOP_WRITE = "shop:write"  # shipping zones, tax rates, discount codes
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,32 @@
-"""Rate limits per client address: a sliding window of recent attempts, in memory.
+"""Rate limits per client address: a sliding window of recent attempts.
 
-Each server process keeps its own window, so with N processes an address gets
-at most N times the limit: enough to stop guessing passwords or keys.
+Where the attempts are counted is plugged in by the server (`use_store`):
+on PostgreSQL every process counts in the database (`DatabaseStore`), or in
+Redis when `REDIS_URL` is set (`RedisStore`), so N processes allow an address
+the limit once, not N times; SQLite's single process counts in memory. A
+store that cannot be reached lets the attempt through and logs it: a broken
+counter must not lock everyone out.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-__all__ = ["RateLimited", "Throttle", "LOGINS", "BAD_CREDENTIALS"]
+from tortoise.functions import Count, Min
+
+from models import RateLimitHit
+
+__all__ = [
+    "RateLimited", "Throttle", "HitStore", "MemoryStore", "DatabaseStore", "RedisStore", "use_store",
+    "LOGINS", "BAD_CREDENTIALS",
+]
+
+log = logging.getLogger("shopgraph.throttle")
 
 
 class RateLimited(Exception):
@@ -19,37 +35,120 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-@dataclass
-class Throttle:
-    limit: int
-    window: float  # seconds
-    _hits: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+class HitStore(Protocol):
+    async def hits(self, bucket: str, since: float) -> tuple[int, float | None]:
+        """(attempts after `since`, the oldest of them)."""
 
-    def _recent(self, address: str, now: float) -> deque[float]:
-        hits = self._hits[address]
-        while hits and hits[0] <= now - self.window:
+    async def add(self, bucket: str, at: float, window: float) -> None: ...
+
+
+class MemoryStore:
+    """This process's own counts."""
+
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, bucket: str, since: float) -> deque[float]:
+        hits = self._hits[bucket]
+        while hits and hits[0] <= since:
             hits.popleft()
         return hits
 
-    def check(self, address: str, now: float | None = None) -> None:
-        """Raises RateLimited while `address` has used up its attempts."""
-        now = time.monotonic() if now is None else now
-        hits = self._recent(address, now)
-        if len(hits) >= self.limit:
-            raise RateLimited(hits[0] + self.window - now)
+    async def hits(self, bucket: str, since: float) -> tuple[int, float | None]:
+        hits = self._recent(bucket, since)
+        return len(hits), hits[0] if hits else None
 
-    def record(self, address: str, now: float | None = None) -> None:
-        """Counts one attempt from `address`."""
-        now = time.monotonic() if now is None else now
-        self._recent(address, now).append(now)
+    async def add(self, bucket: str, at: float, window: float) -> None:
+        self._recent(bucket, at - window).append(at)
         if len(self._hits) > 100_000:  # forget idle addresses rather than grow without end
-            for idle in [a for a, h in self._hits.items() if not h or h[-1] <= now - self.window]:
+            for idle in [b for b, h in self._hits.items() if not h or h[-1] <= at - window]:
                 del self._hits[idle]
 
     def reset(self) -> None:
         self._hits.clear()
 
 
+class DatabaseStore:
+    """Counts in the `rate_limit_hit` table, which every process shares (PostgreSQL)."""
+
+    async def hits(self, bucket: str, since: float) -> tuple[int, float | None]:
+        row = await RateLimitHit.filter(bucket=bucket, hit_at__gt=since).annotate(
+            n=Count("id"), oldest=Min("hit_at")).first().values("n", "oldest")
+        return (int(row["n"]), row["oldest"]) if row else (0, None)
+
+    async def add(self, bucket: str, at: float, window: float) -> None:
+        await RateLimitHit.filter(bucket=bucket, hit_at__lte=at - window).delete()
+        await RateLimitHit.create(bucket=bucket, hit_at=at)
+
+
+class RedisStore:
+    """Counts in a Redis sorted set per address, which every process shares."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis: Any = redis.from_url(url)
+        self._prefix = f"shopgraph:{namespace}:ratelimit:"
+
+    async def hits(self, bucket: str, since: float) -> tuple[int, float | None]:
+        key = self._prefix + bucket
+        async with self._redis.pipeline(transaction=True) as pipe:
+            _, count, oldest = await (pipe.zremrangebyscore(key, "-inf", since).zcard(key)
+                                      .zrange(key, 0, 0, withscores=True).execute())
+        return int(count), (oldest[0][1] if oldest else None)
+
+    async def add(self, bucket: str, at: float, window: float) -> None:
+        key = self._prefix + bucket
+        async with self._redis.pipeline(transaction=True) as pipe:
+            await pipe.zadd(key, {f"{at}:{uuid.uuid4().hex[:8]}": at}).expire(key, int(window) + 1).execute()
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+_memory = MemoryStore()
+_store: HitStore = _memory
+
+
+def use_store(store: HitStore | None) -> None:
+    """Where every limit counts from now on (None: this process's memory)."""
+    global _store
+    _store = store or _memory
+
+
+@dataclass
+class Throttle:
+    name: str
+    limit: int
+    window: float  # seconds
+
+    def _bucket(self, address: str) -> str:
+        return f"{self.name}:{address}"
+
+    async def check(self, address: str, now: float | None = None) -> None:
+        """Raises RateLimited while `address` has used up its attempts."""
+        now = time.time() if now is None else now
+        try:
+            count, oldest = await _store.hits(self._bucket(address), now - self.window)
+        except Exception:  # an unreachable counter lets the attempt through
+            log.exception("rate limit %s could not be checked", self.name)
+            return
+        if count >= self.limit:
+            raise RateLimited((oldest or now) + self.window - now)
+
+    async def record(self, address: str, now: float | None = None) -> None:
+        """Counts one attempt from `address`."""
+        now = time.time() if now is None else now
+        try:
+            await _store.add(self._bucket(address), now, self.window)
+        except Exception:
+            log.exception("rate limit %s could not count an attempt", self.name)
+
+    def reset(self) -> None:
+        """Forgets this process's counts (tests)."""
+        _memory.reset()
+
+
 # Every login attempt counts; for tokens and API keys, only the ones refused.
-LOGINS = Throttle(limit=10, window=60.0)
-BAD_CREDENTIALS = Throttle(limit=20, window=60.0)
+LOGINS = Throttle("logins", limit=10, window=60.0)
+BAD_CREDENTIALS = Throttle("bad_credentials", limit=20, window=60.0)

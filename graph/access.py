@@ -30,14 +30,14 @@ async def caller(info: Info) -> Caller:
             context.caller = access.GUEST
             return context.caller
         address = client_address(info)
-        throttle.BAD_CREDENTIALS.check(address)
+        await throttle.BAD_CREDENTIALS.check(address)
         scheme, _, token = header.partition(" ")
         try:
             if scheme.lower() != "bearer" or not token.strip():
                 raise access.AccessDenied("UNAUTHENTICATED", "Use `Authorization: Bearer <token>`.")
             context.caller = await access.authenticate(token.strip())
         except access.AccessDenied:
-            throttle.BAD_CREDENTIALS.record(address)
+            await throttle.BAD_CREDENTIALS.record(address)
             raise
     return context.caller
 

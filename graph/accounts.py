@@ -73,8 +73,8 @@ class AccountQuery:
 class AccountMutation:
     @strawberry.mutation(description="Creates an account (a password of 8 characters or more).")
     async def customer_register(self, info: Info, email: str, password: str) -> CustomerRegisterPayload:
-        throttle.LOGINS.check(client_address(info))
-        throttle.LOGINS.record(client_address(info))
+        await throttle.LOGINS.check(client_address(info))
+        await throttle.LOGINS.record(client_address(info))
         try:
             model = await accounts.register(email, password)
         except DomainError as error:
@@ -86,8 +86,8 @@ class AccountMutation:
         self, info: Info, email: str, password: str, cart_id: strawberry.ID | None = None
     ) -> CustomerLoginPayload:
         address = client_address(info)
-        throttle.LOGINS.check(address)
-        throttle.LOGINS.record(address)
+        await throttle.LOGINS.check(address)
+        await throttle.LOGINS.record(address)
         try:
             key = None if cart_id is None else cart_key(cart_id)
             session = await accounts.login(email, password, key)

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from models import (
-    CartLine, Collection, CollectionProduct, Dispute, Fulfillment, FulfillmentLine, OrderLine, Payment, Product,
+    CartLine, Collection, CollectionProduct, Dispute, Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine,
+    Payment, Product,
     ProductImage, ProductOption, ProductTag, ProductVariant,
 )
 
@@ -58,6 +59,13 @@ async def _collections_by_product_id(product_ids: Sequence[int]) -> list[list[Co
     return [found.get(p, []) for p in product_ids]
 
 
+async def _latest_event_by_order_id(order_ids: Sequence[str]) -> list[int | None]:
+    rows = await OrderEvent.filter(order_id__in=list(set(order_ids))).order_by("sequence").values_list(
+        "order_id", "sequence")
+    latest = dict(rows)  # the last (highest) number per order wins
+    return [latest.get(order_id) for order_id in order_ids]
+
+
 async def _dispute_by_order_id(order_ids: Sequence[str]) -> list[Dispute | None]:
     """The latest dispute of each order."""
     latest: dict[str, Dispute] = {}
@@ -90,6 +98,8 @@ class Loaders:
     fulfillment_lines_by_fulfillment_id: DataLoader[int, list[FulfillmentLine]] = _loader(
         _grouped(FulfillmentLine, "fulfillment_id", "id"))
     dispute_by_order_id: DataLoader[str, Dispute | None] = _loader(_dispute_by_order_id)
+    order_by_id: DataLoader[str, Order | None] = _loader(_by_id(Order))
+    latest_event_by_order_id: DataLoader[str, int | None] = _loader(_latest_event_by_order_id)
 
     def forget_catalog(self) -> None:
         """Drops what this request read of carts and the catalog (after a change)."""

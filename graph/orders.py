@@ -15,6 +15,7 @@ from graph.addresses import MailingAddress
 from graph.cart_cost import DiscountApplication, OrderCost, ShippingLine, TaxLine
 from graph.context import Info
 from graph.errors import bad_user_input
+from graph.event_cursors import event_cursor
 from graph.pagination import PageInfo, page_args
 from graph.money import Money
 from graph.node import Node, register_node
@@ -96,10 +97,12 @@ class Order(Node):
     updated_at: datetime
     pk: strawberry.Private[str]
     currency: strawberry.Private[str]
+    event_sequence: strawberry.Private[int | None] = None  # set when built from an outbox event
 
     @classmethod
-    def from_model(cls, model: OrderModel) -> "Order":
+    def from_model(cls, model: OrderModel, event_sequence: int | None = None) -> "Order":
         return cls(
+            event_sequence=event_sequence,
             id=strawberry.ID(to_global_id("Order", model.id)),
             pk=model.id,
             currency=model.currency,
@@ -115,6 +118,16 @@ class Order(Node):
             created_at=model.created_at,
             updated_at=model.updated_at,
         )
+
+    @strawberry.field(
+        description="The cursor of this order's latest change in `orderEvents` (of the change pushed, in "
+        "`orderStatusChanged`). Pass it as `orderStatusChanged(after:)` to miss nothing after it."
+    )
+    async def event_cursor(self, info: Info) -> str | None:
+        sequence = self.event_sequence
+        if sequence is None:
+            sequence = await info.context.loaders.latest_event_by_order_id.load(self.pk)
+        return None if sequence is None else event_cursor(sequence)
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLine]:

@@ -18,7 +18,9 @@ from graph.products import Product, ProductVariant
 from graph.cart_buyer import CartBuyerMutation
 from graph.checkout import CheckoutMutation
 from graph.orders import Order, OrderQuery
+from graph.outbound import OrderEventQuery
 from graph.fulfillment import FulfillmentMutation
+from graph.webhooks import WebhookMutation, WebhookQuery
 from graph.refunds import RefundMutation
 from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.staff import StaffMutation
@@ -39,11 +41,12 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, AccountQuery, ShopRulesQuery,
-                                  CountriesQuery))
+Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, WebhookQuery,
+                              AccountQuery, ShopRulesQuery, CountriesQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
-Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation, StaffCatalogMutation,
-                                  RefundMutation, FulfillmentMutation, ShopRulesMutation))
+Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
+                                  StaffCatalogMutation, RefundMutation, FulfillmentMutation, ShopRulesMutation,
+                                  WebhookMutation))
 
 
 class ShopSchema(strawberry.Schema):

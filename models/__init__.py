@@ -6,11 +6,16 @@ from models.fulfillment import Fulfillment, FulfillmentLine
 from models.order import (
     Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus,
 )
+from models.outbox import (
+    DeliveryStatus, EmailKind, EmailMessage, OrderEvent, OrderEventType, OutboxConsumer, OutboxCounter,
+    WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
+)
 from models.payment_events import Dispute, Refund, RefundStatus, StripeEvent
 from models.shop_rules import DiscountCode, DiscountKind, DiscountRedemption, ShippingRate, ShippingZone, TaxRate
 from models.product import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
 )
+from models.throttle import RateLimitHit
 
 __all__ = [
     "ApiKey", "Customer", "CustomerSession", "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
@@ -18,4 +23,6 @@ __all__ = [
     "VariantOptionValue", "Collection", "CollectionProduct", "Dispute", "Refund", "RefundStatus", "StripeEvent",
     "Fulfillment", "FulfillmentLine", "OrderFinancialStatus", "OrderFulfillmentStatus",
     "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
+    "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus", "RateLimitHit",
 ]

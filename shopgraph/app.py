@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from commerce import throttle
 from commerce.orders.reconcile import reconcile
 from graph.http import GraphQLView
 from payments.gateway import PaymentGateway
@@ -30,6 +31,7 @@ from commerce.outbound import events
 from shopgraph import db, metrics
 from shopgraph.events import bus_for
 from shopgraph.images import product_image
+from shopgraph.outbound import OutboundWorker
 from shopgraph.settings import Settings, load_settings
 from shopgraph.storefront import storefront_routes
 from shopgraph.telemetry import Telemetry
@@ -72,6 +74,16 @@ async def _finish(task: asyncio.Task, timeout: float) -> None:
         pass
 
 
+def _rate_limit_store(settings: Settings) -> throttle.HitStore | None:
+    """Redis with REDIS_URL, else the database on PostgreSQL, else memory (SQLite: one process)."""
+    if settings.redis_url:
+        namespace = settings.database_url.rpartition("/")[2].split("?")[0] or "shop"
+        return throttle.RedisStore(settings.redis_url, namespace)
+    if settings.database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return throttle.DatabaseStore()
+    return None
+
+
 async def healthz(request: Request) -> JSONResponse:
     if await db.ping():
         return JSONResponse({"status": "ok", "database": "ok"})
@@ -97,6 +109,9 @@ def create_app(
         # Prices and stock change with catalog edits and with every order (stock).
         bus.add_listener(events.CATALOG, response_cache.invalidate)
         bus.add_listener(events.ORDERS, response_cache.invalidate)
+    outbound = OutboundWorker(settings) if manage_db and settings.outbound_interval > 0 else None
+    if outbound is not None:
+        bus.add_listener(events.ORDERS, outbound.wake)
     graphql = GraphQLView(
         make_schema(limits, introspection=settings.introspection),
         settings,
@@ -111,22 +126,32 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         reconciler = None
         stopping = asyncio.Event()
+        rate_limits = None
         if manage_db:
             await db.init_db(settings.database_url)
             await bus.start()
             events.set_publisher(bus)
+            rate_limits = _rate_limit_store(settings)
+            throttle.use_store(rate_limits)
             if settings.reconcile_interval > 0:
                 reconciler = asyncio.create_task(
                     _reconcile_periodically(gateway, settings.reconcile_interval, stopping, settings.authorization_days))
+            if outbound is not None:
+                await outbound.start()
         try:
             yield
         finally:
             stopping.set()
+            if outbound is not None:
+                await outbound.stop(settings.shutdown_seconds)
             if reconciler is not None:
                 await _finish(reconciler, settings.shutdown_seconds)
             if own_gateway:
                 await gateway.aclose()
             if manage_db:
+                throttle.use_store(None)
+                if isinstance(rate_limits, throttle.RedisStore):
+                    await rate_limits.aclose()
                 events.set_publisher(None)
                 await bus.stop()
                 await db.close_db()

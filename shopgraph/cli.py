@@ -1,4 +1,4 @@
-"""`shopgraph serve | migrate | seed | reconcile | purge-carts | backup | restore | export-schema`."""
+"""`shopgraph serve | migrate | seed | reconcile | purge-carts | purge-events | backup | restore | export-schema`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,16 @@ def cmd_purge_carts(settings: Settings, args: argparse.Namespace) -> None:
     async def work() -> None:
         purged = await purge_carts(args.older_than)
         print(f"purged {purged} empty carts untouched for {args.older_than}")
+
+    _with_db(settings, work)
+
+
+def cmd_purge_events(settings: Settings, args: argparse.Namespace) -> None:
+    from commerce.outbound.retention import purge_events
+
+    async def work() -> None:
+        purged = await purge_events(args.older_than)
+        print(f"purged {purged} order events older than {args.older_than} that nothing still needs")
 
     _with_db(settings, work)
 
@@ -235,6 +245,10 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--older-than", type=duration, default=timedelta(days=30), help="such as 30d (default)")
     purge.set_defaults(func=cmd_purge_carts)
 
+    events = sub.add_parser("purge-events", help="delete old order events nothing still needs")
+    events.add_argument("--older-than", type=duration, default=timedelta(days=90), help="such as 90d (default)")
+    events.set_defaults(func=cmd_purge_events)
+
     rec = sub.add_parser("reconcile", help="settle checkouts that stopped half-way, from Stripe")
     rec.add_argument("--grace", type=duration, help="leave orders younger than this (default 10m)")
     rec.add_argument("--since", type=duration, help="compare paid orders this recent with Stripe (default 3d)")
@@ -246,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="make a key and print it once")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", required=True,
-                        choices=["orders:read", "orders:write", "catalog:write", "shop:write"])
+                        choices=["orders:read", "orders:write", "catalog:write", "shop:write", "webhooks:write"])
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", type=int)

@@ -4,7 +4,9 @@
 LISTEN/NOTIFY, so a notice published by any server process on the database
 reaches the subscribers of every process. Subscribers get the payloads of one
 channel through a queue; a slow subscriber loses its oldest notices rather
-than holding up the others.
+than holding up the others. Notices are hints: what they announce is in the
+database (order changes in the outbox), and after the LISTEN connection is
+(re)made, `RESYNC` tells every subscriber to read it again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 
 import asyncpg
+
+from commerce.outbound.events import RESYNC
 
 __all__ = ["MemoryBus", "PostgresBus", "bus_for"]
 
@@ -90,6 +94,8 @@ class PostgresBus(MemoryBus):
                 for channel in self._channels:
                     await self._listener.add_listener(channel, self._on_notify)
                 self.listening.set()
+                for channel in self._channels:  # whatever was published while we were not listening
+                    self.deliver(channel, RESYNC)
                 await lost.wait()
                 log.warning("lost the LISTEN connection; reconnecting")
             except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:

@@ -55,6 +55,15 @@ class Settings:
     capture_method: str = "automatic"  # "manual": checkouts authorise, orderCapture takes the money
     authorization_days: float = 6.0  # the reconciler voids authorisations older than this
     prices_include_tax: bool = False  # catalog prices contain the tax of the shopper's country
+    webhooks_allow_private: bool = False  # http:// and private addresses for partner webhooks (local use)
+    webhook_timeout: float = 10.0  # seconds a partner endpoint has to answer
+    webhook_retry_base: float = 10.0  # seconds before the first retry; doubled each time
+    webhook_retry_window: float = 86400.0  # seconds of retries before a subscription is disabled
+    smtp_url: str = ""  # smtp://user:password@host:587 or smtps://…; empty: .eml files in mail_dir
+    mail_from: str = "shop@localhost"
+    mail_dir: str = "mail"
+    redis_url: str = ""  # redis://host:6379/0: rate limits counted there instead of in the database
+    outbound_interval: float = 1.0  # seconds between the outbound worker's passes; 0: no worker
 
     def __repr__(self) -> str:  # never print secrets
         return (
@@ -102,6 +111,15 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         capture_method=_capture_method(get("SHOPGRAPH_CAPTURE_METHOD", Settings.capture_method)),
         authorization_days=float(get("SHOPGRAPH_AUTHORIZATION_DAYS", str(Settings.authorization_days))),
         prices_include_tax=_flag(get("SHOPGRAPH_PRICES_INCLUDE_TAX", "0")),
+        webhooks_allow_private=_flag(get("SHOPGRAPH_WEBHOOKS_ALLOW_PRIVATE", "0")),
+        webhook_timeout=float(get("SHOPGRAPH_WEBHOOK_TIMEOUT", str(Settings.webhook_timeout))),
+        webhook_retry_base=float(get("SHOPGRAPH_WEBHOOK_RETRY_BASE", str(Settings.webhook_retry_base))),
+        webhook_retry_window=float(get("SHOPGRAPH_WEBHOOK_RETRY_WINDOW", str(Settings.webhook_retry_window))),
+        smtp_url=get("SMTP_URL", ""),
+        mail_from=get("SHOPGRAPH_MAIL_FROM", Settings.mail_from),
+        mail_dir=get("SHOPGRAPH_MAIL_DIR", Settings.mail_dir),
+        redis_url=get("REDIS_URL", ""),
+        outbound_interval=float(get("SHOPGRAPH_OUTBOUND_INTERVAL", str(Settings.outbound_interval))),
     )
 
 

@@ -49,3 +49,10 @@ def test_api_keys_are_printed_once_stored_hashed_and_revocable(tmp_path):
     assert "partner" in listing and "active" in listing and key not in listing
     shopgraph("apikey", "revoke", "1", env=env)
     assert "revoked" in shopgraph("apikey", "list", env=env).stdout
+
+
+def test_purge_events_runs_on_a_fresh_shop(tmp_path):
+    env = server_env(f"sqlite://{tmp_path / 'shop.db'}")
+    shopgraph("migrate", env=env)
+    out = shopgraph("purge-events", "--older-than", "90d", env=env).stdout
+    assert "purged 0 order events older than 90 days" in out

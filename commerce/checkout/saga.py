@@ -26,6 +26,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
+from commerce.outbound.outbox import record_order_event
 from commerce.access import Caller, can_read_order, can_use_cart
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
@@ -36,7 +37,7 @@ from commerce.checkout.discount_codes import claim_discount, customer_key, recor
 from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.catalog.stock import reserve_stock
 from models import (
-    Cart, CartLine, CartStatus, Order, OrderFinancialStatus, OrderLine, OrderNumber, OrderStatus, Payment, ProductVariant,
+    Cart, CartLine, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderLine, OrderNumber, OrderStatus, Payment, ProductVariant,
 )
 from models.ids import new_secret_id
 from payments.gateway import (
@@ -198,6 +199,7 @@ async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str 
         await OrderLine.bulk_create(order_line_copies(order.id, lines, variants, cost))
         await record_redemptions(order.id, claimed, customer_key(order.customer_id, email))
         await Cart.filter(id=cart.id).update(status=CartStatus.CHECKED_OUT)
+        await record_order_event(order, OrderEventType.ORDER_CREATED)
     return order
 
 

@@ -17,7 +17,8 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.lifecycle import FULFILLABLE, save_order
 from commerce.orders.state import lock_order
 from commerce.outbound import events
-from models import Fulfillment, FulfillmentLine, Order, OrderFulfillmentStatus, OrderLine
+from commerce.outbound.outbox import record_order_event
+from models import Fulfillment, FulfillmentLine, Order, OrderEventType, OrderFulfillmentStatus, OrderLine
 
 __all__ = ["Tracking", "create_fulfillment", "mark_fulfilled"]
 
@@ -91,6 +92,7 @@ async def create_fulfillment(order_id: str, lines: list[tuple[int, int]] | None 
         was = (order.financial_status, order.fulfillment_status, order.status)
         order.fulfillment_status = U.FULFILLED if everything else U.PARTIALLY_FULFILLED
         await save_order(order, was=was)
+        await record_order_event(order, OrderEventType.ORDER_FULFILLED)
     await events.order_changed(order.id)
     return order, fulfillment
 

@@ -35,10 +35,11 @@ from enum import Enum
 from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
+from commerce.outbound.outbox import payment_event_type, record_order_event
 from commerce.orders.disputes import apply_dispute_locked
 from commerce.orders.state import apply_payment_result_locked, lock_order, settle_late_payments
 from commerce.orders.refunds import note_stripe_total_locked, record_refund_locked, refund_status
-from models import Order, Payment, Refund, RefundStatus, StripeEvent
+from models import Order, OrderEventType, OrderStatus, Payment, Refund, RefundStatus, StripeEvent
 from payments.gateway import PaymentGateway
 from payments.webhooks import PaymentEvent
 
@@ -106,6 +107,16 @@ _HANDLERS: dict[str, _Handler] = {
 HANDLED_EVENT_TYPES = tuple(_HANDLERS)
 
 
+def _order_event_type(stripe_type: str, order: Order) -> OrderEventType:
+    """The outbox event of an order a Stripe event changed."""
+    if stripe_type.startswith("payment_intent."):
+        return payment_event_type(order)
+    if stripe_type.startswith("charge.dispute."):
+        return (OrderEventType.ORDER_DISPUTE_OPENED if order.status is OrderStatus.DISPUTED
+                else OrderEventType.ORDER_DISPUTE_CLOSED)
+    return OrderEventType.ORDER_REFUNDED
+
+
 async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | None = None) -> EventOutcome:
     """Applies one verified event to the order its PaymentIntent belongs to, once."""
     handler = _HANDLERS.get(event.type)
@@ -127,6 +138,8 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
         changed = await handler(order, payment, event)
         await StripeEvent.create(event_id=event.event_id, type=event.type,
                                  object_id=event.object_id or event.intent_id)
+        if changed:
+            await record_order_event(order, _order_event_type(event.type, order))
     if changed:
         log.info("Stripe event %s (%s): order %s is now %s", event.event_id, event.type, order.number,
                  order.status.name)

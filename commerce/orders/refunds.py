@@ -36,11 +36,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
+from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_decimal, to_minor_units
 from commerce.orders.lifecycle import REFUND_STATES, save_order
 from commerce.orders.state import lock_order
-from models import Order, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
+from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
 __all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "settle_unanswered_refunds",
@@ -220,6 +221,8 @@ async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
         order = await lock_order(order_id)
         payment = await Payment.get_or_none(order_id=order.id)
         changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded)
+        if changed:
+            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
         log.info("order %s is now %s", order.number, order.status.name)
         await events.order_changed(order.id)
@@ -238,6 +241,8 @@ async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Or
             changed = False
         else:
             changed = await record_refund_locked(order, refund, answer.refund_id, refund_status(answer.status))
+        if changed:
+            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
         log.info("order %s is now %s", order.number, order.status.name)
         await events.order_changed(order.id)
@@ -343,6 +348,8 @@ async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_t
             await refund.save(update_fields=["status", "updated_at"])
             done.append(f"unanswered refund {refund.id} of {refund.amount} is {status.name} at Stripe")
         changed = await refresh_refunds_locked(order, payment)
+        if changed:
+            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
         await events.order_changed(order_id)
     return done

@@ -25,8 +25,9 @@ from commerce.orders.lifecycle import (
     CAPTURED, PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, save_order,
 )
 from commerce.outbound import events
+from commerce.outbound.outbox import payment_event_type, record_order_event
 from models import (
-    Cart, CartStatus, Order, OrderFinancialStatus, OrderLine, OrderStatus, Payment, PaymentStatus, Refund,
+    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderLine, OrderStatus, Payment, PaymentStatus, Refund,
 )
 from commerce.checkout.discount_codes import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
@@ -131,6 +132,8 @@ async def apply_payment_result(order_id: str, result: PaymentResult, gateway: Pa
     async with in_transaction():
         order = await _locked(order_id)
         changed = await apply_payment_result_locked(order, result)
+        if changed:
+            await record_order_event(order, payment_event_type(order))
     if changed:
         await events.order_changed(order.id)
         if gateway is not None:
@@ -184,6 +187,7 @@ async def cancel_unpaid_order(order_id: str) -> Order | None:
         await _end_unpaid(order)
         order.financial_status = F.VOIDED
         await save_order(order, was=was)
+        await record_order_event(order, OrderEventType.ORDER_CANCELLED)
     await events.order_changed(order.id)
     return order
 

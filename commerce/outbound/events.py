@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-__all__ = ["Publisher", "set_publisher", "order_changed", "catalog_changed"]
+__all__ = ["Publisher", "set_publisher", "order_changed", "catalog_changed", "RESYNC"]
 
 log = logging.getLogger("shopgraph.events")
 
@@ -24,6 +24,9 @@ _publisher: Publisher | None = None
 
 ORDERS = "shopgraph_orders"
 CATALOG = "shopgraph_catalog"
+# Delivered by a bus on every channel when notices may have been lost (its
+# connection dropped): listeners re-read what they follow (orders: the outbox).
+RESYNC = "*"
 
 
 def set_publisher(publisher: Publisher | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,9 @@ def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "SHOPGRAPH_"))}
-    env.update(DATABASE_URL=database_url, **extra)
+    # Order emails are written as .eml files when no SMTP server is set: not into the work tree.
+    env.update(DATABASE_URL=database_url, SHOPGRAPH_MAIL_DIR=tempfile.mkdtemp(prefix="shopgraph-mail-"))
+    env.update(extra)
     return env
 
 

@@ -54,6 +54,7 @@ def _data(response: httpx.Response) -> dict[str, Any]:
     return body["data"]
 
 
+
 def product_ids(base: str) -> list[str]:
     with httpx.Client() as http:
         nodes = _data(graphql(http, base, PRODUCTS))["products"]["nodes"]

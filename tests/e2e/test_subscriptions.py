@@ -109,3 +109,85 @@ async def test_one_sqlite_process_pushes_its_own_changes_and_keeps_orders_privat
             assert message["type"] in {"error", "next"}
             errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
             assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+RESUME = "subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { status eventCursor } }"
+
+
+async def _pushed(websocket_url: str, order_id: str, token: str, count: int, after: str | None = None, act=None) -> list:
+    """Subscribes (from `after`), calls `act` once live, returns the first `count` orders pushed."""
+    async with websockets.connect(websocket_url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": RESUME, "variables": {"id": order_id, "after": after}}}))
+        if act is not None:
+            await asyncio.sleep(0.5)
+            await act()
+        pushed = []
+        for _ in range(count):
+            message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            assert message["type"] == "next", message
+            pushed.append(message["payload"]["data"]["orderStatusChanged"])
+        return pushed
+
+
+async def test_a_subscriber_that_comes_back_with_its_cursor_gets_what_it_missed(tmp_path):
+    env = server_env(f"sqlite://{tmp_path / 'shop.db'}", SHOPGRAPH_RECONCILE_INTERVAL="0")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    token = _staff_key(env)
+    with running_server(env, tmp_path / "server.log") as base:
+        order = await asyncio.to_thread(_paid_order, base)
+        seen = _post(base, "query($o: ID!) { order(id: $o) { status eventCursor } }", {"o": order["id"]}, token)
+        assert seen["order"]["status"] == "PAID"
+        # While nobody listens, the order is fulfilled; the client comes back with its cursor.
+        await asyncio.to_thread(_fulfil, base, order["id"], token)
+        [missed] = await _pushed(_ws(base), order["id"], token, 1, after=seen["order"]["eventCursor"])
+        assert missed["status"] == "FULFILLED" and missed["eventCursor"] != seen["order"]["eventCursor"]
+        # From the start of the feed: the order as each change left it, oldest first.
+        created = _post(base, "{ orderEvents(first: 1) { edges { cursor } } }", {}, token)
+        history = await _pushed(_ws(base), order["id"], token, 2, after=created["orderEvents"]["edges"][0]["cursor"])
+        assert [h["status"] for h in history] == ["PAID", "FULFILLED"]
+
+
+async def _listeners(database_url: str) -> list[int]:
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+        return [row["pid"] for row in rows]
+    finally:
+        await connection.close()
+
+
+async def test_a_change_made_while_the_listen_connection_is_down_still_reaches_the_subscriber(postgres_url, tmp_path):
+    env = server_env(postgres_url, SHOPGRAPH_RECONCILE_INTERVAL="0")
+    shopgraph("migrate", env=env)
+    shopgraph("seed", env=env)
+    token = _staff_key(env)
+    with ExitStack() as stack:
+        first = stack.enter_context(running_server(env, tmp_path / "first.log"))
+        second = stack.enter_context(running_server(env, tmp_path / "second.log"))
+        order = await asyncio.to_thread(_paid_order, second)
+
+        async def cut_and_change() -> None:
+            import asyncpg
+
+            listening = await _listeners(postgres_url)
+            assert len(listening) == 2  # one per server process
+            admin = await asyncpg.connect(postgres_url)
+            try:
+                for pid in listening:
+                    await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            await asyncio.to_thread(_fulfil, second, order["id"], token)
+            # Its NOTIFY went out while no process listened: it reached nobody.
+            assert await _listeners(postgres_url) == []
+
+        [pushed] = await _pushed(_ws(first), order["id"], token, 1, act=cut_and_change)
+    assert pushed["status"] == "FULFILLED"
+    assert "lost the LISTEN connection" in (tmp_path / "first.log").read_text()

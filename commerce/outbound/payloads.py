@@ -1,0 +1,49 @@
+"""What partners receive: the event and the order as that change left it, as JSON.
+
+Ids are the API's own Relay global ids, so a partner can pass them to
+`order(id)` or `node(id)`; money is `{amount, currencyCode, minorUnits}` as in the API.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from commerce.money import to_decimal
+from models import OrderEvent, OrderLine
+
+__all__ = ["global_id", "event_payload", "order_payload"]
+
+
+def global_id(type_name: str, key: object) -> str:
+    """`base64url("Type:key")`, the id the GraphQL API shows (graph.relay.to_global_id)."""
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def _money(minor: int, currency: str) -> dict[str, Any]:
+    return {"amount": str(to_decimal(minor, currency)), "currencyCode": currency, "minorUnits": minor}
+
+
+async def order_payload(event: OrderEvent) -> dict[str, Any]:
+    """The order as `event`'s change left it, with its lines (copied at checkout, never changed)."""
+    row = json.loads(event.snapshot)
+    currency = row["currency"]
+    lines = await OrderLine.filter(order_id=row["id"]).order_by("id")
+    return {
+        "id": global_id("Order", row["id"]), "number": str(row["number"]), "status": row["status"].upper(),
+        "email": row["email"], "subtotal": _money(row["subtotal"], currency), "total": _money(row["total"], currency),
+        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "lines": [{"id": global_id("OrderLine", line.id), "title": line.title, "quantity": line.quantity,
+                   "unitPrice": _money(line.unit_price, currency), "total": _money(line.total, currency)}
+                  for line in lines],
+    }
+
+
+async def event_payload(event: OrderEvent) -> bytes:
+    """The body of a delivery: `{"id","type","createdAt","data":{"order":{…}}}`."""
+    body = {
+        "id": global_id("OrderEvent", event.sequence), "type": event.type.name,
+        "createdAt": event.created_at.isoformat(), "data": {"order": await order_payload(event)},
+    }
+    return json.dumps(body, separators=(",", ":")).encode()

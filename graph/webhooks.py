@@ -1,0 +1,205 @@
+"""Partner webhooks: subscriptions (webhooks:write), their delivery log, redelivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from commerce.access import Scope
+from commerce.errors import DomainError
+from commerce.outbound import webhooks
+from graph.access import require_scope
+from graph.context import Info
+from graph.errors import UserError, user_errors
+from graph.outbound import OrderEvent, OrderEventType
+from graph.pagination import PageInfo, page_args
+from graph.relay import decode_cursor, encode_cursor, expect_global_id, to_global_id
+from graph.errors import bad_user_input
+from models import (
+    DeliveryStatus as _DeliveryStatus, OrderEvent as OrderEventModel, OrderEventType as _OrderEventType,
+    WebhookDelivery as DeliveryModel, WebhookSubscription as SubscriptionModel,
+    WebhookSubscriptionStatus as _SubscriptionStatus,
+)
+
+__all__ = ["WebhookQuery", "WebhookMutation"]
+
+WebhookSubscriptionStatus = strawberry.enum(
+    Enum("WebhookSubscriptionStatus", {s.name: s.name for s in _SubscriptionStatus}),
+    description="DISABLED: deliveries kept failing for the retry window; `webhookRedeliver` turns it back on.",
+)
+WebhookDeliveryStatus = strawberry.enum(
+    Enum("WebhookDeliveryStatus", {s.name: s.name for s in _DeliveryStatus}),
+    description="PENDING: not yet answered with a 2xx (see nextAttemptAt); FAILED: given up.",
+)
+
+
+@strawberry.type
+class WebhookSubscription:
+    id: strawberry.ID
+    url: str
+    topics: list[OrderEventType]
+    status: WebhookSubscriptionStatus
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: SubscriptionModel) -> "WebhookSubscription":
+        return cls(id=strawberry.ID(to_global_id("WebhookSubscription", model.id)), url=model.url,
+                   topics=[OrderEventType[t.name] for t in webhooks.topics_of(model)],
+                   status=WebhookSubscriptionStatus[model.status.name], created_at=model.created_at)
+
+
+@strawberry.type(description="One POST of a delivery and the endpoint's answer.")
+class WebhookAttempt:
+    created_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+@strawberry.type(description="One event sent to one subscription, with every attempt.")
+class WebhookDelivery:
+    id: strawberry.ID
+    status: WebhookDeliveryStatus
+    attempt_count: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+    attempts: list[WebhookAttempt]
+    event: OrderEvent
+
+    @classmethod
+    def from_model(cls, model: DeliveryModel, event: OrderEventModel, attempts: list) -> "WebhookDelivery":
+        return cls(
+            id=strawberry.ID(to_global_id("WebhookDelivery", model.id)),
+            status=WebhookDeliveryStatus[model.status.name], attempt_count=model.attempt_count,
+            last_status_code=model.last_status_code, last_error=model.last_error,
+            next_attempt_at=model.next_attempt_at if model.status is _DeliveryStatus.PENDING else None,
+            delivered_at=model.delivered_at, created_at=model.created_at, event=OrderEvent.from_model(event),
+            attempts=[WebhookAttempt(created_at=a.created_at, status_code=a.status_code, error=a.error,
+                                     duration_ms=a.duration_ms) for a in attempts],
+        )
+
+
+@strawberry.type
+class WebhookDeliveryEdge:
+    cursor: str
+    node: WebhookDelivery
+
+
+@strawberry.type(description="A page of deliveries, newest first.")
+class WebhookDeliveryConnection:
+    edges: list[WebhookDeliveryEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[WebhookDelivery]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type
+class WebhookSubscriptionCreatePayload:
+    webhook_subscription: WebhookSubscription | None
+    secret: str | None = strawberry.field(description="Signs every delivery. Shown this once: keep it now.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class WebhookSubscriptionDeletePayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class WebhookRedeliverPayload:
+    delivery: WebhookDelivery | None
+    user_errors: list[UserError]
+
+
+def _int_id(global_id: str, type_name: str, argument: str) -> int:
+    key = expect_global_id(global_id, type_name, argument)
+    if not key.isdigit():
+        raise bad_user_input(f"`{argument}` is not a valid {type_name} id.")
+    return int(key)
+
+
+def _delivery_after(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor, "after")
+    if len(values) != 2 or values[0] != "d" or not isinstance(values[1], int):
+        raise bad_user_input("`after` is not a cursor of these deliveries.")
+    return values[1]
+
+
+async def _deliveries(models: list[DeliveryModel]) -> list[WebhookDelivery]:
+    events = await webhooks.events_of(models)
+    attempts = await webhooks.attempts_of([d.id for d in models])
+    return [WebhookDelivery.from_model(d, events[d.event_id], attempts[d.id]) for d in models]
+
+
+@strawberry.type
+class WebhookQuery:
+    @strawberry.field(description="This API key's webhook subscriptions (webhooks:write).")
+    async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
+        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        return [WebhookSubscription.from_model(m) for m in await webhooks.list_subscriptions(who)]
+
+    @strawberry.field(description="A subscription's deliveries, newest first, with every attempt (webhooks:write).")
+    async def webhook_deliveries(self, info: Info, subscription_id: strawberry.ID, first: int = 20,
+                                 after: str | None = None,
+                                 status: WebhookDeliveryStatus | None = None) -> WebhookDeliveryConnection:
+        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        size = page_args(first, None).first or 0
+        try:
+            page = await webhooks.list_deliveries(
+                who, _int_id(subscription_id, "WebhookSubscription", "subscriptionId"), first=size,
+                after=_delivery_after(after), status=_DeliveryStatus[status.name] if status else None)
+        except DomainError as error:
+            raise bad_user_input(error.message) from None
+        nodes = await _deliveries(page.deliveries)
+        edges = [WebhookDeliveryEdge(cursor=encode_cursor(["d", m.id]), node=n) for m, n in zip(page.deliveries, nodes)]
+        return WebhookDeliveryConnection(edges=edges, page_info=PageInfo(
+            has_next_page=page.has_next_page, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(description="Sends the topics' order events to `url`, signed (webhooks:write and "
+                         "orders:read). The answer carries the signing secret, once.")
+    async def webhook_subscription_create(self, info: Info, url: str,
+                                          topics: list[OrderEventType]) -> WebhookSubscriptionCreatePayload:
+        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        try:
+            made = await webhooks.create_subscription(
+                who, url, [_OrderEventType[t.name] for t in topics],
+                allow_private=info.context.settings.webhooks_allow_private)
+        except DomainError as error:
+            return WebhookSubscriptionCreatePayload(webhook_subscription=None, secret=None,
+                                                    user_errors=user_errors(error))
+        return WebhookSubscriptionCreatePayload(
+            webhook_subscription=WebhookSubscription.from_model(made.subscription), secret=made.secret, user_errors=[])
+
+    @strawberry.mutation(description="Deletes a subscription and its delivery log (webhooks:write).")
+    async def webhook_subscription_delete(self, info: Info, id: strawberry.ID) -> WebhookSubscriptionDeletePayload:
+        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        try:
+            await webhooks.delete_subscription(who, _int_id(id, "WebhookSubscription", "id"))
+        except DomainError as error:
+            return WebhookSubscriptionDeletePayload(deleted_id=None, user_errors=user_errors(error))
+        return WebhookSubscriptionDeletePayload(deleted_id=id, user_errors=[])
+
+    @strawberry.mutation(description="Sends a delivery again as soon as possible, and turns its subscription "
+                         "back on if it was disabled (webhooks:write).")
+    async def webhook_redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookRedeliverPayload:
+        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        try:
+            delivery = await webhooks.redeliver(who, _int_id(delivery_id, "WebhookDelivery", "deliveryId"))
+        except DomainError as error:
+            return WebhookRedeliverPayload(delivery=None, user_errors=user_errors(error))
+        [node] = await _deliveries([delivery])
+        return WebhookRedeliverPayload(delivery=node, user_errors=[])
