@@ -17,7 +17,7 @@ from graph.context import Info
 from graph.errors import bad_user_input
 from graph.money import Money
 from graph.pagination import PageInfo, page_args
-from graph.products import MAX_ID, Product, product_key, product_node
+from graph.products import MAX_ID, Product, prime_products, product_key, product_node
 from graph.relay import decode_cursor, encode_cursor, expect_global_id, from_global_id
 from models import Collection as CollectionModel, Product as ProductModel
 
@@ -185,6 +185,7 @@ async def product_connection(
         last=args.last, before=_keyset(before, sort, "before"),
     )
     edges = [ProductEdge(cursor=_cursor(m, sort), node=Product.from_model(m)) for m in page.products]
+    await prime_products(info, [m.id for m in page.products])
     return ProductConnection(
         edges=edges,
         page_info=PageInfo(

@@ -15,7 +15,7 @@ from models import (
     ProductImage, ProductOption, ProductTag, ProductVariant,
 )
 
-__all__ = ["Loaders"]
+__all__ = ["Loaders", "VariantRow"]
 
 K = TypeVar("K")
 
@@ -35,6 +35,37 @@ def _grouped(model: Any, key: str, *order: str) -> Callable[[Sequence[Any]], Awa
             groups[getattr(row, key)].append(row)
         return [groups.get(k, []) for k in keys]
     return load
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRow:
+    """A variant as the catalog shows it: its columns without the timestamps, read as values
+    (no model instance, no datetime parsing: a page of products reads a hundred of these)."""
+
+    id: int
+    product_id: int
+    sku: str | None
+    title: str
+    selected_options: list[dict[str, str]]
+    price: int
+    compare_at_price: int | None
+    stock: int
+    weight_grams: int
+    requires_shipping: bool
+    image_id: int | None
+
+
+_VARIANT_COLUMNS = tuple(VariantRow.__dataclass_fields__)
+
+
+async def _variant_rows_by_product_id(product_ids: Sequence[int]) -> list[list[VariantRow]]:
+    groups: dict[int, list[VariantRow]] = defaultdict(list)
+    rows = await ProductVariant.filter(product_id__in=list(set(product_ids))).order_by("position", "id").values_list(
+        *_VARIANT_COLUMNS)
+    for row in rows:
+        variant = VariantRow(*row)
+        groups[variant.product_id].append(variant)
+    return [groups.get(p, []) for p in product_ids]
 
 
 async def _payment_by_order_id(order_ids: Sequence[str]) -> list[Payment | None]:
@@ -83,8 +114,7 @@ class Loaders:
     product_by_id: DataLoader[int, Product | None] = _loader(_by_id(Product))
     variant_by_id: DataLoader[int, ProductVariant | None] = _loader(_by_id(ProductVariant))
     collection_by_id: DataLoader[int, Collection | None] = _loader(_by_id(Collection))
-    variants_by_product_id: DataLoader[int, list[ProductVariant]] = _loader(
-        _grouped(ProductVariant, "product_id", "position", "id"))
+    variants_by_product_id: DataLoader[int, list[VariantRow]] = _loader(_variant_rows_by_product_id)
     images_by_product_id: DataLoader[int, list[ProductImage]] = _loader(
         _grouped(ProductImage, "product_id", "position", "id"))
     options_by_product_id: DataLoader[int, list[ProductOption]] = _loader(

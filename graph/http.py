@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import FieldNode, OperationDefinitionNode
 from starlette.requests import Request
@@ -80,6 +81,12 @@ class GraphQLView(GraphQL):
         self.limits = limits
         self.response_cache = response_cache
         self.persisted = PersistedQueries()
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)  # a page of products is ~1,000 values: several times faster than json
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, response=response, settings=self.settings, gateway=self.gateway, bus=self.bus)

@@ -1,15 +1,25 @@
 """Catalog types: `Product`, `ProductVariant`, `ProductOption`, `Image`, `PriceRange`.
 
 Everything a product page shows comes through the request's dataloaders, so a
-page of N products costs the same few statements for any N.
+page of N products costs the same few statements for any N. A page loads
+what its selection asks for before its products resolve (`prime_products`);
+each field then answers at once from the loaded rows, and only a product
+reached another way waits for its loader's batch. An awaited field costs
+graphql-core a coroutine, a future and a gather slot per product, a plain
+one a function call: on a page of 20 products with their variants that is
+most of the request's time.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import Selection
 
 from commerce.catalog.variants import DEFAULT_TITLE
 from commerce.errors import DomainError, UserErrorCode
@@ -19,14 +29,77 @@ from graph.money import Money
 from graph.node import Node, register_node
 from graph.pagination import PageInfo, page_args
 from graph.relay import decode_cursor, encode_cursor, from_global_id, to_global_id
+from graph.dataloaders import VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
 
 if TYPE_CHECKING:
     from graph.collections import CollectionConnection
 
-__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "MAX_ID"]
+__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "prime_products", "MAX_ID"]
 
 MAX_ID = 2**31 - 1
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _when_loaded(loader: DataLoader[Any, T], key: Any, then: Callable[[T], R]) -> R | Awaitable[R]:
+    """`then(value)` now when the loader already holds `key`, else an awaitable of it.
+
+    The fields below are plain functions that may return an awaitable: graphql-core
+    awaits what needs awaiting, so a primed page resolves without a coroutine per field.
+    """
+    future = loader.load(key)
+    if future.done():  # type: ignore[attr-defined]
+        return then(future.result())  # type: ignore[attr-defined]
+    return _then(future, then)
+
+
+async def _then(future: Awaitable[T], then: Callable[[T], R]) -> R:
+    return then(await future)
+
+
+# Which loader each Product field reads (GraphQL names).
+_LOADER_OF_FIELD = {
+    "availableForSale": "variants_by_product_id", "quantityAvailable": "variants_by_product_id",
+    "variants": "variants_by_product_id", "variantBySelectedOptions": "variants_by_product_id",
+    "priceRange": "variants_by_product_id", "compareAtPriceRange": "variants_by_product_id",
+    "imageUrl": "images_by_product_id", "images": "images_by_product_id", "featuredImage": "images_by_product_id",
+    "options": "options_by_product_id", "tags": "tags_by_product_id", "collections": "collections_by_product_id",
+}
+
+
+def _product_field_names(selections: Iterable[Selection], names: set[str]) -> set[str]:
+    """The field names selected on the products of a connection (under `nodes` and `edges.node`)."""
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is None or not hasattr(selection, "arguments"):  # a fragment: look inside
+            _product_field_names(selection.selections, names)
+        elif name == "nodes" or name == "node":
+            _collect(selection.selections, names)
+        elif name == "edges":
+            _product_field_names(selection.selections, names)
+    return names
+
+
+def _collect(selections: Iterable[Selection], names: set[str]) -> None:
+    for selection in selections:
+        if hasattr(selection, "arguments"):
+            names.add(selection.name)  # type: ignore[union-attr]
+        else:
+            _collect(selection.selections, names)
+
+
+async def prime_products(info: Info, product_ids: list[int]) -> None:
+    """Loads, in one batch per loader, what the connection's selection asks of its products."""
+    if not product_ids:
+        return
+    loaders = info.context.loaders
+    names: set[str] = set()
+    for connection in info.selected_fields:  # the connection field itself
+        _product_field_names(connection.selections, names)
+    wanted = {_LOADER_OF_FIELD[n] for n in names if n in _LOADER_OF_FIELD}
+    if wanted:
+        await asyncio.gather(*(getattr(loaders, name).load_many(product_ids) for name in sorted(wanted)))
 
 
 @strawberry.type(description="An image, by URL.")
@@ -76,11 +149,11 @@ class ProductVariant(Node):
     quantity_available: int
     weight_grams: int
     requires_shipping: bool
-    model: strawberry.Private[VariantModel]
+    model: strawberry.Private[VariantModel | VariantRow]
     currency: strawberry.Private[str]
 
     @classmethod
-    def from_model(cls, model: VariantModel, currency: str) -> "ProductVariant":
+    def from_model(cls, model: VariantModel | VariantRow, currency: str) -> "ProductVariant":
         return cls(
             id=strawberry.ID(to_global_id("ProductVariant", model.id)),
             model=model, currency=currency, sku=model.sku, title=model.title,
@@ -92,11 +165,12 @@ class ProductVariant(Node):
         )
 
     @strawberry.field
-    async def image(self, info: Info) -> Image | None:
-        if self.model.image_id is None:
+    def image(self, info: Info) -> Image | None:
+        image_id = self.model.image_id
+        if image_id is None:
             return None
-        images = await info.context.loaders.images_by_product_id.load(self.model.product_id)
-        return next((Image.from_model(i) for i in images if i.id == self.model.image_id), None)
+        return _when_loaded(info.context.loaders.images_by_product_id, self.model.product_id,  # type: ignore[return-value]
+                            lambda images: next((Image.from_model(i) for i in images if i.id == image_id), None))
 
     @strawberry.field
     async def product(self, info: Info) -> "Product":
@@ -120,7 +194,7 @@ class ProductVariantConnection:
         return [edge.node for edge in self.edges]
 
 
-def _variant_page(variants: list[VariantModel], currency: str, first: int | None, after: str | None) -> ProductVariantConnection:
+def _variant_page(variants: list[VariantRow], currency: str, first: int | None, after: str | None) -> ProductVariantConnection:
     args = page_args(first, None)
     start = 0
     if after is not None:
@@ -159,80 +233,93 @@ class Product(Node):
             created_at=model.created_at, updated_at=model.updated_at,
         )
 
-    async def _variants(self, info: Info) -> list[VariantModel]:
-        return await info.context.loaders.variants_by_product_id.load(self.pk)
+    def _with_variants(self, info: Info, then: Callable[[list[VariantRow]], R]) -> R:
+        return _when_loaded(info.context.loaders.variants_by_product_id, self.pk, then)  # type: ignore[return-value]
+
+    def _with_images(self, info: Info, then: Callable[[list[ProductImage]], R]) -> R:
+        return _when_loaded(info.context.loaders.images_by_product_id, self.pk, then)  # type: ignore[return-value]
 
     @strawberry.field(deprecation_reason="Use `priceRange.minVariantPrice`.", description="The lowest variant price.")
     def price(self) -> Money:
         return Money.of(self.lowest_price, self.currency)
 
     @strawberry.field(deprecation_reason="Use `featuredImage.url`.", description="The first image's URL.")
-    async def image_url(self, info: Info) -> str | None:
-        images = await info.context.loaders.images_by_product_id.load(self.pk)
-        return images[0].url if images else None
+    def image_url(self, info: Info) -> str | None:
+        return self._with_images(info, lambda images: images[0].url if images else None)
 
     @strawberry.field(description="True when any variant is in stock.")
-    async def available_for_sale(self, info: Info) -> bool:
-        return any(v.stock > 0 for v in await self._variants(info))
+    def available_for_sale(self, info: Info) -> bool:
+        return self._with_variants(info, lambda variants: any(v.stock > 0 for v in variants))
 
     @strawberry.field(description="Units in stock, all variants together.")
-    async def quantity_available(self, info: Info) -> int:
-        return sum(v.stock for v in await self._variants(info))
+    def quantity_available(self, info: Info) -> int:
+        return self._with_variants(info, lambda variants: sum(v.stock for v in variants))
 
     @strawberry.field
-    async def options(self, info: Info) -> list[ProductOption]:
-        return [ProductOption(name=o.name, values=list(o.values))
-                for o in await info.context.loaders.options_by_product_id.load(self.pk)]
+    def options(self, info: Info) -> list[ProductOption]:
+        return _when_loaded(  # type: ignore[return-value]
+            info.context.loaders.options_by_product_id, self.pk,
+            lambda options: [ProductOption(name=o.name, values=list(o.values)) for o in options])
 
     @strawberry.field(description="The variants, in the shop's order (at most 100 a page).")
-    async def variants(self, info: Info, first: int | None = None, after: str | None = None) -> ProductVariantConnection:
-        return _variant_page(await self._variants(info), self.currency, first, after)
+    def variants(self, info: Info, first: int | None = None, after: str | None = None) -> ProductVariantConnection:
+        return self._with_variants(info, lambda variants: _variant_page(variants, self.currency, first, after))
 
     @strawberry.field(description="The variant with exactly these option values; null when there is none.")
-    async def variant_by_selected_options(
+    def variant_by_selected_options(
         self, info: Info, selected_options: list[SelectedOptionInput]
     ) -> ProductVariant | None:
         wanted = {(o.name.strip().lower(), o.value.strip().lower()) for o in selected_options}
-        for variant in await self._variants(info):
-            have = {(o["name"].lower(), o["value"].lower()) for o in variant.selected_options}
-            if have == wanted or (not wanted and variant.title == DEFAULT_TITLE):
-                return ProductVariant.from_model(variant, self.currency)
-        return None
+
+        def find(variants: list[VariantRow]) -> ProductVariant | None:
+            for variant in variants:
+                have = {(o["name"].lower(), o["value"].lower()) for o in variant.selected_options}
+                if have == wanted or (not wanted and variant.title == DEFAULT_TITLE):
+                    return ProductVariant.from_model(variant, self.currency)
+            return None
+
+        return self._with_variants(info, find)
 
     @strawberry.field
-    async def price_range(self, info: Info) -> PriceRange:
-        prices = [v.price for v in await self._variants(info)] or [self.lowest_price]
-        return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
-                          max_variant_price=Money.of(max(prices), self.currency))
+    def price_range(self, info: Info) -> PriceRange:
+        def price_range(variants: list[VariantRow]) -> PriceRange:
+            prices = [v.price for v in variants] or [self.lowest_price]
+            return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
+                              max_variant_price=Money.of(max(prices), self.currency))
+
+        return self._with_variants(info, price_range)
 
     @strawberry.field(description="The range of compare-at prices; null when no variant has one.")
-    async def compare_at_price_range(self, info: Info) -> PriceRange | None:
-        prices = [v.compare_at_price for v in await self._variants(info) if v.compare_at_price is not None]
-        if not prices:
-            return None
-        return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
-                          max_variant_price=Money.of(max(prices), self.currency))
+    def compare_at_price_range(self, info: Info) -> PriceRange | None:
+        def compare_at_range(variants: list[VariantRow]) -> PriceRange | None:
+            prices = [v.compare_at_price for v in variants if v.compare_at_price is not None]
+            if not prices:
+                return None
+            return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
+                              max_variant_price=Money.of(max(prices), self.currency))
+
+        return self._with_variants(info, compare_at_range)
 
     @strawberry.field
-    async def images(self, info: Info) -> list[Image]:
-        return [Image.from_model(i) for i in await info.context.loaders.images_by_product_id.load(self.pk)]
+    def images(self, info: Info) -> list[Image]:
+        return self._with_images(info, lambda images: [Image.from_model(i) for i in images])
 
     @strawberry.field
-    async def featured_image(self, info: Info) -> Image | None:
-        images = await info.context.loaders.images_by_product_id.load(self.pk)
-        return Image.from_model(images[0]) if images else None
+    def featured_image(self, info: Info) -> Image | None:
+        return self._with_images(info, lambda images: Image.from_model(images[0]) if images else None)
 
     @strawberry.field
-    async def tags(self, info: Info) -> list[str]:
-        return await info.context.loaders.tags_by_product_id.load(self.pk)
+    def tags(self, info: Info) -> list[str]:
+        return _when_loaded(info.context.loaders.tags_by_product_id, self.pk, list)  # type: ignore[return-value]
 
     @strawberry.field(description="The collections this product is in.")
-    async def collections(
+    def collections(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated["CollectionConnection", strawberry.lazy("graph.collections")]:
         from graph.collections import collection_page
 
-        return collection_page(await info.context.loaders.collections_by_product_id.load(self.pk), first, after)
+        return _when_loaded(info.context.loaders.collections_by_product_id, self.pk,  # type: ignore[return-value]
+                            lambda collections: collection_page(collections, first, after))
 
 
 def _int_key(global_id: str, type_name: str, what: str, field: str) -> int:
