@@ -44,11 +44,13 @@ async def price_cart(
 ) -> CartCost:
     address = MailingAddress.from_json(cart.shipping_address)
     who = customer_key(cart.customer_id or customer_id, cart.email)
+    country = address.country_code if address else cart.country_code
     data = CostInput(
         lines=lines,
         discounts=await live_discounts(cart.discount_codes or [], who, now),
-        zones=await load_zones() if any(line.requires_shipping for line in lines) else (),
-        country_code=address.country_code if address else cart.country_code,
+        # delivery is priced only once a country is known (costs.py): no zones to read before
+        zones=await load_zones() if country and any(line.requires_shipping for line in lines) else (),
+        country_code=country,
         province_code=address.province_code if address else "",
         delivery_handle=cart.delivery_handle,
         prices_include_tax=prices_include_tax,
