@@ -51,8 +51,15 @@ browser:
 test: install services browser
 	$(BIN)/python -m pytest
 
-# Load benchmarks (issue 8), not part of `make test`: wrk against SQLite and PostgreSQL,
-# table in bench/results.md. `make bench BENCH_ARGS=--profile` also records py-spy profiles.
+# Load benchmarks (issue 15), not part of `make test`: wrk against SQLite and PostgreSQL,
+# table in bench/results.md. `make bench BENCH_ARGS=--profile` also records py-spy profiles
+# (py-spy comes with the `bench` extra, installed here only).
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,local,bench]'
+	touch $(BENCH_STAMP)
+
 wrk:
 	@command -v wrk >/dev/null || { \
 		echo "installing wrk (apt-get) for the benchmarks"; \
@@ -60,7 +67,7 @@ wrk:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	}
 
-bench: install services wrk
+bench: install $(BENCH_STAMP) services wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 schema: install

@@ -2,8 +2,14 @@
 --
 -- BENCH_MODE=static   the same request every time: BENCH_METHOD (POST|GET), BENCH_PATH,
 --                     BENCH_BODY_FILE (a JSON body for POST)
--- BENCH_MODE=cart     per connection, forever: addToCart (a new cart), addToCart x2 on that
---                     cart, then cart(id); BENCH_PRODUCTS="id1,id2,id3"
+-- BENCH_MODE=cart     per connection, forever, a cart flow of five requests:
+--                     addToCart (a new cart), addToCart on that cart (a second variant),
+--                     addToCart on that cart (a third variant), cartShippingAddressUpdate,
+--                     then cart(id). BENCH_CART_FILE holds the five JSON bodies, one a line,
+--                     in that order, with @CART@ where the cart id goes (run.py fills in the
+--                     variant ids and the address). Each request carries an X-Bench-Kind
+--                     header (add-new, add, add, address, read) that the bench server
+--                     records with its own timing of the request.
 -- BENCH_MODE=checkout per connection: checkout(pm_card_visa) of the next cart of its own from
 --                     BENCH_CARTS_FILE (one cart id a line, prepared beforehand); a thread
 --                     stops when its carts run out. BENCH_RUN makes idempotency keys unique.
@@ -14,13 +20,16 @@
 -- done() prints one line, `BENCH_JSON {...}`, that bench/run.py reads.
 
 local mode = os.getenv("BENCH_MODE") or "static"
-local headers = { ["Content-Type"] = "application/json", ["Accept"] = "application/json" }
 
 local function read_file(path)
   local file = assert(io.open(path, "rb"))
   local text = file:read("*a")
   file:close()
   return text
+end
+
+local function headers_for(kind)
+  return { ["Content-Type"] = "application/json", ["Accept"] = "application/json", ["X-Bench-Kind"] = kind }
 end
 
 -- main state --------------------------------------------------------------------------
@@ -43,25 +52,16 @@ local next_cart = 0
 local sequence = 0
 local stopping = false
 
-local ADD_NEW = '{"query":"mutation($p: ID!) { addToCart(productId: $p, quantity: 1) '
-  .. '{ cart { id totalQuantity subtotal { amount currencyCode } lines { id quantity product { title } unitPrice { amount } } } '
-  .. 'userErrors { field message code } } }","variables":{"p":"%s"}}'
-local ADD = '{"query":"mutation($c: ID!, $p: ID!) { addToCart(cartId: $c, productId: $p, quantity: 1) '
-  .. '{ cart { id totalQuantity subtotal { amount currencyCode } lines { id quantity product { title } unitPrice { amount } } } '
-  .. 'userErrors { field message code } } }","variables":{"c":"%s","p":"%s"}}'
-local CART = '{"query":"query($c: ID!) { cart(id: $c) { id totalQuantity subtotal { amount currencyCode } '
-  .. 'total { amount currencyCode } lines { id quantity product { id title } unitPrice { amount } total { amount } } } }",'
-  .. '"variables":{"c":"%s"}}'
+local CART_KINDS = { "add-new", "add", "add", "address", "read" }
+local cart_bodies = {}
+local cart_headers = {}
+local checkout_headers = headers_for("checkout")
+
 local CHECKOUT = '{"query":"mutation($input: CheckoutInput!) { checkout(input: $input) { '
   .. 'order { id number status total { amount currencyCode } payment { status cardBrand cardLast4 } } '
   .. 'paymentAction { type clientSecret } userErrors { field message code } } }",'
   .. '"variables":{"input":{"cartId":"%s","email":"bench@example.com","paymentToken":"pm_card_visa",'
   .. '"idempotencyKey":"%s"}}}'
-
-local products = {}
-for id in string.gmatch(os.getenv("BENCH_PRODUCTS") or "", "[^,]+") do
-  table.insert(products, id)
-end
 
 function init(args)
   if mode == "static" then
@@ -69,10 +69,18 @@ function init(args)
     wrk.path = os.getenv("BENCH_PATH") or "/graphql"
     wrk.headers["Content-Type"] = "application/json"
     wrk.headers["Accept"] = "application/json"
+    local kind = os.getenv("BENCH_KIND")
+    if kind then wrk.headers["X-Bench-Kind"] = kind end
     local body_file = os.getenv("BENCH_BODY_FILE")
     if wrk.method == "POST" and body_file then
       wrk.body = read_file(body_file)
     end
+  elseif mode == "cart" then
+    for line in io.lines(os.getenv("BENCH_CART_FILE")) do
+      if line ~= "" then table.insert(cart_bodies, line) end
+    end
+    assert(#cart_bodies == #CART_KINDS, "BENCH_CART_FILE needs one body per step of the flow")
+    for i, kind in ipairs(CART_KINDS) do cart_headers[i] = headers_for(kind) end
   elseif mode == "checkout" then
     carts = {}
     local index, threads_total = 0, tonumber(os.getenv("BENCH_THREADS") or "16")
@@ -89,15 +97,12 @@ end
 
 if mode == "cart" then
   function request()
-    local body
-    if state == 0 then
-      body = string.format(ADD_NEW, products[1])
-    elseif state < 3 then
-      body = string.format(ADD, cart, products[state + 1])
-    else
-      body = string.format(CART, cart)
+    local step = state + 1
+    local body = cart_bodies[step]
+    if step > 1 then
+      body = body:gsub("@CART@", function() return cart end)
     end
-    return wrk.format("POST", "/graphql", headers, body)
+    return wrk.format("POST", "/graphql", cart_headers[step], body)
   end
 elseif mode == "checkout" then
   function request()
@@ -105,11 +110,11 @@ elseif mode == "checkout" then
     if next_cart > #carts then
       wrk.thread:stop()
       stopping = true  -- this last request is sent before the thread stops: a harmless read
-      return wrk.format("POST", "/graphql", headers, '{"query":"{ __typename }"}')
+      return wrk.format("POST", "/graphql", headers_for("stop"), '{"query":"{ __typename }"}')
     end
     sequence = sequence + 1
     local key = string.format("%s-%d-%d", os.getenv("BENCH_RUN") or "bench", thread_index, sequence)
-    return wrk.format("POST", "/graphql", headers, string.format(CHECKOUT, carts[next_cart], key))
+    return wrk.format("POST", "/graphql", checkout_headers, string.format(CHECKOUT, carts[next_cart], key))
   end
 end
 
@@ -132,7 +137,7 @@ function response(status, headers, body)
     end
     return
   end
-  -- cart flow
+  -- cart flow: on any error, start again with a new cart
   if failed(status, body) then
     bad = bad + 1
     state = 0
@@ -145,8 +150,8 @@ function response(status, headers, body)
       return
     end
   end
-  if state == 3 then flows = flows + 1 end
-  state = (state + 1) % 4
+  if state == #CART_KINDS - 1 then flows = flows + 1 end
+  state = (state + 1) % #CART_KINDS
 end
 
 function done(summary, latency, requests)

@@ -6,6 +6,9 @@ when installed, as they are with `uvicorn[standard]`):
 
     uvicorn bench.server:create_bench_app --factory --port N --log-level warning --no-access-log
 
+(one PostgreSQL row adds `--workers 2`: each worker builds its own app, so the
+bench routes below answer for the worker that took the connection).
+
 What it adds, none of it in production code paths:
 
 - `GET|POST /ceiling`: a plain Starlette route answering pre-recorded bytes
@@ -16,11 +19,19 @@ What it adds, none of it in production code paths:
   each Stripe call added to the current request's account.
 - An ASGI wrapper that times each `/graphql` request server-side (first byte
   of the request handled to the response sent) and keeps the last ones with
-  their Stripe time: `GET /_bench/timings` (and `?reset=1`).
+  their Stripe time, the process CPU time used meanwhile (exact for requests
+  sent one at a time; overlapping requests share it) and the request's
+  `X-Bench-Kind` header (the runner's label: add-new, add, address, read,
+  checkout): `GET /_bench/timings` (and `?reset=1`).
 - `POST /_bench/sql/start` and `POST /_bench/sql/stop`: count (and list) the SQL
   statements the ORM sends in between, from the `tortoise.db_client` DEBUG log
   (the way the suite counts them); the logger is at DEBUG only in between.
-- `GET /_bench/info`: the pid, the event loop and the HTTP protocol in use.
+  Statements sent while a `/graphql` request is being handled (its context,
+  and tasks it starts) are the requests'; the others (the outbox consumers'
+  loops started with the app: mail, webhooks, live updates) are counted apart
+  as `background`.
+- `GET /_bench/info`: the pid (and parent pid), the event loop and the HTTP
+  protocol in use.
 """
 
 from __future__ import annotations
@@ -84,35 +95,45 @@ class TimedStripeGateway(StripeGateway):
 
 
 class _RequestTimer:
-    """Times `/graphql` HTTP requests server-side and keeps the last 20 000."""
+    """Times `/graphql` HTTP requests server-side and keeps the last 20 000 as
+    (seconds, seconds inside Stripe calls, Stripe calls, process CPU seconds, kind)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.timings: deque[tuple[float, float, int]] = deque(maxlen=20_000)
+        self.timings: deque[tuple[float, float, int, float, str]] = deque(maxlen=20_000)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
+        kind = ""
+        for name, value in scope["headers"]:
+            if name == b"x-bench-kind":
+                kind = value.decode("latin-1")
+                break
         account = _Account()
         token = _CURRENT.set(account)
+        cpu = time.process_time()
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send)
         finally:
             _CURRENT.reset(token)
-            self.timings.append((time.perf_counter() - started, account.stripe_seconds, account.stripe_calls))
+            self.timings.append((time.perf_counter() - started, account.stripe_seconds, account.stripe_calls,
+                                 time.process_time() - cpu, kind))
 
 
 class _SQLCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
-        self.statements: list[str] = []
+        self.statements: list[str] = []  # sent on behalf of a /graphql request
+        self.background: list[str] = []  # sent by tasks outside any request
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Called synchronously by the code sending the statement: its context is the sender's.
         message = record.getMessage().lstrip()
         if message.upper().startswith(SQL_VERBS):
-            self.statements.append(message[:160])
+            (self.statements if _CURRENT.get() is not None else self.background).append(message[:160])
 
 
 def _bench_routes(timer: _RequestTimer) -> list[Route]:
@@ -142,7 +163,8 @@ def _bench_routes(timer: _RequestTimer) -> list[Route]:
         if handler is None:
             return JSONResponse({"statements": None})
         sql_logger.removeHandler(handler)
-        return JSONResponse({"statements": len(handler.statements), "texts": handler.statements})
+        return JSONResponse({"statements": len(handler.statements), "texts": handler.statements,
+                             "background": len(handler.background), "background_texts": handler.background})
 
     async def timings(request: Request) -> Response:
         rows = list(timer.timings)
@@ -156,6 +178,7 @@ def _bench_routes(timer: _RequestTimer) -> list[Route]:
             "h11" if "uvicorn.protocols.http.h11_impl" in sys.modules else "unknown")
         return JSONResponse({
             "pid": os.getpid(),
+            "ppid": os.getppid(),
             "loop": f"{type(loop).__module__}.{type(loop).__name__}",
             "http": http,
             "python": sys.version.split()[0],
