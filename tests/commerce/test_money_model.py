@@ -98,6 +98,11 @@ class MoneyModel(RuleBasedStateMachine):
             return None
         return await stripe_get(self.ctx["stripe"], f"/v1/payment_intents/{payment.intent_id}")
 
+    async def _orders_with_refunds(self) -> list[str]:
+        ids = await Refund.filter(order_id__in=self.orders, status="succeeded",
+                                  stripe_refund_id__not_isnull=True).values_list("order_id", flat=True)
+        return sorted(set(ids))
+
     async def _snapshot(self, order_id: str) -> None:
         intent = await self._intent(order_id)
         if intent is not None:
@@ -160,12 +165,15 @@ class MoneyModel(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
     def refund_fails(self, data) -> None:
-        order_id = data.draw(st.sampled_from(self.orders))
+        # Drawn among the orders with a refund that can fail: drawn among all orders, the three
+        # steps it needs (a charge, a refund, its failure) on one order were too rare to be tried.
+        refundable = self.run_step(self._orders_with_refunds())
+        if not refundable:
+            return
+        order_id = data.draw(st.sampled_from(refundable))
 
         async def go() -> None:
             refund = await Refund.filter(order_id=order_id, status="succeeded", stripe_refund_id__not_isnull=True).first()
-            if refund is None:
-                return
             intent = await self._intent(order_id)
             await deliver(self.ctx["hook"], event("refund.failed", refund_object(
                 intent["id"], refund.stripe_refund_id, "failed", refund.amount)))
