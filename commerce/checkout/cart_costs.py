@@ -49,7 +49,7 @@ async def price_cart(
         lines=lines,
         discounts=await live_discounts(cart.discount_codes or [], who, now),
         # delivery is priced only once a country is known (costs.py): no zones to read before
-        zones=await load_zones() if country and any(line.requires_shipping for line in lines) else (),
+        zones=await load_zones() if country is not None and any(line.requires_shipping for line in lines) else (),
         country_code=country,
         province_code=address.province_code if address else "",
         delivery_handle=cart.delivery_handle,

@@ -238,6 +238,22 @@ async def test_reading_a_cart_costs_the_same_queries_for_one_line_or_many(gql, s
     assert counts == [4, 4], sql_statements  # the cart, its lines, their variants, their products
 
 
+
+async def test_a_cart_that_ships_reads_no_shipping_zones_until_its_country_is_known(gql, sql_statements):
+    from commerce.checkout.seed import seed_shop_rules
+
+    await seed_shop_rules("USD")
+    cart = (await add(gql, await shop.make_product(1200, 5, requires_shipping=True)))["cart"]
+    costed = "query($id: ID!) { cart(id: $id) { cost { shipping { amount } total { amount } } deliveryOptions { handle } } }"
+    sql_statements.clear()
+    before = (await gql.data(costed, {"id": cart["id"]}))["cart"]
+    assert before["deliveryOptions"] == [] and before["cost"]["total"]["amount"] == "12.00"
+    assert not [s for s in sql_statements if "shipping_zone" in s or "shipping_rate" in s], sql_statements
+    await shop.ship_to(gql, cart["id"])
+    after = (await gql.data(costed, {"id": cart["id"]}))["cart"]
+    assert after["deliveryOptions"] and after["cost"]["shipping"]["amount"] != "0.00"
+
+
 async def test_purge_removes_only_old_empty_open_carts(gql):
     product = await make_product("purge-mug", 100, 5)
     empty_old = await Cart.create(currency="USD")

@@ -196,6 +196,32 @@ async def test_a_page_with_variants_images_and_collections_costs_the_same_statem
     assert counts[1] == counts[20] == counts[60] <= 6, sql_statements
 
 
+
+async def test_a_products_page_loads_what_it_shows_before_its_fields_resolve(gql, sql_statements, monkeypatch):
+    """Through `edges`, `nodes` and fragments alike, every Product field of a page answers from rows
+    loaded before the fields resolve: none waits on a loader batch of its own (a coroutine per
+    product and field), and the page costs no statement more than one batch per loader."""
+    import graph.products
+
+    waited = []
+    real_then = graph.products._then
+    monkeypatch.setattr(graph.products, "_then", lambda future, then: waited.append(1) or real_then(future, then))
+    query = """fragment Card on Product { slug title featuredImage { url } priceRange { minVariantPrice { amount } } }
+      query { products(first: 20) { edges { node { ...Card availableForSale } }
+        nodes { ... on Product { tags options { name } variants(first: 3) { nodes { sku } } } } } }"""
+    sql_statements.clear()
+    page = (await gql.data(query))["products"]
+    assert len(page["nodes"]) == 20 and all(e["node"]["priceRange"] for e in page["edges"])
+    assert waited == []
+    assert len(sql_statements) == 5, sql_statements  # the page, variants, images, tags, options
+
+    # A product reached another way waits on its loaders, and answers the same.
+    first = page["edges"][0]["node"]
+    alone = (await gql.data('query { product(slug: "%s") { ...Card availableForSale } } %s'
+                            % (first["slug"], query[:query.index("query")])))["product"]
+    assert alone == first and waited
+
+
 def _reference_search(query: str) -> set[str]:
     """What search must find, computed from the demo corpus in Python: every word of the
     query among a product's words (title, description, tags, SKUs, option values), the last as a prefix."""
