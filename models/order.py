@@ -79,6 +79,10 @@ class Order(Model):
     holds_stock = fields.BooleanField(default=True, db_default=True)
     # Why the shop gave the money back (or did not sell) on its own, for people to read.
     cancel_reason = fields.CharField(max_length=500, null=True)
+    # Set when the reconciler could not settle the order (the PaymentIntent is unknown at Stripe, a refund
+    # that cannot be sent, an unexpected error): people must look; cleared once it settles.
+    attention_reason = fields.CharField(max_length=500, null=True)
+    attention_since = fields.DatetimeField(null=True)
     email = fields.CharField(max_length=254)
     currency = fields.CharField(max_length=3)
     subtotal = fields.IntField()

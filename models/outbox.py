@@ -83,6 +83,7 @@ class WebhookSubscription(Model):
     start_after = fields.BigIntField(default=0)  # the last event number before it was made
     created_at = fields.DatetimeField(auto_now_add=True)
     disabled_at = fields.DatetimeField(null=True)
+    disabled_reason = fields.CharField(max_length=32, null=True)  # KEY_REVOKED, FAILING, ...
 
     class Meta:
         table = "webhook_subscription"
