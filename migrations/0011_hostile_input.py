@@ -26,4 +26,10 @@ class Migration(migrations.Migration):
             name='disabled_reason',
             field=fields.CharField(null=True, max_length=32),
         ),
+        # A key may end by a date as well as by being revoked; its subscriptions end with it.
+        ops.AddField(
+            model_name='ApiKey',
+            name='expires_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
     ]

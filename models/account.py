@@ -43,6 +43,7 @@ class ApiKey(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)  # None: until revoked
 
     class Meta:
         table = "api_key"
