@@ -42,6 +42,7 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_webhook_max_bytes: int = 1024 * 1024  # a Stripe event body over this is refused (413); theirs are far smaller
     host: str = "127.0.0.1"
     port: int = 8000
     currency: str = "USD"
@@ -98,6 +99,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=get("STRIPE_API_BASE", ""),
         stripe_js_url=get("STRIPE_JS_URL", Settings.stripe_js_url),
+        stripe_webhook_max_bytes=int(get("SHOPGRAPH_STRIPE_WEBHOOK_MAX_BYTES", str(Settings.stripe_webhook_max_bytes))),
         host=get("SHOPGRAPH_HOST", Settings.host),
         port=int(get("SHOPGRAPH_PORT", str(Settings.port))),
         currency=get("SHOPGRAPH_CURRENCY", Settings.currency).upper(),
