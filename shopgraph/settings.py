@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.forwarded import IPNetwork, parse_networks
+
 __all__ = ["Settings", "load_settings", "tortoise_config", "TORTOISE_ORM"]
 
 DEFAULT_DATABASE_URL = "sqlite://shopgraph.db"
@@ -43,6 +45,7 @@ class Settings:
     stripe_api_base: str = ""
     stripe_js_url: str = "https://js.stripe.com/v3/"
     stripe_webhook_max_bytes: int = 1024 * 1024  # a Stripe event body over this is refused (413); theirs are far smaller
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For names the client
     host: str = "127.0.0.1"
     port: int = 8000
     currency: str = "USD"
@@ -100,6 +103,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         stripe_api_base=get("STRIPE_API_BASE", ""),
         stripe_js_url=get("STRIPE_JS_URL", Settings.stripe_js_url),
         stripe_webhook_max_bytes=int(get("SHOPGRAPH_STRIPE_WEBHOOK_MAX_BYTES", str(Settings.stripe_webhook_max_bytes))),
+        trusted_proxies=parse_networks(get("SHOPGRAPH_TRUSTED_PROXIES", "")),
         host=get("SHOPGRAPH_HOST", Settings.host),
         port=int(get("SHOPGRAPH_PORT", str(Settings.port))),
         currency=get("SHOPGRAPH_CURRENCY", Settings.currency).upper(),
