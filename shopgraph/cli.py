@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shopgraph import db
 from shopgraph.logs import logging_config
-from shopgraph.settings import Settings, load_settings
+from shopgraph.settings import Settings, check_production, load_settings
 
 __all__ = ["main"]
 
@@ -194,6 +194,10 @@ def _serve(settings: Settings, host: str, port: int, log_level: str, workers: in
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        check_production(settings)
+    except ValueError as error:
+        raise SystemExit(f"shopgraph serve: {error}") from None
     host = args.host or settings.host
     port = args.port or settings.port
     if args.workers < 1:
