@@ -13,11 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import websockets
+
+from graph.limits import Limits
 
 from tests.e2e.server import running_server, server_env
 
 WEBHOOK_LIMIT = 1024 * 1024  # SHOPGRAPH_STRIPE_WEBHOOK_MAX_BYTES's default
-GRAPHQL_LIMIT = 1024 * 1024  # graph.limits.Limits.max_body_bytes's default
+GRAPHQL_LIMIT = Limits().max_body_bytes
 ROUTES = {"/webhooks/stripe": WEBHOOK_LIMIT, "/graphql": GRAPHQL_LIMIT}
 CHUNK = 64 * 1024
 
@@ -84,3 +87,13 @@ def test_a_body_under_the_limit_is_still_read(server, path):
     with _connect(server) as sock:
         sock.sendall(_headers(path, f"Content-Length: {len(body)}") + body)
         assert _status(sock) == (400 if path == "/webhooks/stripe" else 200)  # a bad signature, a good query
+
+
+async def test_a_websocket_message_over_the_limit_closes_the_connection(server):
+    host, port = server
+    async with websockets.connect(f"ws://{host}:{port}/graphql", subprotocols=["graphql-transport-ws"],
+                                  max_size=None) as socket_:
+        await socket_.send('{"type": "connection_init", "payload": {"padding": "' + "x" * GRAPHQL_LIMIT + '"}}')
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket_.recv()
+    assert closed.value.rcvd.code == 1009  # message too big
