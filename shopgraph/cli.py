@@ -287,8 +287,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()
         logging.config.dictConfig(logging_config(settings.log_format))
     except ValueError as error:
         raise SystemExit(f"shopgraph: {error}") from None

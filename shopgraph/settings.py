@@ -92,10 +92,15 @@ def _redact_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}"
 
 
-def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
-    """Settings from `environ` (default: the process environment) over `.env`."""
+def _environment_values(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
     values = _read_dotenv(dotenv if dotenv is not None else Path(".env"))
     values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Settings from `environ` (default: the process environment) over `.env`."""
+    values = _environment_values(environ, dotenv)
 
     def get(name: str, default: str) -> str:
         value = values.get(name, "")
@@ -217,4 +222,5 @@ def tortoise_config(database_url: str) -> dict:
     }
 
 
-TORTOISE_ORM = tortoise_config(load_settings().database_url)
+# Only the database: a mistake in another setting is reported by the command that reads it, not at import.
+TORTOISE_ORM = tortoise_config(_environment_values().get("DATABASE_URL") or DEFAULT_DATABASE_URL)

@@ -74,3 +74,9 @@ def test_no_secret_appears_in_the_production_log(postgres_url, localstripe_url, 
     leaked = {name for name, value in secrets.items() if value in written}
     assert leaked == set(), f"secrets in the log: {leaked}"
     assert "emails go to smtp://shop@127.0.0.1" in written and "(TLS required)" in written
+
+
+def test_a_mistyped_environment_or_proxy_list_stops_the_server_with_its_name(tmp_path):
+    for name, value in (("SHOPGRAPH_ENV", "prod"), ("SHOPGRAPH_TRUSTED_PROXIES", "10.0.0.0/8, the-balancer")):
+        done = _serve(server_env(f"sqlite://{tmp_path / 'shop.db'}", **{name: value}))
+        assert done.returncode != 0 and name in done.stderr and "Traceback" not in done.stderr
