@@ -15,6 +15,7 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    SHOPGRAPH_ENV=production \
     DATABASE_URL=sqlite:///data/shopgraph.db \
     SHOPGRAPH_HOST=0.0.0.0 \
     SHOPGRAPH_PORT=8000 \
@@ -31,6 +32,8 @@ VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SHOPGRAPH_PORT}/healthz', timeout=4)"
+# Production mode: no GraphiQL or introspection unless asked for, TLS to the mail server, and no start
+# without STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (give them with `docker run -e`).
 # Migrations are applied on every start (a no-op when there are none); SIGTERM drains requests in flight.
 STOPSIGNAL SIGTERM
 CMD ["sh", "-c", "shopgraph migrate && exec shopgraph serve --host 0.0.0.0"]

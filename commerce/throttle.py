@@ -10,6 +10,7 @@ counter must not lock everyone out.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -23,7 +24,7 @@ from models import RateLimitHit
 
 __all__ = [
     "RateLimited", "Throttle", "HitStore", "MemoryStore", "DatabaseStore", "RedisStore", "use_store",
-    "LOGINS", "BAD_CREDENTIALS",
+    "LOGINS", "BAD_CREDENTIALS", "REGISTRATIONS", "CODE_GUESSES_PER_CART", "CODE_GUESSES_PER_CLIENT", "login_key",
 ]
 
 log = logging.getLogger("shopgraph.throttle")
@@ -125,22 +126,23 @@ class Throttle:
     def _bucket(self, address: str) -> str:
         return f"{self.name}:{address}"
 
-    async def check(self, address: str, now: float | None = None) -> None:
-        """Raises RateLimited while `address` has used up its attempts."""
+    async def check(self, address: str, now: float | None = None, tries: int = 1) -> None:
+        """Raises RateLimited while `address` has not `tries` attempts left."""
         now = time.time() if now is None else now
         try:
             count, oldest = await _store.hits(self._bucket(address), now - self.window)
         except Exception:  # an unreachable counter lets the attempt through
             log.exception("rate limit %s could not be checked", self.name)
             return
-        if count >= self.limit:
+        if count + tries > self.limit:
             raise RateLimited((oldest or now) + self.window - now)
 
-    async def record(self, address: str, now: float | None = None) -> None:
-        """Counts one attempt from `address`."""
+    async def record(self, address: str, now: float | None = None, tries: int = 1) -> None:
+        """Counts `tries` attempts from `address`."""
         now = time.time() if now is None else now
         try:
-            await _store.add(self._bucket(address), now, self.window)
+            for _ in range(tries):
+                await _store.add(self._bucket(address), now, self.window)
         except Exception:
             log.exception("rate limit %s could not count an attempt", self.name)
 
@@ -149,6 +151,22 @@ class Throttle:
         _memory.reset()
 
 
-# Every login attempt counts; for tokens and API keys, only the ones refused.
+def login_key(address: str, email: str) -> str:
+    """One client address guessing one account: the bucket of `LOGINS`.
+
+    The account is a hash of its lower-cased email, so the counter names no
+    email in the store. Guessing one account from one address never locks out
+    the owner signing in from elsewhere, nor other accounts from that address.
+    """
+    account = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{address}:{account}"
+
+
+# Failed sign-ins per (address, account); refused tokens and API keys per address
+# (valid ones always pass); registrations, every attempt, per address.
 LOGINS = Throttle("logins", limit=10, window=60.0)
 BAD_CREDENTIALS = Throttle("bad_credentials", limit=20, window=60.0)
+REGISTRATIONS = Throttle("registrations", limit=10, window=60.0)
+# Discount codes the shop does not have, per cart and per client address (known codes are free).
+CODE_GUESSES_PER_CART = Throttle("code_guesses_cart", limit=10, window=3600.0)
+CODE_GUESSES_PER_CLIENT = Throttle("code_guesses_client", limit=30, window=3600.0)

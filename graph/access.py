@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from commerce import access, throttle
 from commerce.access import Caller, Scope
+from graph import forwarded
 from graph.context import Info
 
 __all__ = ["caller", "client_address", "require_scope", "require_customer"]
 
 
 def client_address(info: Info) -> str:
+    """The TCP peer, or the client a trusted proxy names in `X-Forwarded-For` (graph.forwarded)."""
     request = info.context.request
     client = getattr(request, "client", None)
-    return client.host if client else "unknown"
+    headers = getattr(request, "headers", None)
+    forwarded_for = headers.getlist("x-forwarded-for") if headers is not None else []
+    return forwarded.client_address(client.host if client else None, forwarded_for,
+                                    info.context.settings.trusted_proxies)
 
 
 async def caller(info: Info) -> Caller:
     """The request's caller; an invalid token is a top-level UNAUTHENTICATED error.
 
-    An address that keeps presenting invalid tokens or keys is refused
-    (RATE_LIMITED) for a while, valid ones included: that stops guessing.
+    A valid token or key always authenticates. Only refused ones are counted
+    per client address; once an address has used up its allowance, its next
+    refused tokens answer RATE_LIMITED instead of UNAUTHENTICATED. Guessing is
+    slowed without anyone sharing that address (a NAT, a load balancer) being
+    locked out.
     """
     context = info.context
     if context.caller is None:
@@ -29,14 +37,14 @@ async def caller(info: Info) -> Caller:
         if not header:
             context.caller = access.GUEST
             return context.caller
-        address = client_address(info)
-        await throttle.BAD_CREDENTIALS.check(address)
         scheme, _, token = header.partition(" ")
         try:
             if scheme.lower() != "bearer" or not token.strip():
                 raise access.AccessDenied("UNAUTHENTICATED", "Use `Authorization: Bearer <token>`.")
             context.caller = await access.authenticate(token.strip())
         except access.AccessDenied:
+            address = client_address(info)
+            await throttle.BAD_CREDENTIALS.check(address)
             await throttle.BAD_CREDENTIALS.record(address)
             raise
     return context.caller

@@ -8,7 +8,7 @@ import strawberry
 
 from commerce import accounts, throttle
 from commerce.orders import queries as order_queries
-from commerce.errors import DomainError
+from commerce.errors import DomainError, UserErrorCode
 from graph.access import caller, client_address
 from graph.cart import cart_key
 from graph.context import Info
@@ -73,8 +73,8 @@ class AccountQuery:
 class AccountMutation:
     @strawberry.mutation(description="Creates an account (a password of 8 characters or more).")
     async def customer_register(self, info: Info, email: str, password: str) -> CustomerRegisterPayload:
-        await throttle.LOGINS.check(client_address(info))
-        await throttle.LOGINS.record(client_address(info))
+        await throttle.REGISTRATIONS.check(client_address(info))
+        await throttle.REGISTRATIONS.record(client_address(info))
         try:
             model = await accounts.register(email, password)
         except DomainError as error:
@@ -85,13 +85,16 @@ class AccountMutation:
     async def customer_login(
         self, info: Info, email: str, password: str, cart_id: strawberry.ID | None = None
     ) -> CustomerLoginPayload:
-        address = client_address(info)
-        await throttle.LOGINS.check(address)
-        await throttle.LOGINS.record(address)
+        """Failed attempts count per client address and account (`throttle.login_key`): over the
+        limit, that address gets RATE_LIMITED for that account only, even with the right password."""
+        attempt = throttle.login_key(client_address(info), email)
+        await throttle.LOGINS.check(attempt)
         try:
             key = None if cart_id is None else cart_key(cart_id)
             session = await accounts.login(email, password, key)
         except DomainError as error:
+            if error.code is UserErrorCode.UNIDENTIFIED_CUSTOMER:
+                await throttle.LOGINS.record(attempt)
             return CustomerLoginPayload(session_token=None, expires_at=None, customer=None, user_errors=user_errors(error))
         return CustomerLoginPayload(
             session_token=session.token,

@@ -6,7 +6,7 @@ import strawberry
 
 from commerce.checkout import buyer
 from commerce.errors import DomainError
-from graph.access import caller
+from graph.access import caller, client_address
 from graph.addresses import MailingAddressInput
 from graph.cart import Cart, cart_key
 from graph.context import Info
@@ -80,7 +80,8 @@ class CartBuyerMutation:
         self, info: Info, cart_id: strawberry.ID, codes: list[str]
     ) -> CartDiscountCodesUpdatePayload:
         try:
-            model = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes)
+            model = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
+                                                      client=client_address(info))
         except DomainError as error:
             return CartDiscountCodesUpdatePayload(cart=None, user_errors=user_errors(error))
         return CartDiscountCodesUpdatePayload(cart=Cart.from_model(model), user_errors=[])

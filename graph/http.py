@@ -30,6 +30,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from graph import limits as query_limits
+from graph.bodies import BodyTooLarge, read_capped_body
 from graph.context import Context
 from graph.errors import classify
 from graph.persisted import PersistedQueries, PersistedQueryMismatch, PersistedQueryNotFound
@@ -45,10 +46,6 @@ _REQUEST_ERRORS = {
     "QUERY_TOO_DEEP", "QUERY_TOO_COSTLY", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "PERSISTED_QUERY_NOT_FOUND",
 }
 CATALOG_CACHE_CONTROL = "public, no-cache"  # store, but ask again each time: the ETag makes that cheap
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -133,19 +130,6 @@ class GraphQLView(GraphQL):
                 request.state.outcome = "rejected"
         return body
 
-    async def _read_body(self, request: Request) -> None:
-        """Reads the body into the request (Starlette keeps it), refusing one over the limit."""
-        limit = self.limits.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise _TooLarge
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise _TooLarge
-        request._body = bytes(body)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -154,7 +138,7 @@ class GraphQLView(GraphQL):
         key = None
         try:
             if request.method == "POST":
-                await self._read_body(request)
+                await read_capped_body(request, self.limits.max_body_bytes)
             key = self._cache_key(request)
             if key is not None:
                 hit = self.response_cache.get(key)
@@ -164,10 +148,9 @@ class GraphQLView(GraphQL):
                     return
                 generation = self.response_cache.generation
             response = await self.run(request)
-        except _TooLarge:
+        except BodyTooLarge as error:
             request.state.outcome = "rejected"
-            response = _error_response(
-                request, f"The request body is over {self.limits.max_body_bytes} bytes.", "PAYLOAD_TOO_LARGE", 413)
+            response = _error_response(request, str(error), "PAYLOAD_TOO_LARGE", 413)
         except PersistedQueryNotFound:
             request.state.outcome = "rejected"
             response = _error_response(request, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)

@@ -32,7 +32,7 @@ from shopgraph import db, metrics
 from shopgraph.events import bus_for
 from shopgraph.images import product_image
 from shopgraph.outbound import OutboundWorker
-from shopgraph.settings import Settings, load_settings
+from shopgraph.settings import Settings, check_production, load_settings
 from shopgraph.storefront import storefront_routes
 from shopgraph.telemetry import Telemetry
 from shopgraph.webhooks import stripe_webhook_route
@@ -97,8 +97,13 @@ def create_app(
     limits: Limits | None = None,
     manage_db: bool = True,
 ) -> Starlette:
-    """The app. With `manage_db` it opens the ORM on startup and closes it on shutdown."""
+    """The app. With `manage_db` it opens the ORM on startup and closes it on shutdown.
+
+    In production (`SHOPGRAPH_ENV=production`) it refuses (ValueError) to be made
+    without the Stripe secrets, whichever server runs it.
+    """
     settings = settings or load_settings()
+    check_production(settings)
     own_gateway = gateway is None
     if gateway is None:
         gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)

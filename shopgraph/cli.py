@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shopgraph import db
 from shopgraph.logs import logging_config
-from shopgraph.settings import Settings, load_settings
+from shopgraph.settings import Settings, check_production, load_settings
 
 __all__ = ["main"]
 
@@ -173,6 +173,8 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
 def _serve(settings: Settings, host: str, port: int, log_level: str, workers: int) -> None:
     import uvicorn
 
+    from graph.limits import Limits
+
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics here; whichever answers /metrics reads them all.
@@ -185,6 +187,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str, workers: in
         uvicorn.run(
             "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False,
             workers=workers, log_config=logging_config(settings.log_format, level),
+            ws_max_size=Limits().max_body_bytes,  # a websocket message is capped like a /graphql body
             # On SIGTERM: stop accepting, let requests in flight finish for this long, then shut down.
             timeout_graceful_shutdown=math.ceil(settings.shutdown_seconds),
         )
@@ -194,6 +197,10 @@ def _serve(settings: Settings, host: str, port: int, log_level: str, workers: in
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        check_production(settings)
+    except ValueError as error:
+        raise SystemExit(f"shopgraph serve: {error}") from None
     host = args.host or settings.host
     port = args.port or settings.port
     if args.workers < 1:
@@ -280,8 +287,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()
         logging.config.dictConfig(logging_config(settings.log_format))
     except ValueError as error:
         raise SystemExit(f"shopgraph: {error}") from None

@@ -33,7 +33,7 @@ class OutboundWorker:
             retry_window=settings.webhook_retry_window, allow_private=settings.webhooks_allow_private,
         )
         self.mail_policy = mail.MailPolicy(settings.mail_from)
-        self.mailer = mailer or mailer_for(settings.smtp_url, settings.mail_dir)
+        self.mailer = mailer or mailer_for(settings.smtp_url, settings.mail_dir, require_tls=settings.production)
         self._wake = asyncio.Event()
         self._sending: set[asyncio.Task[bool]] = set()
         self._client: httpx.AsyncClient | None = None

@@ -11,7 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Settings", "load_settings", "tortoise_config", "TORTOISE_ORM"]
+from graph.forwarded import IPNetwork, parse_networks
+
+__all__ = ["Settings", "load_settings", "check_production", "tortoise_config", "TORTOISE_ORM"]
 
 DEFAULT_DATABASE_URL = "sqlite://shopgraph.db"
 
@@ -36,12 +38,15 @@ def _read_dotenv(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
+    environment: str = "development"  # SHOPGRAPH_ENV; "production": see `check_production` and load_settings
     database_url: str = DEFAULT_DATABASE_URL
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_webhook_max_bytes: int = 1024 * 1024  # a Stripe event body over this is refused (413); theirs are far smaller
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For names the client
     host: str = "127.0.0.1"
     port: int = 8000
     currency: str = "USD"
@@ -65,9 +70,14 @@ class Settings:
     redis_url: str = ""  # redis://host:6379/0: rate limits counted there instead of in the database
     outbound_interval: float = 1.0  # seconds between the outbound worker's passes; 0: no worker
 
+    @property
+    def production(self) -> bool:
+        """GraphiQL and introspection off by default, the webhook secret required, TLS to SMTP."""
+        return self.environment == "production"
+
     def __repr__(self) -> str:  # never print secrets
         return (
-            f"Settings(database_url={_redact_url(self.database_url)!r}, "
+            f"Settings(environment={self.environment!r}, database_url={_redact_url(self.database_url)!r}, "
             f"host={self.host!r}, port={self.port}, currency={self.currency!r}, "
             f"stripe_api_base={self.stripe_api_base!r})"
         )
@@ -82,28 +92,38 @@ def _redact_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}"
 
 
-def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
-    """Settings from `environ` (default: the process environment) over `.env`."""
+def _environment_values(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
     values = _read_dotenv(dotenv if dotenv is not None else Path(".env"))
     values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Settings from `environ` (default: the process environment) over `.env`."""
+    values = _environment_values(environ, dotenv)
 
     def get(name: str, default: str) -> str:
         value = values.get(name, "")
         return value if value != "" else default
 
+    environment = _environment(get("SHOPGRAPH_ENV", Settings.environment))
+    explorer_default = "0" if environment == "production" else "1"
     return Settings(
+        environment=environment,
         database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
         stripe_secret_key=get("STRIPE_SECRET_KEY", ""),
         stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY", ""),
         stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=get("STRIPE_API_BASE", ""),
         stripe_js_url=get("STRIPE_JS_URL", Settings.stripe_js_url),
+        stripe_webhook_max_bytes=int(get("SHOPGRAPH_STRIPE_WEBHOOK_MAX_BYTES", str(Settings.stripe_webhook_max_bytes))),
+        trusted_proxies=parse_networks(get("SHOPGRAPH_TRUSTED_PROXIES", "")),
         host=get("SHOPGRAPH_HOST", Settings.host),
         port=int(get("SHOPGRAPH_PORT", str(Settings.port))),
         currency=get("SHOPGRAPH_CURRENCY", Settings.currency).upper(),
         reconcile_interval=float(get("SHOPGRAPH_RECONCILE_INTERVAL", str(Settings.reconcile_interval))),
-        graphiql=_flag(get("SHOPGRAPH_GRAPHIQL", "1")),
-        introspection=_flag(get("SHOPGRAPH_INTROSPECTION", "1")),
+        graphiql=_flag(get("SHOPGRAPH_GRAPHIQL", explorer_default)),
+        introspection=_flag(get("SHOPGRAPH_INTROSPECTION", explorer_default)),
         response_cache=_flag(get("SHOPGRAPH_RESPONSE_CACHE", "1")),
         log_format=get("SHOPGRAPH_LOG_FORMAT", Settings.log_format).strip().lower(),
         metrics_token=get("SHOPGRAPH_METRICS_TOKEN", ""),
@@ -121,6 +141,32 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         redis_url=get("REDIS_URL", ""),
         outbound_interval=float(get("SHOPGRAPH_OUTBOUND_INTERVAL", str(Settings.outbound_interval))),
     )
+
+
+def _environment(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("development", "production"):
+        raise ValueError(f"SHOPGRAPH_ENV must be development or production, not {value!r}")
+    return value
+
+
+_PRODUCTION_NEEDS = {
+    "STRIPE_SECRET_KEY": "without it the server would take test payments on a local Stripe emulator",
+    "STRIPE_WEBHOOK_SECRET": "without it every Stripe event is refused, so orders settled by 3-D Secure, "
+                             "refunds and disputes made at Stripe never reach the shop (Stripe's dashboard, "
+                             "Developers > Webhooks, or `stripe listen` give one)",
+}
+
+
+def check_production(settings: Settings) -> None:
+    """Refuses (ValueError) to serve in production without what real payments need."""
+    if not settings.production:
+        return
+    values = {"STRIPE_SECRET_KEY": settings.stripe_secret_key, "STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret}
+    missing = [f"{name} ({why})" for name, why in _PRODUCTION_NEEDS.items() if not values[name]]
+    if missing:
+        raise ValueError(f"SHOPGRAPH_ENV=production needs {'; and '.join(missing)}. "
+                         "Set it, or use SHOPGRAPH_ENV=development on your own machine.")
 
 
 def _capture_method(value: str) -> str:
@@ -176,4 +222,5 @@ def tortoise_config(database_url: str) -> dict:
     }
 
 
-TORTOISE_ORM = tortoise_config(load_settings().database_url)
+# Only the database: a mistake in another setting is reported by the command that reads it, not at import.
+TORTOISE_ORM = tortoise_config(_environment_values().get("DATABASE_URL") or DEFAULT_DATABASE_URL)

@@ -8,9 +8,10 @@ import shlex
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
-from shopgraph.settings import load_settings
+from shopgraph.settings import check_production, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON_ITSELF = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
@@ -83,3 +84,15 @@ def test_compose_runs_the_shop_on_postgres_with_time_to_drain():
     assert "shopgraph migrate" in " ".join(shop["command"])
     grace = int(shop["stop_grace_period"].rstrip("s"))
     assert grace > float(shop["environment"]["SHOPGRAPH_SHUTDOWN_SECONDS"])
+
+
+def test_the_recipe_runs_in_production_mode_and_needs_the_stripe_secrets():
+    image = load_settings(environ=_dockerfile_env(), dotenv=Path("/nonexistent"))
+    assert image.production and not image.graphiql and not image.introspection
+    with pytest.raises(ValueError, match="STRIPE_WEBHOOK_SECRET"):
+        check_production(image)  # `shopgraph serve` stops here when the secrets are not given
+    shop_env = _compose()["services"]["shop"]["environment"]
+    assert shop_env["SHOPGRAPH_ENV"] == "production"
+    assert ":?" in shop_env["STRIPE_WEBHOOK_SECRET"] and ":?" in shop_env["STRIPE_SECRET_KEY"]  # compose refuses to start without them
+    composed = {k: _substituted(v) for k, v in shop_env.items()}
+    check_production(load_settings(environ={**_dockerfile_env(), **composed}, dotenv=Path("/nonexistent")))

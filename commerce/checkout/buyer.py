@@ -14,16 +14,17 @@ from commerce.access import Caller
 from commerce.checkout.addresses import MailingAddress, validate_address
 from commerce.checkout.cart_costs import cost_lines, price_cart
 from commerce.checkout.carts import locked_open_cart
-from commerce.checkout.discount_codes import normalize_code
+from commerce.checkout.discount_codes import count_unknown_codes, normalize_code
 from commerce.checkout.rules_input import country_code
 from commerce.errors import DomainError, UserErrorCode as Code
 from models import Cart, CartLine, ProductVariant
 
 __all__ = ["EMAIL", "check_email", "update_buyer_identity", "update_shipping_address", "select_delivery_option",
-           "update_discount_codes", "MAX_CODES"]
+           "update_discount_codes", "MAX_CODES", "MAX_CODES_SENT"]
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_CODES = 5
+MAX_CODES_SENT = 10  # a longer list is refused before anything is looked up
 
 
 def check_email(email: str, field: list[str]) -> str:
@@ -81,8 +82,15 @@ async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *, p
     return cart
 
 
-async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str]) -> Cart:
-    """Replaces the cart's codes. Unknown or expired ones stay listed, not applicable."""
+async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown") -> Cart:
+    """Replaces the cart's codes. Unknown or expired ones stay listed, not applicable.
+
+    A code the cart did not have yet and the shop does not know costs a try
+    (`count_unknown_codes`, per cart and per `client` address); over the limit
+    the change is refused with RateLimited and the cart keeps its codes.
+    """
+    if len(codes) > MAX_CODES_SENT:
+        raise DomainError(Code.INVALID, f"Send at most {MAX_CODES_SENT} codes.", ["codes"])
     cleaned = list(dict.fromkeys(normalize_code(c) for c in codes if c.strip()))
     if len(cleaned) > MAX_CODES:
         raise DomainError(Code.INVALID, f"At most {MAX_CODES} codes.", ["codes"])
@@ -91,6 +99,7 @@ async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[st
             raise DomainError(Code.INVALID, "A code has at most 64 characters.", ["codes", str(i)])
     async with in_transaction():
         cart = await locked_open_cart(caller, cart_id)
+        await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])])
         cart.discount_codes = cleaned
         await cart.save(update_fields=["discount_codes", "updated_at"])
     return cart

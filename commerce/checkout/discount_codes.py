@@ -17,6 +17,7 @@ from decimal import Decimal
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from commerce import throttle
 from commerce.checkout.discounts import Discount
 from commerce.checkout.rules_input import amount, count, invalid, optional_amount
 from commerce.errors import DomainError, UserErrorCode as Code
@@ -24,7 +25,7 @@ from models import DiscountCode, DiscountKind, DiscountRedemption
 
 __all__ = [
     "DiscountInput", "normalize_code", "create_discount", "deactivate_discount", "list_discounts",
-    "live_discounts", "customer_key", "claim_discount", "unclaim_discounts", "record_redemptions", "give_back_discounts", "count_again",
+    "live_discounts", "count_unknown_codes", "customer_key", "claim_discount", "unclaim_discounts", "record_redemptions", "give_back_discounts", "count_again",
 ]
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
@@ -95,6 +96,25 @@ async def deactivate_discount(code: str) -> DiscountCode:
 
 async def list_discounts() -> list[DiscountCode]:
     return await DiscountCode.all().order_by("code")
+
+
+async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str]) -> None:
+    """Each of `codes` the shop does not have costs the cart and the client address a try.
+
+    RateLimited, with nothing counted, when the tries would pass either limit
+    (`throttle.CODE_GUESSES_PER_CART`, `CODE_GUESSES_PER_CLIENT`). Known codes,
+    live or not, cost nothing: guessing is finding a code that exists.
+    """
+    if not codes:
+        return
+    known = set(await DiscountCode.filter(code__in=list(codes)).values_list("code", flat=True))
+    unknown = sum(1 for code in codes if code not in known)
+    if not unknown:
+        return
+    await throttle.CODE_GUESSES_PER_CART.check(cart_id, tries=unknown)
+    await throttle.CODE_GUESSES_PER_CLIENT.check(client, tries=unknown)
+    await throttle.CODE_GUESSES_PER_CART.record(cart_id, tries=unknown)
+    await throttle.CODE_GUESSES_PER_CLIENT.record(client, tries=unknown)
 
 
 def customer_key(customer_id: int | None, email: str | None) -> str | None:

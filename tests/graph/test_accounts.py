@@ -202,25 +202,24 @@ async def test_fulfilment_needs_orders_write_and_a_paid_order(gql):
     assert (await Order.get(id=key_of(paid["id"]))).status.name == "FULFILLED"
 
 
-async def test_login_attempts_are_rate_limited_per_address(gql):
-    email, _ = await customer(gql)  # one register and one login already count
+async def test_failed_logins_are_rate_limited_per_address_and_account(gql):
+    email, _ = await customer(gql)  # a successful sign-in spends nothing
     codes = []
-    for _ in range(10):
+    for _ in range(12):
         body = await gql(LOGIN, {"e": email, "p": "wrong password"})
         codes.append(error_code(body) if "errors" in body else body["data"]["customerLogin"]["userErrors"][0]["code"])
-    assert codes[:8] == ["UNIDENTIFIED_CUSTOMER"] * 8
-    assert codes[8:] == ["RATE_LIMITED"] * 2
+    assert codes == ["UNIDENTIFIED_CUSTOMER"] * 10 + ["RATE_LIMITED"] * 2
     body = await gql(LOGIN, {"e": email, "p": "correct horse battery"})
-    assert error_code(body) == "RATE_LIMITED"  # even the right password waits
+    assert error_code(body) == "RATE_LIMITED"  # from this address, even the right password waits
     assert body["errors"][0]["extensions"]["retryAfter"] > 0
 
 
-async def test_guessing_api_keys_is_rate_limited_per_address(gql):
+async def test_guessing_api_keys_is_rate_limited_per_address_but_valid_keys_pass(gql):
     good = await api_key("orders:read")
     for _ in range(20):
         assert error_code(await as_(gql, "sgk_guess" + uuid.uuid4().hex)(FEED, {"first": 1})) == "UNAUTHENTICATED"
     assert error_code(await as_(gql, "sgk_guess")(FEED, {"first": 1})) == "RATE_LIMITED"
-    assert error_code(await as_(gql, good)(FEED, {"first": 1})) == "RATE_LIMITED"
+    assert "errors" not in await as_(gql, good)(FEED, {"first": 1})  # a valid key always authenticates
     assert "errors" not in await gql("{ products(first: 1) { totalCount } }")  # guests are not held up
     stored = await ApiKey.get(key_hash=hash_secret(good))
-    assert stored.last_used_at is None  # the limited request never reached the key
+    assert stored.last_used_at is not None
