@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 
 from commerce.outbound import delivery
+from shopgraph import outbound
 from shopgraph.outbound import OutboundWorker
 from tests.drip_partner import dripping_partner, flooding_partner
 from tests.graph.test_partner_webhooks import DELIVERIES, partner
@@ -47,7 +48,10 @@ def short_lease(monkeypatch):
 
 
 async def test_a_dripping_partner_never_holds_up_a_healthy_one_nor_gets_a_delivery_twice_at_once(
-        gql, worker, short_lease):
+        gql, worker, short_lease, monkeypatch):
+    """Two sends at a time in this process: the slow partner's growing backlog must not take
+    the healthy partner's turn."""
+    monkeypatch.setattr(outbound, "MAX_IN_FLIGHT", 2)
     most_in_flight = 0
 
     async def watch_in_flight() -> None:
