@@ -107,3 +107,10 @@ async def test_an_answer_of_10_megabytes_is_read_only_up_to_64_kib(gql, worker):
     assert connection.bytes_sent < 1024 * 1024  # 128 KiB at once, then shopgraph hung up
     assert connection.closed - connection.opened < TIMEOUT
     assert (sent["status"], sent["lastStatusCode"], sent["attemptCount"]) == ("SUCCEEDED", 200, 1)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 301, float("nan"), float("inf")])
+def test_a_webhook_timeout_that_is_not_a_bounded_deadline_is_refused_at_start(timeout):
+    with pytest.raises(ValueError, match="SHOPGRAPH_WEBHOOK_TIMEOUT"):
+        delivery.DeliveryPolicy(timeout=timeout)
+
