@@ -32,6 +32,7 @@ class Scope(str, Enum):
     CATALOG_WRITE = "catalog:write"
     SHOP_WRITE = "shop:write"  # shipping zones, tax rates, discount codes
     WEBHOOKS_WRITE = "webhooks:write"
+    KEYS_WRITE = "keys:write"  # make and revoke API keys; see and delete any key's webhook subscriptions
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ async def authenticate(token: str | None, now: datetime | None = None) -> Caller
     digest = hash_secret(token)
     if token.startswith(API_KEY_PREFIX):
         key = await ApiKey.get_or_none(key_hash=digest, revoked_at=None)
-        if key is not None:
+        if key is not None and (key.expires_at is None or key.expires_at > now):
             await ApiKey.filter(id=key.id).update(last_used_at=now)
             return Caller(api_key_id=key.id, scopes=frozenset(key.scopes.split()))
     elif token.startswith(SESSION_PREFIX):

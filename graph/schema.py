@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxT
 from strawberry.tools import merge_types
 
 from graph.accounts import AccountMutation, AccountQuery
+from graph.api_keys import ApiKeyMutation, ApiKeyQuery
 from graph.cart import Cart, CartMutation, CartQuery
 from graph.catalog import CatalogQuery
 from graph.collections import Collection
@@ -42,11 +43,11 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, WebhookQuery,
-                              AccountQuery, ShopRulesQuery, CountriesQuery))
+                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
                                   StaffCatalogMutation, RefundMutation, FulfillmentMutation, ShopRulesMutation,
-                                  WebhookMutation))
+                                  WebhookMutation, ApiKeyMutation))
 
 
 class ShopSchema(strawberry.Schema):

@@ -7,10 +7,11 @@ from enum import Enum
 
 import strawberry
 
-from commerce.access import Scope
+from commerce import access
+from commerce.access import Caller, Scope
 from commerce.errors import DomainError
 from commerce.outbound import webhooks
-from graph.access import require_scope
+from graph.access import caller, require_scope
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.outbound import OrderEvent, OrderEventType
@@ -19,15 +20,21 @@ from graph.relay import decode_cursor, encode_cursor, expect_global_id, to_globa
 from graph.errors import bad_user_input
 from models import (
     DeliveryStatus as _DeliveryStatus, OrderEvent as OrderEventModel, OrderEventType as _OrderEventType,
-    WebhookDelivery as DeliveryModel, WebhookSubscription as SubscriptionModel,
-    WebhookSubscriptionStatus as _SubscriptionStatus,
+    SubscriptionDisabledReason as _DisabledReason, WebhookDelivery as DeliveryModel,
+    WebhookSubscription as SubscriptionModel, WebhookSubscriptionStatus as _SubscriptionStatus,
 )
 
 __all__ = ["WebhookQuery", "WebhookMutation"]
 
 WebhookSubscriptionStatus = strawberry.enum(
     Enum("WebhookSubscriptionStatus", {s.name: s.name for s in _SubscriptionStatus}),
-    description="DISABLED: deliveries kept failing for the retry window; `webhookRedeliver` turns it back on.",
+    description="DISABLED: nothing is sent (see `disabledReason`); `webhookSubscriptionUpdate(status: ACTIVE)` "
+                "or `webhookRedeliver` turns it back on, from the first event it did not get.",
+)
+WebhookSubscriptionDisabledReason = strawberry.enum(
+    Enum("WebhookSubscriptionDisabledReason", {r.name: r.name for r in _DisabledReason}),
+    description="KEY_REVOKED / KEY_EXPIRED: its API key ended (it cannot be turned on again); FAILING: "
+                "deliveries kept failing for the whole retry window; PAUSED: its key turned it off.",
 )
 WebhookDeliveryStatus = strawberry.enum(
     Enum("WebhookDeliveryStatus", {s.name: s.name for s in _DeliveryStatus}),
@@ -41,13 +48,18 @@ class WebhookSubscription:
     url: str
     topics: list[OrderEventType]
     status: WebhookSubscriptionStatus
+    disabled_reason: WebhookSubscriptionDisabledReason | None
     created_at: datetime
 
     @classmethod
     def from_model(cls, model: SubscriptionModel) -> "WebhookSubscription":
+        disabled = model.status is _SubscriptionStatus.DISABLED
+        # Before reasons were kept, failing deliveries were the only reason.
+        reason = WebhookSubscriptionDisabledReason[model.disabled_reason or "FAILING"] if disabled else None
         return cls(id=strawberry.ID(to_global_id("WebhookSubscription", model.id)), url=model.url,
                    topics=[OrderEventType[t.name] for t in webhooks.topics_of(model)],
-                   status=WebhookSubscriptionStatus[model.status.name], created_at=model.created_at)
+                   status=WebhookSubscriptionStatus[model.status.name], disabled_reason=reason,
+                   created_at=model.created_at)
 
 
 @strawberry.type(description="One POST of a delivery and the endpoint's answer.")
@@ -114,6 +126,15 @@ class WebhookSubscriptionDeletePayload:
 
 
 @strawberry.type
+class WebhookSubscriptionUpdatePayload:
+    webhook_subscription: WebhookSubscription | None
+    events_past_retention: int = strawberry.field(description=(
+        "Events of the time it was disabled that the outbox's retention had already deleted (of any topic): "
+        "they cannot be sent. The others are sent, in order, before anything newer."))
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class WebhookRedeliverPayload:
     delivery: WebhookDelivery | None
     user_errors: list[UserError]
@@ -141,11 +162,20 @@ async def _deliveries(models: list[DeliveryModel]) -> list[WebhookDelivery]:
     return [WebhookDelivery.from_model(d, events[d.event_id], attempts[d.id]) for d in models]
 
 
+async def _manager_or_staff(info: Info) -> Caller:
+    """A caller with webhooks:write (its own subscriptions) or keys:write (every key's)."""
+    who = await caller(info)
+    if Scope.KEYS_WRITE.value not in who.scopes:
+        access.require_scope(who, Scope.WEBHOOKS_WRITE)
+    return who
+
+
 @strawberry.type
 class WebhookQuery:
-    @strawberry.field(description="This API key's webhook subscriptions (webhooks:write).")
+    @strawberry.field(description="This API key's webhook subscriptions (webhooks:write); every key's for "
+                      "staff (keys:write).")
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
-        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        who = await _manager_or_staff(info)
         return [WebhookSubscription.from_model(m) for m in await webhooks.list_subscriptions(who)]
 
     @strawberry.field(description="A subscription's deliveries, newest first, with every attempt (webhooks:write).")
@@ -184,17 +214,33 @@ class WebhookMutation:
         return WebhookSubscriptionCreatePayload(
             webhook_subscription=WebhookSubscription.from_model(made.subscription), secret=made.secret, user_errors=[])
 
-    @strawberry.mutation(description="Deletes a subscription and its delivery log (webhooks:write).")
+    @strawberry.mutation(description="Deletes a subscription and its delivery log (webhooks:write, its own key; "
+                         "or keys:write, any key's, a revoked one's included).")
     async def webhook_subscription_delete(self, info: Info, id: strawberry.ID) -> WebhookSubscriptionDeletePayload:
-        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        who = await _manager_or_staff(info)
         try:
             await webhooks.delete_subscription(who, _int_id(id, "WebhookSubscription", "id"))
         except DomainError as error:
             return WebhookSubscriptionDeletePayload(deleted_id=None, user_errors=user_errors(error))
         return WebhookSubscriptionDeletePayload(deleted_id=id, user_errors=[])
 
+    @strawberry.mutation(description="Turns a subscription off (PAUSED) or on again (webhooks:write). On again, "
+                         "it resumes from the first event it did not get; refused while its key is revoked or expired.")
+    async def webhook_subscription_update(self, info: Info, id: strawberry.ID,
+                                          status: WebhookSubscriptionStatus) -> WebhookSubscriptionUpdatePayload:
+        who = await require_scope(info, Scope.WEBHOOKS_WRITE)
+        try:
+            done = await webhooks.set_subscription_status(
+                who, _int_id(id, "WebhookSubscription", "id"), status.name == _SubscriptionStatus.ACTIVE.name)
+        except DomainError as error:
+            return WebhookSubscriptionUpdatePayload(webhook_subscription=None, events_past_retention=0,
+                                                    user_errors=user_errors(error))
+        return WebhookSubscriptionUpdatePayload(
+            webhook_subscription=WebhookSubscription.from_model(done.subscription),
+            events_past_retention=done.events_past_retention, user_errors=[])
+
     @strawberry.mutation(description="Sends a delivery again as soon as possible, and turns its subscription "
-                         "back on if it was disabled (webhooks:write).")
+                         "back on if it was disabled, from the first event it did not get (webhooks:write).")
     async def webhook_redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookRedeliverPayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
         try:

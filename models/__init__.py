@@ -8,7 +8,7 @@ from models.order import (
 )
 from models.outbox import (
     DeliveryStatus, EmailKind, EmailMessage, OrderEvent, OrderEventType, OutboxConsumer, OutboxCounter,
-    WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
+    SubscriptionDisabledReason, WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
 )
 from models.payment_events import Dispute, Refund, RefundStatus, StripeEvent
 from models.shop_rules import DiscountCode, DiscountKind, DiscountRedemption, ShippingRate, ShippingZone, TaxRate
@@ -25,4 +25,5 @@ __all__ = [
     "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
     "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
     "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus", "RateLimitHit",
+    "SubscriptionDisabledReason",
 ]

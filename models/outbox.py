@@ -69,6 +69,15 @@ class WebhookSubscriptionStatus(str, Enum):
     DISABLED = "disabled"
 
 
+class SubscriptionDisabledReason(str, Enum):
+    """Why a subscription is disabled (stored in `WebhookSubscription.disabled_reason`)."""
+
+    KEY_REVOKED = "KEY_REVOKED"  # its API key was revoked
+    KEY_EXPIRED = "KEY_EXPIRED"  # its API key passed its expiry
+    FAILING = "FAILING"  # deliveries kept failing for the whole retry window
+    PAUSED = "PAUSED"  # its key turned it off
+
+
 class WebhookSubscription(Model):
     """A partner's endpoint and the event types it wants. The secret signs every delivery."""
 
@@ -80,10 +89,12 @@ class WebhookSubscription(Model):
     api_key: fields.ForeignKeyNullableRelation["ApiKey"] = fields.ForeignKeyField(  # noqa: F821
         "shop.ApiKey", related_name="webhook_subscriptions", null=True, on_delete=fields.CASCADE
     )
-    start_after = fields.BigIntField(default=0)  # the last event number before it was made
+    # The last event number it had been given when it was made or last disabled:
+    # events after it and missing from its deliveries are the ones it did not get.
+    start_after = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     disabled_at = fields.DatetimeField(null=True)
-    disabled_reason = fields.CharField(max_length=32, null=True)  # KEY_REVOKED, FAILING, ...
+    disabled_reason = fields.CharField(max_length=32, null=True)  # a SubscriptionDisabledReason
 
     class Meta:
         table = "webhook_subscription"

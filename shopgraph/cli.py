@@ -14,7 +14,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from shopgraph import db
@@ -109,27 +109,35 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
     _with_db(settings, work)
 
 
+def _utc_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def cmd_apikey(settings: Settings, args: argparse.Namespace) -> None:
     from commerce import api_keys
+    from commerce.errors import DomainError
 
     async def work() -> None:
         if args.action == "create":
             try:
-                made = await api_keys.create_api_key(args.name, args.scope)
-            except ValueError as error:
-                raise SystemExit(f"shopgraph apikey create: {error}") from None
-            print(f"API key {made.record.id} ({made.record.name}, scopes: {made.record.scopes})")
+                made = await api_keys.create_api_key(args.name, args.scope, args.expires_at)
+            except DomainError as error:
+                raise SystemExit(f"shopgraph apikey create: {error.message}") from None
+            ends = f", expires {made.record.expires_at:%Y-%m-%d %H:%M} UTC" if made.record.expires_at else ""
+            print(f"API key {made.record.id} ({made.record.name}, scopes: {made.record.scopes}{ends})")
             print("Keep it now; it is shown once and stored only as a hash:")
             print(made.key)
         elif args.action == "list":
             for key in await api_keys.list_api_keys():
-                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else (
+                    f"expires {key.expires_at:%Y-%m-%d %H:%M}" if key.expires_at else "active")
                 used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
                 print(f"{key.id}\t{key.prefix}…\t{key.name}\t{key.scopes}\t{state}\tlast used {used}")
         elif not await api_keys.revoke_api_key(args.id):
             raise SystemExit(f"shopgraph apikey revoke: no active key {args.id}")
         else:
-            print(f"API key {args.id} revoked")
+            print(f"API key {args.id} revoked; its webhook subscriptions are disabled")
 
     _with_db(settings, work)
 
@@ -267,7 +275,10 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="make a key and print it once")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", required=True,
-                        choices=["orders:read", "orders:write", "catalog:write", "shop:write", "webhooks:write"])
+                        choices=["orders:read", "orders:write", "catalog:write", "shop:write", "webhooks:write",
+                                 "keys:write"])
+    create.add_argument("--expires-at", type=_utc_time, default=None,
+                        help="ISO 8601 time after which the key no longer works (UTC unless an offset is given)")
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", type=int)

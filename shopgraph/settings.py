@@ -61,7 +61,7 @@ class Settings:
     authorization_days: float = 6.0  # the reconciler voids authorisations older than this
     prices_include_tax: bool = False  # catalog prices contain the tax of the shopper's country
     webhooks_allow_private: bool = False  # http:// and private addresses for partner webhooks (local use)
-    webhook_timeout: float = 10.0  # seconds a partner endpoint has to answer
+    webhook_timeout: float = 10.0  # one webhook attempt, all of it (resolve, connect, send, read); 0 < t <= 300
     webhook_retry_base: float = 10.0  # seconds before the first retry; doubled each time
     webhook_retry_window: float = 86400.0  # seconds of retries before a subscription is disabled
     smtp_url: str = ""  # smtp://user:password@host:587 or smtps://…; empty: .eml files in mail_dir

@@ -56,3 +56,20 @@ def test_purge_events_runs_on_a_fresh_shop(tmp_path):
     shopgraph("migrate", env=env)
     out = shopgraph("purge-events", "--older-than", "90d", env=env).stdout
     assert "purged 0 order events older than 90 days" in out
+
+
+def test_revoking_a_key_from_the_command_line_disables_its_webhook_subscriptions(tmp_path):
+    path = tmp_path / "shop.db"
+    env = server_env(f"sqlite://{path}")
+    shopgraph("migrate", env=env)
+    shopgraph("apikey", "create", "--name", "partner", "--scope", "webhooks:write", "--scope", "orders:read",
+              "--expires-at", "2099-01-01T00:00:00", env=env)
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO webhook_subscription (url, topics, secret, status, api_key_id, start_after,"
+                     " created_at) VALUES ('https://partner.example/hook', 'ORDER_PAID', 'whsec_x', 'active', 1, 0,"
+                     " datetime('now'))")
+    assert "expires 2099-01-01 00:00" in shopgraph("apikey", "list", env=env).stdout
+    assert "webhook subscriptions are disabled" in shopgraph("apikey", "revoke", "1", env=env).stdout
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT status, disabled_reason FROM webhook_subscription").fetchall() == [
+            ("disabled", "KEY_REVOKED")]

@@ -73,15 +73,19 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def running_receiver() -> AsyncIterator[Receiver]:
+async def running_receiver(host: str = "127.0.0.1", port: int | None = None,
+                           tls: tuple[str, str] | None = None) -> AsyncIterator[Receiver]:
+    """The endpoint on `host:port` (a free port by default); `tls` (certificate, key files): https."""
     receiver = Receiver()
-    port = free_port()
+    port = port or free_port()
     app = Starlette(routes=[Route("/hook", receiver.endpoint, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    certificate, key = tls or (None, None)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                           ssl_certfile=certificate, ssl_keyfile=key))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
-    receiver.url = f"http://127.0.0.1:{port}/hook"
+    receiver.url = f"{'https' if tls else 'http'}://{host}:{port}/hook"
     try:
         yield receiver
     finally:

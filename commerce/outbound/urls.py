@@ -1,11 +1,18 @@
 """Where partner webhooks may be sent: https endpoints on public addresses.
 
-A URL that names (or resolves to) a private, loopback, link-local or other
-non-public address is refused, so a subscription cannot make the shop call
-its own network. `allow_private` (SHOPGRAPH_WEBHOOKS_ALLOW_PRIVATE=1) lifts
-both rules for tests and local development. The check runs when a
-subscription is made and again before every delivery (a name may resolve
-elsewhere later).
+A URL's host is resolved once per attempt (`resolve_target`); every address
+it resolves to must be public (`public_addresses`), and the delivery then
+connects to one of those very addresses, so a name that resolves elsewhere a
+moment later (DNS rebinding) changes nothing. The check runs when a
+subscription is made and again at every attempt. IPv4 literals in legacy
+spellings (`2130706433`, `0x7f000001`, `127.1`) are read as the address they
+name. `allow_private` (SHOPGRAPH_WEBHOOKS_ALLOW_PRIVATE=1) allows http:// and
+private addresses for tests and local development; the host is still
+resolved once and that address is used.
+
+The resolver runs `getaddrinfo` on a few threads of its own, so a slow DNS
+server cannot take the threads other work needs. `set_resolver` replaces it
+(tests).
 """
 
 from __future__ import annotations
@@ -13,52 +20,108 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
 
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.outbound.public_addresses import is_public_address
 
-__all__ = ["UnsafeUrl", "check_webhook_url"]
+__all__ = ["UnsafeUrl", "WebhookTarget", "Resolver", "set_resolver", "resolve_target", "check_webhook_url",
+           "invalid_url"]
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+_DNS_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 
 
 class UnsafeUrl(Exception):
     pass
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A webhook URL with the checked addresses a delivery may connect to, in order."""
+
+    url: httpx.URL
+    addresses: tuple[str, ...]
+
+    @property
+    def hostname(self) -> str:
+        """The host as sent in `Host` and TLS SNI (IDNA-encoded)."""
+        return self.url.raw_host.decode("ascii")
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await loop.run_in_executor(_DNS_THREADS, lookup)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+_resolver: Resolver = system_resolver
+
+
+def set_resolver(resolver: Resolver | None) -> None:
+    """Resolve webhook hosts with `resolver` (None: the system's)."""
+    global _resolver
+    _resolver = resolver or system_resolver
+
+
+def _literal(host: str) -> str | None:
+    """The address a host names by itself: an IP literal, or a legacy IPv4 spelling."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def _parse(url: str, allow_private: bool) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise UnsafeUrl("This is not a URL.") from None
+    allowed = ("https", "http") if allow_private else ("https",)
+    if parsed.scheme not in allowed or not parsed.host:
+        raise UnsafeUrl("Use an https:// URL.")
+    if parsed.userinfo:
+        raise UnsafeUrl("The URL must not carry credentials.")
+    return parsed
 
 
 async def _addresses(host: str, port: int) -> list[str]:
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+        return await _resolver(host, port)
+    except (OSError, UnicodeError) as error:
         raise UnsafeUrl(f"{host} does not resolve ({error}).") from None
-    return sorted({info[4][0] for info in infos})
+
+
+async def resolve_target(url: str, allow_private: bool) -> WebhookTarget:
+    """The URL and the addresses to connect to; UnsafeUrl (with the reason) when it may not be used."""
+    if len(url) > 2048:
+        raise UnsafeUrl("The URL is longer than 2048 characters.")
+    parsed = _parse(url, allow_private)
+    host = parsed.raw_host.decode("ascii")
+    addresses = await _addresses(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    if not addresses:
+        raise UnsafeUrl(f"{host} does not resolve.")
+    if not allow_private and not all(is_public_address(a) for a in addresses):
+        raise UnsafeUrl(f"{host} resolves to an address that is not public.")
+    return WebhookTarget(parsed, tuple(addresses))
 
 
 async def check_webhook_url(url: str, allow_private: bool) -> str:
     """`url` if a webhook may be sent there; UnsafeUrl (with the reason) otherwise."""
-    if len(url) > 2048:
-        raise UnsafeUrl("The URL is longer than 2048 characters.")
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise UnsafeUrl("This is not a URL.") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UnsafeUrl("Use an https:// URL.")
-    if parts.username or parts.password:
-        raise UnsafeUrl("The URL must not carry credentials.")
-    if allow_private:
-        return url
-    if parts.scheme != "https":
-        raise UnsafeUrl("Use an https:// URL.")
-    addresses = await _addresses(parts.hostname, port)
-    if not addresses or not all(_public(a) for a in addresses):
-        raise UnsafeUrl(f"{parts.hostname} resolves to an address that is not public.")
+    await resolve_target(url, allow_private)
     return url
 
 

@@ -3,7 +3,8 @@
 Each API key (with webhooks:write) manages its own subscriptions. Payloads
 carry orders, so making one also needs orders:read. The signing secret is
 answered once, when the subscription is made; it is stored because every
-delivery is signed with it, and it is never logged.
+delivery is signed with it, and it is never logged. Staff (keys:write) see
+and delete every key's subscriptions, a revoked key's included.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce.access import Caller, Scope, require_scope
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.outbound.outbox import latest_sequence
+from commerce.outbound.subscription_status import Resumed, disable, resume
 from commerce.outbound.urls import UnsafeUrl, check_webhook_url, invalid_url
 from models import (
-    DeliveryStatus, OrderEvent, OrderEventType, WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
+    DeliveryStatus, OrderEvent, OrderEventType, SubscriptionDisabledReason, WebhookAttempt, WebhookDelivery,
+    WebhookSubscription,
 )
 
 __all__ = [
     "NewSubscription", "DeliveryPage", "create_subscription", "list_subscriptions", "delete_subscription",
-    "list_deliveries", "redeliver", "attempts_of", "events_of", "topics_of",
+    "list_deliveries", "redeliver", "attempts_of", "events_of", "topics_of", "set_subscription_status",
 ]
 
 SECRET_PREFIX = "whsec_"
@@ -73,20 +77,44 @@ async def create_subscription(caller: Caller, url: str, topics: list[OrderEventT
     return NewSubscription(subscription, secret)
 
 
+def _is_staff(caller: Caller) -> bool:
+    return Scope.KEYS_WRITE.value in caller.scopes
+
+
 async def list_subscriptions(caller: Caller) -> list[WebhookSubscription]:
+    """The caller's key's subscriptions; every key's for staff (keys:write)."""
+    if _is_staff(caller):
+        return await WebhookSubscription.all().order_by("id")
     return await WebhookSubscription.filter(api_key_id=_manager(caller)).order_by("id")
 
 
-async def _own(caller: Caller, subscription_id: int, field: str) -> WebhookSubscription:
-    found = await WebhookSubscription.get_or_none(id=subscription_id, api_key_id=_manager(caller))
+async def _own(caller: Caller, subscription_id: int, field: str, *, staff_too: bool = False) -> WebhookSubscription:
+    if staff_too and _is_staff(caller):
+        found = await WebhookSubscription.get_or_none(id=subscription_id)
+    else:
+        found = await WebhookSubscription.get_or_none(id=subscription_id, api_key_id=_manager(caller))
     if found is None:
         raise DomainError(Code.NOT_FOUND, "No webhook subscription with this id.", [field])
     return found
 
 
 async def delete_subscription(caller: Caller, subscription_id: int) -> None:
-    """Deletes the subscription and its delivery log; nothing more is sent to it."""
-    await (await _own(caller, subscription_id, "id")).delete()
+    """Deletes the subscription and its delivery log; nothing more is sent to it.
+    Its own key, or staff (keys:write) for any key's, a revoked one's included."""
+    await (await _own(caller, subscription_id, "id", staff_too=True)).delete()
+
+
+async def set_subscription_status(caller: Caller, subscription_id: int, active: bool) -> Resumed:
+    """Turns the caller's subscription off (PAUSED) or on again; on again, it resumes from
+    the first event it did not get (see `subscription_status`)."""
+    now = datetime.now(timezone.utc)
+    async with in_transaction():
+        subscription = await _own(caller, subscription_id, "id")
+        if active:
+            return await resume(subscription, now)
+        await disable(Q(id=subscription.id), SubscriptionDisabledReason.PAUSED, now)
+        await subscription.refresh_from_db()
+        return Resumed(subscription, 0)
 
 
 async def list_deliveries(caller: Caller, subscription_id: int, *, first: int, after: int | None,
@@ -115,8 +143,9 @@ async def events_of(deliveries: list[WebhookDelivery]) -> dict[int, OrderEvent]:
 
 
 async def redeliver(caller: Caller, delivery_id: int) -> WebhookDelivery:
-    """Sends the delivery again as soon as a worker is free (and re-enables its
-    subscription if it had been disabled). A delivery being sent right now is refused."""
+    """Sends the delivery again as soon as a worker is free, and re-enables its subscription
+    if it had been disabled (from the first event it did not get). A delivery being sent
+    right now is refused, and so is one whose subscription's key is revoked or expired."""
     key_id = _manager(caller)
     now = datetime.now(timezone.utc)
     async with in_transaction():
@@ -128,6 +157,5 @@ async def redeliver(caller: Caller, delivery_id: int) -> WebhookDelivery:
         delivery.status = DeliveryStatus.PENDING
         delivery.next_attempt_at = now
         await delivery.save(update_fields=["status", "next_attempt_at"])
-        await WebhookSubscription.filter(id=delivery.subscription_id).update(
-            status=WebhookSubscriptionStatus.ACTIVE, disabled_at=None)
+        await resume(await WebhookSubscription.get(id=delivery.subscription_id), now, field="deliveryId")
     return delivery
