@@ -12,7 +12,16 @@
 
 The refunded amount is always the sum of the refunds that succeeded
 (`refresh_refunds_locked`), so a refund that fails later (`refund.failed`)
-gives its amount back to what is refundable and the status follows. A refund
+gives its amount back to what is refundable and the status follows; each change
+of it is one ORDER_REFUNDED.
+
+A refund made at Stripe (its dashboard) is counted once, whatever reaches us
+first. Its own object (`refund.*`, `charge.refund.updated`) is matched by its
+Stripe id (`record_stripe_refund_locked`). Stripe's running total (a
+`charge.refunded` snapshot, or the reconciler) tells of it only as an amount:
+more than every refund we know of is recorded as a refund `REPORTED_BY_STRIPE`
+with no id, and the refund object, when it shows up, claims that amount instead
+of adding its own. A refund
 row moves only along `REFUND_MOVES`: a late `refund.updated` cannot revive a
 failed refund. Refunds only touch orders whose money was taken
 (`lifecycle.REFUND_STATES`).
@@ -44,13 +53,15 @@ from commerce.orders.state import lock_order
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
-__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "settle_unanswered_refunds",
+__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "record_stripe_refund_locked", "refund_status",
+           "settle_unanswered_refunds", "REPORTED_BY_STRIPE",
            "REPLAY_WAIT_SECONDS", "REFUND_MOVES", "refresh_refunds_locked", "note_stripe_total",
            "note_stripe_total_locked", "send_automatic_refunds", "refunded_of_captured"]
 
 log = logging.getLogger("shopgraph.refunds")
 
 REPLAY_WAIT_SECONDS = 10.0
+REPORTED_BY_STRIPE = "reported_by_stripe"  # the reason of a refund first seen in Stripe's running total
 _PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 F = OrderFinancialStatus
 R = RefundStatus
@@ -176,12 +187,13 @@ async def record_refund_locked(order: Order, refund: Refund, stripe_refund_id: s
 async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     """The payment's refunded amount from its refunds that succeeded, and the order's
     financial status from it (only for an order whose money was taken).
-    Returns True when the order changed."""
+    Returns True when the order changed: its status, or the amount refunded."""
     succeeded = sum(await Refund.filter(order_id=order.id, status=R.SUCCEEDED).values_list("amount", flat=True))
     if succeeded > payment.amount_captured:
         log.error("order %s: refunds of %s on %s captured", order.number, succeeded, payment.amount_captured)
     refunded = min(succeeded, payment.amount_captured)
-    if refunded != payment.amount_refunded:
+    amount_changed = refunded != payment.amount_refunded
+    if amount_changed:
         payment.amount_refunded = refunded
         if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
             payment.status = (PaymentStatus.REFUNDED if refunded >= payment.amount_captured else
@@ -190,11 +202,50 @@ async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     if order.financial_status not in REFUND_STATES:
         return False
     target = (F.REFUNDED if refunded >= payment.amount_captured else F.PARTIALLY_REFUNDED if refunded else F.PAID)
-    if target is order.financial_status:
+    if target is order.financial_status and not amount_changed:
         return False
     was = (order.financial_status, order.fulfillment_status, order.status)
     order.financial_status = target
-    return await save_order(order, was=was)
+    return await save_order(order, was=was) or amount_changed
+
+
+async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_refund_id: str, amount: int | None,
+                                      status: RefundStatus) -> bool:
+    """A Stripe refund object, ours or one made at Stripe, inside the caller's transaction on
+    the locked order: matched by its id, else to an amount Stripe's running total reported
+    (`REPORTED_BY_STRIPE`), else recorded. Returns True when the order changed."""
+    refund = await Refund.get_or_none(stripe_refund_id=stripe_refund_id)
+    if refund is None:
+        if not amount or amount < 0:
+            return False
+        refund = await _claim_reported(order, payment, stripe_refund_id, amount, status)
+    return await record_refund_locked(order, refund, stripe_refund_id, status)
+
+
+async def _claim_reported(order: Order, payment: Payment, stripe_refund_id: str, amount: int,
+                          status: RefundStatus) -> Refund:
+    """The row for a refund object we have no id for: the reported amount it explains (the
+    same amount, or what the reported amounts cover of it, oldest first), or a new one."""
+    reported = await Refund.filter(order_id=order.id, stripe_refund_id=None, reason=REPORTED_BY_STRIPE,
+                                   status=R.SUCCEEDED).order_by("id")
+    same = next((row for row in reported if row.amount == amount), None)
+    if same is not None:
+        return same  # `record_refund_locked` gives it the id; a PENDING report does not undo SUCCEEDED
+    claimed = 0
+    for row in reported:
+        take = min(row.amount, amount - claimed)
+        if take == row.amount:
+            await row.delete()
+        else:
+            row.amount -= take
+            await row.save(update_fields=["amount", "updated_at"])
+        claimed += take
+        if claimed == amount:
+            break
+    if claimed == amount and status is R.PENDING:
+        status = R.SUCCEEDED  # Stripe's total already counted all of it
+    return await Refund.create(order_id=order.id, stripe_refund_id=stripe_refund_id, amount=amount,
+                               currency=payment.currency, status=status)
 
 
 def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
@@ -205,13 +256,14 @@ def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
 async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int) -> bool:
     """`charge.refunded` (a snapshot) or the reconciler: Stripe's running total. More than
     every refund we know of (failed ones included, as a snapshot may predate the failure)
-    is a refund made at Stripe that we have not heard of: recorded as one that succeeded."""
+    is a refund made at Stripe that we have not heard of: recorded as one that succeeded,
+    `REPORTED_BY_STRIPE`, for its refund object to claim."""
     total = refunded_of_captured(payment, stripe_refunded)
     rows = await Refund.filter(order_id=order.id).values_list("amount", "status", "stripe_refund_id")
     known = sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
     if total > known:
         await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
-                            status=R.SUCCEEDED, reason="reported_by_stripe")
+                            status=R.SUCCEEDED, reason=REPORTED_BY_STRIPE)
     return await refresh_refunds_locked(order, payment)
 
 
