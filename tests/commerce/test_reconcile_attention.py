@@ -4,7 +4,8 @@ Abandoned checkouts (3-D Secure never completed, on localstripe) are settled
 by one pass, even when one of them cannot be: its PaymentIntent is unknown at
 Stripe (its stored id overwritten with a `pi_missing…`, so localstripe answers
 404), or asking about it fails in a way nobody planned for (`tests/fault_proxy.py`
-answers a malformed PaymentIntent). That order is marked as needing attention
+answers a malformed PaymentIntent), or the money a late payment left owed
+cannot be sent back (the fault proxy again). That order is marked as needing attention
 with a reason, visible through GraphQL to orders:read keys, logged once, and
 skipped; every other order is settled and its stock released. The mark goes
 once a later pass settles the order.
@@ -27,9 +28,12 @@ from payments.stripe_gateway import StripeGateway
 from shopgraph import metrics
 from tests.e2e.server import server_env, shopgraph
 from tests.fault_proxy import Fault
-from tests.shop import key_of, stock_of
+from tests.conftest import GraphQLClient
+from tests.shop import cart_with, checkout, key_of, stock_of
 from tests.stripe_emulator import TEST_SECRET_KEY
-from tests.stripe_events import api_key, order_awaiting_3ds, stripe_get
+from tests.stripe_events import (
+    api_key, app_client, authenticated, deliver, event, order_awaiting_3ds, stripe_get, stripe_refunds,
+)
 
 ATTENTION = "query($id: ID!) { order(id: $id) { id status needsAttention attentionReason } }"
 NEEDING = """query($flag: Boolean) {
@@ -162,3 +166,44 @@ async def test_the_cli_and_metrics_count_what_graphql_lists(database, staff, gat
     metrics.record_reconcile_report(report)
     gauge = re.search(r"^shopgraph_orders_needing_attention (\S+)$", generate_latest().decode(), re.MULTILINE)
     assert gauge is not None and float(gauge.group(1)) == len(listed)
+
+
+REFUSED = json.dumps({"error": {"type": "invalid_request_error", "code": "charge_disputed",
+                                "message": "This charge is disputed."}}).encode()
+
+
+@pytest.mark.parametrize("stripe_says", ["nothing", "no"])
+async def test_money_owed_back_that_cannot_be_sent_marks_the_order(settings, fault_proxy, localstripe_url,
+                                                                   stripe_says, caplog):
+    flaky = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
+    async with app_client(settings, flaky) as hook:
+        shop = GraphQLClient(hook, headers={"Authorization": f"Bearer {await api_key('orders:read')}"})
+        order, intent, product = await order_awaiting_3ds(shop, localstripe_url)
+        declined = {**intent, "status": "requires_payment_method", "last_payment_error": {"code": "card_declined"}}
+        await deliver(hook, event("payment_intent.payment_failed", declined))
+        paid = await authenticated(localstripe_url, intent)  # a late success, once the stock is sold:
+        assert (await checkout(shop, await cart_with(shop, (product, 5)), "pm_card_visa"))["order"]["status"] == "PAID"
+        if stripe_says == "nothing":  # Stripe does not answer the refund twice, then does
+            fault_proxy.arm("POST", r"/v1/refunds", Fault.ERROR_500, forward=False, times=2)
+        else:  # Stripe refuses the refund
+            fault_proxy.arm("POST", r"/v1/refunds", Fault.ANSWER, forward=False, status=400, body=REFUSED)
+        await deliver(hook, event("payment_intent.succeeded", paid))  # the money goes back on its own: not yet
+
+        with caplog.at_level(logging.INFO, logger="shopgraph.reconcile"):
+            first = await reconcile(flaky, audit_window=None)
+            marked = await attention_of(shop, order)
+            await reconcile(flaky, audit_window=None)
+        after = await attention_of(shop, order)
+    await flaky.aclose()
+
+    assert marked["needsAttention"] and first.newly_marked == [order["number"]]
+    assert len(attention_logs(caplog, order)) == 1
+    refunds = [r["amount"] for r in await stripe_refunds(localstripe_url, paid["id"])]
+    if stripe_says == "nothing":
+        assert "no answer from Stripe yet" in marked["attentionReason"]
+        assert (after["status"], after["needsAttention"], after["attentionReason"]) == ("REFUNDED", False, None)
+        assert refunds == [3000]
+    else:
+        assert "Stripe refused the refund of 3000" in marked["attentionReason"] and after == marked
+        assert refunds == []
+    assert await stock_of(product) == 0  # never oversold
