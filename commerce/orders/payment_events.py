@@ -40,7 +40,8 @@ from commerce.outbound import events
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from commerce.orders.disputes import apply_dispute_locked
 from commerce.orders.state import apply_payment_result_locked, lock_order, settle_late_payments
-from commerce.orders.refunds import note_stripe_total_locked, record_stripe_refund_locked, refund_status
+from commerce.orders.refunds import refund_status
+from commerce.orders.stripe_refunds import note_stripe_total_locked, record_stripe_refund_locked
 from models import Order, OrderEventType, OrderStatus, Payment, StripeEvent
 from payments.gateway import PaymentGateway
 from payments.webhooks import PaymentEvent

@@ -41,7 +41,7 @@ from commerce.orders.state import (
     LATE_PAYMENT_REFUND, OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order,
     settle_late_payments,
 )
-from commerce.orders.refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
+from commerce.orders.stripe_refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
 from models import Order, OrderFinancialStatus, OrderStatus, Payment, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentIntentNotFound, PaymentOutcome, PaymentResult
 

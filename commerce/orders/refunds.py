@@ -15,13 +15,8 @@ The refunded amount is always the sum of the refunds that succeeded
 gives its amount back to what is refundable and the status follows; each change
 of it is one ORDER_REFUNDED.
 
-A refund made at Stripe (its dashboard) is counted once, whatever reaches us
-first. Its own object (`refund.*`, `charge.refund.updated`) is matched by its
-Stripe id (`record_stripe_refund_locked`). Stripe's running total (a
-`charge.refunded` snapshot, or the reconciler) tells of it only as an amount:
-more than every refund we know of is recorded as a refund `REPORTED_BY_STRIPE`
-with no id, and the refund object, when it shows up, claims that amount instead
-of adding its own. A refund
+Refunds made at Stripe, and what Stripe's running total says, are
+`commerce.orders.stripe_refunds`. A refund
 row moves only along `REFUND_MOVES`: a late `refund.updated` cannot revive a
 failed refund. Refunds only touch orders whose money was taken
 (`lifecycle.REFUND_STATES`).
@@ -29,7 +24,8 @@ failed refund. Refunds only touch orders whose money was taken
 localstripe accepts over-refunds and ignores idempotency keys (DESIGN §5), so
 "never more than is left" and "once per key" are our own records' doing. A
 refund whose answer was lost stays PENDING (it still counts against what is
-left) until the reconciler settles it from Stripe's running total.
+left) until the reconciler settles it from Stripe's running total
+(`stripe_refunds.settle_unanswered_refunds`).
 """
 
 from __future__ import annotations
@@ -38,7 +34,6 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
@@ -53,15 +48,12 @@ from commerce.orders.state import lock_order
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
-__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "record_stripe_refund_locked", "refund_status",
-           "settle_unanswered_refunds", "REPORTED_BY_STRIPE",
-           "REPLAY_WAIT_SECONDS", "REFUND_MOVES", "refresh_refunds_locked", "note_stripe_total",
-           "note_stripe_total_locked", "send_automatic_refunds", "refunded_of_captured"]
+__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "REPLAY_WAIT_SECONDS",
+           "REFUND_MOVES", "refresh_refunds_locked", "send_automatic_refunds"]
 
 log = logging.getLogger("shopgraph.refunds")
 
 REPLAY_WAIT_SECONDS = 10.0
-REPORTED_BY_STRIPE = "reported_by_stripe"  # the reason of a refund first seen in Stripe's running total
 _PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 F = OrderFinancialStatus
 R = RefundStatus
@@ -209,78 +201,6 @@ async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     return await save_order(order, was=was) or amount_changed
 
 
-async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_refund_id: str, amount: int | None,
-                                      status: RefundStatus) -> bool:
-    """A Stripe refund object, ours or one made at Stripe, inside the caller's transaction on
-    the locked order: matched by its id, else to an amount Stripe's running total reported
-    (`REPORTED_BY_STRIPE`), else recorded. Returns True when the order changed."""
-    refund = await Refund.get_or_none(stripe_refund_id=stripe_refund_id)
-    if refund is None:
-        if not amount or amount < 0:
-            return False
-        refund = await _claim_reported(order, payment, stripe_refund_id, amount, status)
-    return await record_refund_locked(order, refund, stripe_refund_id, status)
-
-
-async def _claim_reported(order: Order, payment: Payment, stripe_refund_id: str, amount: int,
-                          status: RefundStatus) -> Refund:
-    """The row for a refund object we have no id for: the reported amount it explains (the
-    same amount, or what the reported amounts cover of it, oldest first), or a new one."""
-    reported = await Refund.filter(order_id=order.id, stripe_refund_id=None, reason=REPORTED_BY_STRIPE,
-                                   status=R.SUCCEEDED).order_by("id")
-    same = next((row for row in reported if row.amount == amount), None)
-    if same is not None:
-        return same  # `record_refund_locked` gives it the id; a PENDING report does not undo SUCCEEDED
-    claimed = 0
-    for row in reported:
-        take = min(row.amount, amount - claimed)
-        if take == row.amount:
-            await row.delete()
-        else:
-            row.amount -= take
-            await row.save(update_fields=["amount", "updated_at"])
-        claimed += take
-        if claimed == amount:
-            break
-    if claimed == amount and status is R.PENDING:
-        status = R.SUCCEEDED  # Stripe's total already counted all of it
-    return await Refund.create(order_id=order.id, stripe_refund_id=stripe_refund_id, amount=amount,
-                               currency=payment.currency, status=status)
-
-
-def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
-    """Stripe's running total of a charge's refunds, less the rest a partial capture released."""
-    return max(stripe_refunded - (payment.amount - payment.amount_captured), 0) if payment.amount_captured else 0
-
-
-async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int) -> bool:
-    """`charge.refunded` (a snapshot) or the reconciler: Stripe's running total. More than
-    every refund we know of (failed ones included, as a snapshot may predate the failure)
-    is a refund made at Stripe that we have not heard of: recorded as one that succeeded,
-    `REPORTED_BY_STRIPE`, for its refund object to claim."""
-    total = refunded_of_captured(payment, stripe_refunded)
-    rows = await Refund.filter(order_id=order.id).values_list("amount", "status", "stripe_refund_id")
-    known = sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
-    if total > known:
-        await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
-                            status=R.SUCCEEDED, reason=REPORTED_BY_STRIPE)
-    return await refresh_refunds_locked(order, payment)
-
-
-async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
-    """`note_stripe_total_locked` in a transaction of its own, announced after commit."""
-    async with in_transaction():
-        order = await lock_order(order_id)
-        payment = await Payment.get_or_none(order_id=order.id)
-        changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded)
-        if changed:
-            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
-    if changed:
-        log.info("order %s is now %s", order.number, order.status.name)
-        await events.order_changed(order.id)
-    return order
-
-
 async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Order, Refund]:
     """Step 3: Stripe's answer (None: it refused) on the refund and the order."""
     async with in_transaction():
@@ -303,6 +223,8 @@ async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Or
 
 async def _running_total(gateway: PaymentGateway, order: Order, intent_id: str) -> Order:
     """Stripe's own running total, which also counts refunds made at Stripe (best effort)."""
+    from commerce.orders.stripe_refunds import note_stripe_total  # it builds on this module
+
     try:
         result = await gateway.retrieve_payment_intent(intent_id)
     except PaymentError:
@@ -376,32 +298,3 @@ async def send_automatic_refunds(gateway: PaymentGateway, order_id: str) -> None
                                   reason__not_isnull=True)
     for refund in waiting if payment is not None else []:
         await _send(gateway, refund, payment.intent_id)
-
-
-async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_than: datetime) -> list[str]:
-    """Refunds of ours still PENDING with no Stripe id (the answer was lost), from
-    Stripe's running total: nothing more refunded there than we know of means they
-    never reached Stripe (FAILED); exactly their sum more means they went through
-    (SUCCEEDED). Anything else is left for a person. Returns what it did."""
-    done: list[str] = []
-    async with in_transaction():
-        order = await lock_order(order_id)
-        payment = await Payment.get_or_none(order_id=order_id)
-        if order is None or payment is None:
-            return done
-        stale = await Refund.filter(order_id=order_id, status=RefundStatus.PENDING, stripe_refund_id=None,
-                                    reason=None, created_at__lt=older_than).order_by("id")
-        unexplained = refunded_of_captured(payment, stripe_refunded) - payment.amount_refunded
-        if not stale or (unexplained > 0 and unexplained != sum(r.amount for r in stale)):
-            return done
-        status = RefundStatus.SUCCEEDED if unexplained > 0 else RefundStatus.FAILED
-        for refund in stale:
-            refund.status = status
-            await refund.save(update_fields=["status", "updated_at"])
-            done.append(f"unanswered refund {refund.id} of {refund.amount} is {status.name} at Stripe")
-        changed = await refresh_refunds_locked(order, payment)
-        if changed:
-            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
-    if changed:
-        await events.order_changed(order_id)
-    return done
