@@ -35,7 +35,7 @@ from tests.stripe_events import (
     api_key, app_client, authenticated, deliver, event, order_awaiting_3ds, stripe_get, stripe_refunds,
 )
 
-ATTENTION = "query($id: ID!) { order(id: $id) { id status needsAttention attentionReason } }"
+ATTENTION = "query($id: ID!) { order(id: $id) { id status needsAttention attentionReason updatedAt } }"
 NEEDING = """query($flag: Boolean) {
   orders(first: 100, needsAttention: $flag) { nodes { id needsAttention attentionReason } }
 }"""
@@ -83,6 +83,7 @@ async def test_an_order_stripe_does_not_know_is_marked_and_the_pass_settles_the_
     bad, bad_intent, bad_product = checkouts.pop(1)
     missing = f"pi_missing{uuid.uuid4().hex[:14]}"
     await Payment.filter(order_id=key_of(bad["id"])).update(intent_id=missing)
+    before = await attention_of(staff, bad)
 
     with caplog.at_level(logging.INFO, logger="shopgraph.reconcile"):
         first = await reconcile(gateway, **AT_ONCE)
@@ -91,6 +92,7 @@ async def test_an_order_stripe_does_not_know_is_marked_and_the_pass_settles_the_
     marked = await attention_of(staff, bad)
     assert (marked["status"], marked["needsAttention"]) == ("ACTION_REQUIRED", True)
     assert missing in marked["attentionReason"] and "Stripe has no PaymentIntent" in marked["attentionReason"]
+    assert marked["updatedAt"] == before["updatedAt"]  # the mark is not a change of the order's state
     assert await stock_of(bad_product) == 4  # a person decides; nothing is released blindly
     assert first.newly_marked == [bad["number"]] and first.needing_attention >= 1
     assert len(attention_logs(caplog, bad)) == 1
