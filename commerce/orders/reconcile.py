@@ -143,7 +143,9 @@ async def _void(gateway: PaymentGateway, order: Order) -> Order | None:
     """The order with its authorisation voided; None when Stripe could not cancel it now."""
     try:
         return await cancel_order(gateway, order.id)
-    except DomainError:
+    except DomainError as error:
+        if isinstance(error.__cause__, PaymentIntentNotFound):
+            raise error.__cause__ from None  # asking again will not help
         return None
 
 

@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -29,7 +30,7 @@ from shopgraph import metrics
 from tests.e2e.server import server_env, shopgraph
 from tests.fault_proxy import Fault
 from tests.conftest import GraphQLClient
-from tests.shop import cart_with, checkout, key_of, stock_of
+from tests.shop import cart_with, checkout, key_of, make_product, stock_of
 from tests.stripe_emulator import TEST_SECRET_KEY
 from tests.stripe_events import (
     api_key, app_client, authenticated, deliver, event, order_awaiting_3ds, stripe_get, stripe_refunds,
@@ -209,3 +210,28 @@ async def test_money_owed_back_that_cannot_be_sent_marks_the_order(settings, fau
         assert "Stripe refused the refund of 3000" in marked["attentionReason"] and after == marked
         assert refunds == []
     assert await stock_of(product) == 0  # never oversold
+
+
+async def test_an_old_authorisation_stripe_does_not_know_is_marked_and_the_others_are_voided(settings, gateway,
+                                                                                           localstripe_url):
+    async with app_client(replace(settings, capture_method="manual"), gateway) as hook:
+        shop = GraphQLClient(hook, headers={"Authorization": f"Bearer {await api_key('orders:read')}"})
+        held = []
+        for _ in range(3):
+            product = await make_product(2000, 5)
+            result = await checkout(shop, await cart_with(shop, (product, 1)), "pm_card_visa")
+            assert result["order"]["status"] == "AUTHORIZED"
+            held.append((result["order"], product))
+        (bad, bad_product), others = held[0], held[1:]
+        await Payment.filter(order_id=key_of(bad["id"])).update(intent_id=f"pi_missing{uuid.uuid4().hex[:14]}")
+
+        report = await reconcile(gateway, authorization_days=0, audit_window=None)
+
+        assert report.newly_marked == [bad["number"]]
+        for order, product in others:
+            now = await attention_of(shop, order)
+            assert (now["status"], now["needsAttention"]) == ("CANCELLED", False) and await stock_of(product) == 5
+        marked = await attention_of(shop, bad)
+        assert (marked["status"], marked["needsAttention"]) == ("AUTHORIZED", True)
+        assert "Stripe has no PaymentIntent pi_missing" in marked["attentionReason"]
+        assert await stock_of(bad_product) == 4
