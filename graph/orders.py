@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
 from commerce.orders import queries as order_queries
-from graph.access import caller
+from commerce.access import Scope
+from graph.access import caller, require_scope
 from graph.products import Product, ProductVariant
 from graph.addresses import MailingAddress
 from graph.cart_cost import DiscountApplication, OrderCost, ShippingLine, TaxLine
@@ -98,11 +100,25 @@ class Order(Node):
     pk: strawberry.Private[str]
     currency: strawberry.Private[str]
     event_sequence: strawberry.Private[int | None] = None  # set when built from an outbox event
+    attention: strawberry.Private[str | None] = None  # why the reconciler left it for a person
+
+    @strawberry.field(description="True when the reconciler could not settle this order, or found it "
+                      "disagreeing with Stripe in a way a person must resolve (API keys with orders:read).")
+    async def needs_attention(self, info: Info) -> bool:
+        await require_scope(info, Scope.ORDERS_READ)
+        return self.attention is not None
+
+    @strawberry.field(description="Why the order needs attention; null when it does not (API keys with "
+                      "orders:read).")
+    async def attention_reason(self, info: Info) -> str | None:
+        await require_scope(info, Scope.ORDERS_READ)
+        return self.attention
 
     @classmethod
     def from_model(cls, model: OrderModel, event_sequence: int | None = None) -> "Order":
         return cls(
             event_sequence=event_sequence,
+            attention=model.attention_reason,
             id=strawberry.ID(to_global_id("Order", model.id)),
             pk=model.id,
             currency=model.currency,
@@ -274,6 +290,8 @@ class OrderQuery:
         after: str | None = None,
         status: list[OrderStatus] | None = None,
         updated_since: datetime | None = None,
+        needs_attention: Annotated[bool | None, strawberry.argument(
+            description="Only the orders that need attention (true), or only the others (false).")] = None,
     ) -> OrderConnection:
         page = await order_queries.order_feed(
             await caller(info),
@@ -281,5 +299,6 @@ class OrderQuery:
             after=time_keyset(after),
             statuses=[_OrderStatus[s.name] for s in status] if status else None,
             updated_since=updated_since,
+            needs_attention=needs_attention,
         )
         return connection(page, lambda m: [m.updated_at.isoformat(), m.id], has_previous_page=after is not None)

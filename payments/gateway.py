@@ -17,6 +17,7 @@ __all__ = [
     "PaymentDeclined",
     "PaymentError",
     "PaymentGateway",
+    "PaymentIntentNotFound",
     "PaymentMethodRef",
     "PaymentOutcome",
     "PaymentResult",
@@ -89,13 +90,24 @@ class GatewayUnavailable(PaymentError):
     """The provider could not be reached or failed (timeout, 5xx, rate limit)."""
 
 
+class PaymentIntentNotFound(PaymentError):
+    """The provider has no PaymentIntent with this id (Stripe's `resource_missing`): it was
+    never made there, or belongs to another account. Asking again will not help."""
+
+    def __init__(self, intent_id: str) -> None:
+        super().__init__(f"the payment provider has no PaymentIntent {intent_id}")
+        self.intent_id = intent_id
+
+
 class PaymentGateway(Protocol):
     """The calls the checkout saga makes, in its order.
 
     `prepare_payment_method` raises `InvalidPaymentToken` or `PaymentDeclined`;
     every call raises `GatewayUnavailable` when the provider cannot answer,
     except `confirm_payment_intent`, which answers `UNKNOWN` instead because the
-    confirmation may have happened. Other `PaymentError`s are our own bugs.
+    confirmation may have happened. A call about a PaymentIntent the provider
+    does not know raises `PaymentIntentNotFound`. Other `PaymentError`s are our
+    own bugs.
     """
 
     async def prepare_payment_method(

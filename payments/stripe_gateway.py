@@ -21,6 +21,7 @@ from payments.gateway import (
     InvalidPaymentToken,
     PaymentDeclined,
     PaymentError,
+    PaymentIntentNotFound,
     PaymentMethodRef,
     PaymentOutcome,
     PaymentResult,
@@ -169,6 +170,8 @@ class StripeGateway:
     async def retrieve_payment_intent(self, intent_id: str) -> PaymentResult:
         try:
             intent = await self._client.v1.payment_intents.retrieve_async(intent_id, params={"expand": _EXPAND})
+        except stripe.InvalidRequestError as error:
+            raise (PaymentIntentNotFound(intent_id) if _is_missing(error) else _translate(error)) from error
         except stripe.StripeError as error:
             raise _translate(error) from error
         return result_from_intent(intent.to_dict())
@@ -200,6 +203,8 @@ class StripeGateway:
                 params={"payment_intent": intent_id, "amount": amount},
                 options={"idempotency_key": idempotency_key},
             )
+        except stripe.InvalidRequestError as error:
+            raise (PaymentIntentNotFound(intent_id) if _is_missing(error) else _translate(error)) from error
         except stripe.StripeError as error:
             raise _translate(error) from error
         return RefundResult(refund_id=refund.id, amount=refund.amount, status=refund.status or "pending")
@@ -208,7 +213,7 @@ class StripeGateway:
         """Stripe refused to move an intent (its state does not allow it: already
         confirmed, succeeded, canceled…); its own record says where it stands."""
         if _is_missing(error):
-            raise PaymentError(f"no such PaymentIntent: {intent_id}") from error
+            raise PaymentIntentNotFound(intent_id) from error
         return await self.retrieve_payment_intent(intent_id)
 
 

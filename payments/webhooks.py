@@ -17,13 +17,22 @@ import stripe
 from payments.gateway import PaymentError, PaymentResult
 from payments.stripe_gateway import result_from_intent
 
-__all__ = ["DEFAULT_TOLERANCE", "InvalidWebhook", "PaymentEvent", "parse_webhook"]
+__all__ = ["DEFAULT_TOLERANCE", "InvalidWebhook", "ListedRefund", "PaymentEvent", "parse_webhook"]
 
 DEFAULT_TOLERANCE = 300  # seconds: older signatures are refused (replays)
 
 
 class InvalidWebhook(PaymentError):
     """Unsigned, wrongly signed, too old, or not a Stripe event."""
+
+
+@dataclass(frozen=True)
+class ListedRefund:
+    """A refund a charge lists (Stripe's API versions before 2022-11-15, and localstripe)."""
+
+    refund_id: str
+    amount: int
+    status: str | None
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class PaymentEvent:
     intent_id: str | None = None  # the PaymentIntent it concerns, if any
     payment: PaymentResult | None = None  # payment_intent.* events: the intent as the event saw it
     amount_refunded: int | None = None  # charge.* events
+    refunds: tuple[ListedRefund, ...] = ()  # charge.* events: the refunds the charge lists, if it does
     object_id: str | None = None  # refund and dispute events: the refund's or the dispute's id
     status: str | None = None  # refund and dispute events: Stripe's status of that object
     amount: int | None = None  # refund and dispute events: the object's amount
@@ -58,6 +68,7 @@ def parse_webhook(
         return PaymentEvent(
             event_id, event_type, created,
             intent_id=_id_of(item.get("payment_intent")), amount_refunded=item.get("amount_refunded"),
+            refunds=_listed_refunds(item.get("refunds")),
         )
     if kind in ("dispute", "refund"):
         return PaymentEvent(
@@ -73,3 +84,13 @@ def _id_of(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
     return value if isinstance(value, str) else None
+
+
+def _listed_refunds(value: object) -> tuple[ListedRefund, ...]:
+    """The refunds in a charge's `refunds` list, those that carry an id and an amount."""
+    data = value.get("data") if isinstance(value, dict) else None
+    return tuple(
+        ListedRefund(item["id"], item["amount"], item.get("status") if isinstance(item.get("status"), str) else None)
+        for item in (data if isinstance(data, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and type(item.get("amount")) is int
+    )

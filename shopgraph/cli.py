@@ -99,12 +99,15 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
             print(f"  order {number} -> {status}")
         for number in report.unresolved:
             print(f"  order {number} left as it is (Stripe has no final answer yet)")
-        needing = [d for d in report.discrepancies if not d.repaired]
+        repaired = sum(1 for d in report.discrepancies if d.repaired)
         print(f"compared {report.audited} paid orders made since {window} ago with Stripe: "
-              f"{len(report.discrepancies)} disagreed, {len(needing)} need attention")
+              f"{len(report.discrepancies)} disagreed, {repaired} repaired")
         if args.report:
             for discrepancy in report.discrepancies:
                 print(f"  {discrepancy}")
+        print(f"{report.needing_attention} orders need attention ({len(report.newly_marked)} new in this pass)")
+        for number, reason in report.attention.items():
+            print(f"  order {number} needs attention: {reason}")
 
     _with_db(settings, work)
 

@@ -28,7 +28,8 @@ from shopgraph.settings import Settings
 
 __all__ = [
     "GRAPHQL_REQUESTS", "GRAPHQL_DURATION", "HTTP_IN_FLIGHT", "CHECKOUTS", "RECONCILER_PASSES",
-    "RECONCILER_REPAIRS", "DB_POOL_CONNECTIONS", "DB_POOL_MAX", "WEBHOOK_DELIVERIES", "OUTBOX_LAG", "EMAILS",
+    "RECONCILER_REPAIRS", "ORDERS_NEEDING_ATTENTION", "DB_POOL_CONNECTIONS", "DB_POOL_MAX", "WEBHOOK_DELIVERIES",
+    "OUTBOX_LAG", "EMAILS",
     "operation_label", "observe_database_pool", "record_reconcile_report", "metrics_route", "mark_process_dead",
 ]
 
@@ -52,7 +53,11 @@ CHECKOUTS = Counter(
 RECONCILER_PASSES = Counter("shopgraph_reconciler_passes", "Reconciler passes, by outcome (ok, failed).", ["outcome"])
 RECONCILER_REPAIRS = Counter(
     "shopgraph_reconciler_repairs", "What reconciler passes did: orders settled, discrepancies repaired, "
-    "discrepancies left needing attention.", ["kind"],
+    "orders newly marked as needing attention (each counted once, when marked).", ["kind"],
+)
+ORDERS_NEEDING_ATTENTION = Gauge(
+    "shopgraph_orders_needing_attention", "Orders marked as needing attention, as the last reconciler pass "
+    "left them.", multiprocess_mode="livemostrecent",
 )
 DB_POOL_CONNECTIONS = Gauge(
     "shopgraph_db_pool_connections", "PostgreSQL pool connections, by state (open, idle).", ["state"],
@@ -102,13 +107,14 @@ def observe_database_pool() -> None:
 
 
 def record_reconcile_report(report: Any) -> None:
-    """Counts one finished reconciler pass (a `commerce.reconcile.ReconcileReport`)."""
+    """Counts one finished reconciler pass (a `commerce.orders.reconcile.ReconcileReport`)."""
     RECONCILER_PASSES.labels("ok").inc()
     repaired = sum(1 for d in report.discrepancies if d.repaired)
     for kind, count in (("settled", len(report.settled)), ("repaired", repaired),
-                        ("needs_attention", len(report.discrepancies) - repaired)):
+                        ("needs_attention", len(report.newly_marked))):
         if count:
             RECONCILER_REPAIRS.labels(kind).inc(count)
+    ORDERS_NEEDING_ATTENTION.set(report.needing_attention)
 
 
 def _registry() -> CollectorRegistry | None:

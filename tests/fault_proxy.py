@@ -35,6 +35,7 @@ class Fault(Enum):
     ERROR_500 = "500"  # answer HTTP 500 with a Stripe-shaped api_error body
     DROP = "drop"  # close the connection without an answer
     DELAY = "delay"  # say nothing for `delay` seconds, then close the connection
+    ANSWER = "answer"  # answer `status` with `body` (JSON), whatever localstripe would have said
 
 
 @dataclass
@@ -45,6 +46,8 @@ class FaultRule:
     forward: bool = True  # let localstripe act on the request first, then lose its answer
     delay: float = 0.0
     times: int = 1  # how many matching requests it still applies to
+    status: int = 200  # Fault.ANSWER only
+    body: bytes = b""  # Fault.ANSWER only
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and method == self.method and re.fullmatch(self.path, path) is not None
@@ -91,10 +94,11 @@ class FaultProxy:
         return f"http://{host}:{port}"
 
     def arm(
-        self, method: str, path: str, fault: Fault, *, forward: bool = True, delay: float = 0.0, times: int = 1
+        self, method: str, path: str, fault: Fault, *, forward: bool = True, delay: float = 0.0, times: int = 1,
+        status: int = 200, body: bytes = b"",
     ) -> FaultRule:
         """Apply `fault` to the next `times` requests matching `method` and `path` (a regex)."""
-        rule = FaultRule(method, path, fault, forward=forward, delay=delay, times=times)
+        rule = FaultRule(method, path, fault, forward=forward, delay=delay, times=times, status=status, body=body)
         self.rules.append(rule)
         return rule
 
@@ -163,6 +167,9 @@ class FaultProxy:
             return True
         if rule.fault is Fault.ERROR_500:
             await write_response(writer, 500, [("Content-Type", "application/json")], _ERROR_500)
+            return True
+        if rule.fault is Fault.ANSWER:
+            await write_response(writer, rule.status, [("Content-Type", "application/json")], rule.body)
             return True
         if rule.fault is Fault.DELAY:
             await asyncio.sleep(rule.delay)

@@ -16,10 +16,12 @@ Each event type changes only its own part of the order (`commerce.orders.lifecyc
 | `payment_intent.requires_action`               | PENDING → ACTION_REQUIRED                               |
 | `payment_intent.payment_failed`                | a waiting order → FAILED, stock released                |
 | `payment_intent.canceled`                      | a waiting or authorised order → VOIDED, stock released  |
-| `refund.created/updated/failed`,               | one refund's status (PENDING → SUCCEEDED → FAILED);     |
-| `charge.refund.updated`                        | the refunded amount and PAID ↔ PARTIALLY_REFUNDED ↔     |
-|                                                | REFUNDED, only once money was taken                     |
-| `charge.refunded`                              | records refunds made at Stripe we did not know of       |
+| `refund.created/updated/failed`,               | one refund, by its Stripe id (PENDING → SUCCEEDED →     |
+| `charge.refund.updated`                        | FAILED); the refunded amount and PAID ↔                 |
+|                                                | PARTIALLY_REFUNDED ↔ REFUNDED, only once money was taken|
+| `charge.refunded`                              | the refunds it lists, by id; beyond them, records as an |
+|                                                | amount refunds made at Stripe we did not know of; their |
+|                                                | refund objects claim it later                           |
 | `charge.dispute.created/updated/closed`        | the dispute only                                        |
 
 No payment event touches an order whose money was taken; no refund event
@@ -38,8 +40,9 @@ from commerce.outbound import events
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from commerce.orders.disputes import apply_dispute_locked
 from commerce.orders.state import apply_payment_result_locked, lock_order, settle_late_payments
-from commerce.orders.refunds import note_stripe_total_locked, record_refund_locked, refund_status
-from models import Order, OrderEventType, OrderStatus, Payment, Refund, RefundStatus, StripeEvent
+from commerce.orders.refunds import refund_status
+from commerce.orders.stripe_refunds import note_stripe_total_locked, record_stripe_refund_locked
+from models import Order, OrderEventType, OrderStatus, Payment, StripeEvent
 from payments.gateway import PaymentGateway
 from payments.webhooks import PaymentEvent
 
@@ -56,39 +59,42 @@ class EventOutcome(Enum):
     IGNORED = "ignored"  # not an event type shopgraph acts on
 
 
-async def _payment_intent(order: Order, payment: Payment, event: PaymentEvent) -> bool:
+async def _payment_intent(order: Order, payment: Payment, event: PaymentEvent) -> int:
     return event.payment is not None and await apply_payment_result_locked(order, event.payment)
 
 
-async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent) -> bool:
-    """`charge.refunded`: the charge's running total of refunds."""
-    if event.amount_refunded is None:
-        return False
-    return await note_stripe_total_locked(order, payment, event.amount_refunded)
+async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent) -> int:
+    """`charge.refunded`: the refunds the charge lists, each by its id, then its running total
+    for those it does not list. (After a partial capture the released rest can be listed as
+    a refund: then only the total, which accounts for it, is read.)"""
+    changes = 0
+    if payment.amount_captured == payment.amount:
+        for listed in event.refunds:
+            changes += await record_stripe_refund_locked(order, payment, listed.refund_id, listed.amount,
+                                                         refund_status(listed.status))
+        payment = await Payment.get(id=payment.id)
+    if event.amount_refunded is not None:
+        changes += await note_stripe_total_locked(order, payment, event.amount_refunded)
+    return changes
 
 
-async def _refund(order: Order, payment: Payment, event: PaymentEvent) -> bool:
-    """`refund.*` / `charge.refund.updated`: one refund, ours or one made at Stripe."""
+async def _refund(order: Order, payment: Payment, event: PaymentEvent) -> int:
+    """`refund.*` / `charge.refund.updated`: one refund, ours or one made at Stripe, by its id."""
     if event.object_id is None:
         return False
-    status = refund_status(event.status)
-    refund = await Refund.get_or_none(stripe_refund_id=event.object_id)
-    if refund is None:
-        if status is RefundStatus.FAILED or not event.amount:
-            return False  # a refund we never counted, that gave nothing back
-        refund = await Refund.create(order_id=order.id, stripe_refund_id=event.object_id, amount=event.amount,
-                                     currency=payment.currency, status=status)
-    return await record_refund_locked(order, refund, event.object_id, status)
+    return await record_stripe_refund_locked(order, payment, event.object_id, event.amount,
+                                             refund_status(event.status))
 
 
-async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> bool:
+async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> int:
     """`charge.dispute.*`: the dispute only (`commerce.orders.disputes`)."""
     if event.object_id is None or not event.status:
         return False
     return await apply_dispute_locked(order, event.object_id, event.status, event.amount, event.reason)
 
 
-_Handler = Callable[[Order, Payment, PaymentEvent], Awaitable[bool]]
+# A handler answers how many changes it made to the order (True: one); each is one outbox event.
+_Handler = Callable[[Order, Payment, PaymentEvent], Awaitable[int]]
 _HANDLERS: dict[str, _Handler] = {
     "payment_intent.succeeded": _payment_intent,
     "payment_intent.payment_failed": _payment_intent,
@@ -138,7 +144,7 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
         changed = await handler(order, payment, event)
         await StripeEvent.create(event_id=event.event_id, type=event.type,
                                  object_id=event.object_id or event.intent_id)
-        if changed:
+        for _ in range(int(changed)):
             await record_order_event(order, _order_event_type(event.type, order))
     if changed:
         log.info("Stripe event %s (%s): order %s is now %s", event.event_id, event.type, order.number,

@@ -54,12 +54,14 @@ async def order_feed(
     after: FeedKey | None = None,
     statuses: list[OrderStatus] | None = None,
     updated_since: datetime | None = None,
+    needs_attention: bool | None = None,
 ) -> OrderPage:
     """Every order in update order (oldest change first), for keys with orders:read.
 
     An order that changes moves to the end of the feed, so a partner that pages
     on from its last cursor (or polls `updated_since` its last sync) sees each
-    change once.
+    change once. `needs_attention` keeps only the orders the reconciler marked (or
+    only the others).
     """
     require_scope(caller, Scope.ORDERS_READ)
     query = Order.all()
@@ -67,6 +69,8 @@ async def order_feed(
         query = query.filter(status__in=statuses)
     if updated_since is not None:
         query = query.filter(updated_at__gt=updated_since)
+    if needs_attention is not None:
+        query = query.filter(attention_reason__isnull=not needs_attention)
     if after is not None:
         query = query.filter(_beyond("updated_at", after, "gt"))
     rows = await query.order_by("updated_at", "id").limit(first + 1)

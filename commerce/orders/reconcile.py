@@ -18,22 +18,32 @@ and we disagree on about money, is reported and left for a person.
 Authorisations (manual capture) older than `authorization_days` are voided at
 Stripe and their stock released, before Stripe lets them lapse (7 days). Money
 a late success left owed (a refund or a void not yet answered) is sent again.
+
+A pass never stops at one order. An order it cannot settle (Stripe does not
+know its PaymentIntent, an unexpected error, money owed back that cannot be
+sent) and an audited order it may not repair are marked as needing attention
+(`commerce.orders.attention`), logged the first time, and skipped; a later pass
+that settles the order clears the mark. An order Stripe did not answer for is
+left for the next pass, unmarked.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 from commerce.errors import DomainError
+from commerce.orders.attention import clear_attention, count_needing_attention, mark_attention
 from commerce.orders.state import (
-    OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order, settle_late_payments,
+    LATE_PAYMENT_REFUND, OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order,
+    settle_late_payments,
 )
-from commerce.orders.refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
-from models import Order, OrderFinancialStatus, OrderStatus, Payment
-from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentOutcome, PaymentResult
+from commerce.orders.stripe_refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
+from models import Order, OrderFinancialStatus, OrderStatus, Payment, Refund, RefundStatus
+from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentIntentNotFound, PaymentOutcome, PaymentResult
 
 __all__ = ["Discrepancy", "ReconcileReport", "reconcile", "audit", "PENDING_GRACE", "ACTION_GRACE", "AUDIT_WINDOW"]
 
@@ -44,6 +54,7 @@ ACTION_GRACE = timedelta(hours=1)  # time for a shopper to finish 3-D Secure
 AUDIT_WINDOW = timedelta(days=3)  # orders made this recently are compared with Stripe on every pass
 AUTHORIZATION_DAYS = 6  # Stripe lets an uncaptured authorisation lapse after 7
 F = OrderFinancialStatus
+_T = TypeVar("_T")
 
 S = OrderStatus
 _PAID = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED)  # money taken (or disputed)
@@ -72,6 +83,43 @@ class ReconcileReport:
     unresolved: list[str] = field(default_factory=list)  # order numbers left as they were
     audited: int = 0  # paid (or failed) orders compared with Stripe
     discrepancies: list[Discrepancy] = field(default_factory=list)
+    attention: dict[str, str] = field(default_factory=dict)  # order number -> reason, found needing a person
+    newly_marked: list[str] = field(default_factory=list)  # of those, the ones marked by this pass
+    needing_attention: int = 0  # orders marked in the whole shop once the pass ended
+
+
+async def _needs_attention(report: ReconcileReport, order: Order, reason: str, now: datetime,
+                           error: BaseException | None = None) -> None:
+    """Marks the order; logs it only when the mark is new (not on every pass)."""
+    number = str(order.number)
+    report.attention[number] = reason
+    if await mark_attention(order, reason, now):
+        report.newly_marked.append(number)
+        log.log(logging.ERROR if error else logging.WARNING, "order %s needs attention: %s", number, reason,
+                exc_info=error)
+
+
+async def _settled_now(order: Order) -> None:
+    if await clear_attention(order):
+        log.info("order %s no longer needs attention", order.number)
+
+
+async def _attempt(report: ReconcileReport, order: Order, now: datetime,
+                   work: Awaitable[_T]) -> tuple[bool, _T | None]:
+    """One order's step: (True, its result), or (False, None) when it could not be done.
+    Stripe not answering leaves the order for the next pass; anything else marks it."""
+    try:
+        return True, await work
+    except GatewayUnavailable:
+        report.unresolved.append(str(order.number))
+    except PaymentIntentNotFound as error:
+        await _needs_attention(report, order, f"Stripe has no PaymentIntent {error.intent_id}: the order "
+                               "cannot be settled from Stripe.", now)
+    except Exception as error:  # one order's surprise must not stop the pass for every other order
+        await _needs_attention(report, order, f"The reconciler could not settle this order: unexpected "
+                               f"{type(error).__name__} (details in the server log).", now, error)
+    return False, None
+
 
 async def _settle(gateway: PaymentGateway, order: Order, now: datetime, action_grace: timedelta) -> Order:
     payment = await Payment.get_or_none(order_id=order.id)
@@ -91,26 +139,56 @@ async def _settle(gateway: PaymentGateway, order: Order, now: datetime, action_g
     return await apply_payment_result(order.id, result, gateway)
 
 
-async def _void_old_authorizations(gateway: PaymentGateway, report: ReconcileReport, before: datetime) -> None:
+async def _void(gateway: PaymentGateway, order: Order) -> Order | None:
+    """The order with its authorisation voided; None when Stripe could not cancel it now."""
+    try:
+        return await cancel_order(gateway, order.id)
+    except DomainError as error:
+        if isinstance(error.__cause__, PaymentIntentNotFound):
+            raise error.__cause__ from None  # asking again will not help
+        return None
+
+
+async def _void_old_authorizations(gateway: PaymentGateway, report: ReconcileReport, before: datetime,
+                                   now: datetime) -> None:
     held = await Order.filter(financial_status=F.AUTHORIZED, payment__created_at__lt=before).order_by("created_at")
     for order in held:
         report.examined += 1
-        try:
-            voided = await cancel_order(gateway, order.id)
-        except (DomainError, GatewayUnavailable):
+        done, voided = await _attempt(report, order, now, _void(gateway, order))
+        if not done:
+            continue
+        if voided is None:
             report.unresolved.append(str(order.number))
             continue
+        await _settled_now(order)
         report.settled[str(order.number)] = voided.status.name
         log.info("reconciled order %s: its authorisation was voided before it lapsed", order.number)
 
 
-async def _give_back_late_payments(gateway: PaymentGateway) -> None:
+async def _still_owed(order_id: str) -> str | None:
+    """Why money a late success left owed is not back yet (None: it is back)."""
+    order = await Order.get(id=order_id)
+    if order.financial_status is F.AUTHORIZED:
+        return "The authorisation of a late payment could not be voided at Stripe yet; it is retried."
+    refund = await Refund.filter(order_id=order_id, reason=LATE_PAYMENT_REFUND).first()
+    if order.financial_status is not F.PAID or refund is None or refund.status is RefundStatus.SUCCEEDED:
+        return None
+    if refund.status is RefundStatus.FAILED:
+        return f"Stripe refused the refund of {refund.amount} owed back for a late payment: send it by hand."
+    return f"The refund of {refund.amount} owed back for a late payment has no answer from Stripe yet; it is retried."
+
+
+async def _give_back_late_payments(gateway: PaymentGateway, report: ReconcileReport, now: datetime) -> None:
     owed = await Order.filter(cancel_reason__not_isnull=True, financial_status__in=(F.AUTHORIZED, F.PAID))
     for order in owed:
-        try:
-            await settle_late_payments(gateway, order.id)
-        except GatewayUnavailable:
-            log.warning("order %s: money owed back could not be sent yet", order.number)
+        done, _ = await _attempt(report, order, now, settle_late_payments(gateway, order.id))
+        if not done:
+            continue
+        reason = await _still_owed(order.id)
+        if reason is None:
+            await _settled_now(order)
+        else:
+            await _needs_attention(report, order, reason, now)
 
 
 async def reconcile(
@@ -127,26 +205,32 @@ async def reconcile(
     server is shutting down) the pass ends after the order in hand."""
     now = now or datetime.now(timezone.utc)
     report = ReconcileReport()
-    await _void_old_authorizations(gateway, report, now - timedelta(days=authorization_days))
-    await _give_back_late_payments(gateway)
+    await _void_old_authorizations(gateway, report, now - timedelta(days=authorization_days), now)
+    await _give_back_late_payments(gateway, report, now)
+    if await _settle_stalled(gateway, report, now, grace, action_grace, stopping) and audit_window is not None:
+        await audit(gateway, report, since=now - audit_window, grace=grace, now=now, stopping=stopping)
+    report.needing_attention = await count_needing_attention()
+    return report
+
+
+async def _settle_stalled(gateway: PaymentGateway, report: ReconcileReport, now: datetime, grace: timedelta,
+                          action_grace: timedelta, stopping: Callable[[], bool]) -> bool:
+    """Settles the orders waiting for payment past their grace; False when told to stop."""
     stale = await Order.filter(status__in=OPEN_ORDER_STATUSES, updated_at__lt=now - grace).order_by("updated_at")
     for order in stale:
         if stopping():
-            return report
+            return False
         report.examined += 1
-        try:
-            settled = await _settle(gateway, order, now, action_grace)
-        except GatewayUnavailable:
-            report.unresolved.append(str(order.number))
+        done, settled = await _attempt(report, order, now, _settle(gateway, order, now, action_grace))
+        if not done or settled is None:
             continue
+        await _settled_now(order)
         if settled.status is order.status:
             report.unresolved.append(str(order.number))
         else:
             report.settled[str(order.number)] = settled.status.name
             log.info("reconciled order %s: %s -> %s", order.number, order.status.name, settled.status.name)
-    if audit_window is not None:
-        await audit(gateway, report, since=now - audit_window, grace=grace, now=now, stopping=stopping)
-    return report
+    return True
 
 
 def _says(result: PaymentResult) -> str:
@@ -214,12 +298,15 @@ async def audit(
         if payment is None:
             continue
         report.audited += 1
-        try:
-            found = await _compare(gateway, order, payment, now - grace)
-        except GatewayUnavailable:
-            report.unresolved.append(str(order.number))
+        done, found = await _attempt(report, order, now, _compare(gateway, order, payment, now - grace))
+        if not done:
             continue
         if found is not None:
             report.discrepancies.append(found)
-            (log.info if found.repaired else log.warning)("reconciler audit: %s", found)
+        if found is None or found.repaired:
+            await _settled_now(order)
+            if found is not None:
+                log.info("reconciler audit: %s", found)
+        else:
+            await _needs_attention(report, order, f"{found.problem}; Stripe: {found.stripe}", now)
     return report

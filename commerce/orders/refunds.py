@@ -12,7 +12,11 @@
 
 The refunded amount is always the sum of the refunds that succeeded
 (`refresh_refunds_locked`), so a refund that fails later (`refund.failed`)
-gives its amount back to what is refundable and the status follows. A refund
+gives its amount back to what is refundable and the status follows; each change
+of it is one ORDER_REFUNDED.
+
+Refunds made at Stripe, and what Stripe's running total says, are
+`commerce.orders.stripe_refunds`. A refund
 row moves only along `REFUND_MOVES`: a late `refund.updated` cannot revive a
 failed refund. Refunds only touch orders whose money was taken
 (`lifecycle.REFUND_STATES`).
@@ -20,7 +24,8 @@ failed refund. Refunds only touch orders whose money was taken
 localstripe accepts over-refunds and ignores idempotency keys (DESIGN §5), so
 "never more than is left" and "once per key" are our own records' doing. A
 refund whose answer was lost stays PENDING (it still counts against what is
-left) until the reconciler settles it from Stripe's running total.
+left) until the reconciler settles it from Stripe's running total
+(`stripe_refunds.settle_unanswered_refunds`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
@@ -44,9 +48,8 @@ from commerce.orders.state import lock_order
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
-__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "settle_unanswered_refunds",
-           "REPLAY_WAIT_SECONDS", "REFUND_MOVES", "refresh_refunds_locked", "note_stripe_total",
-           "note_stripe_total_locked", "send_automatic_refunds", "refunded_of_captured"]
+__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "REPLAY_WAIT_SECONDS",
+           "REFUND_MOVES", "refresh_refunds_locked", "send_automatic_refunds"]
 
 log = logging.getLogger("shopgraph.refunds")
 
@@ -176,12 +179,13 @@ async def record_refund_locked(order: Order, refund: Refund, stripe_refund_id: s
 async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     """The payment's refunded amount from its refunds that succeeded, and the order's
     financial status from it (only for an order whose money was taken).
-    Returns True when the order changed."""
+    Returns True when the order changed: its status, or the amount refunded."""
     succeeded = sum(await Refund.filter(order_id=order.id, status=R.SUCCEEDED).values_list("amount", flat=True))
     if succeeded > payment.amount_captured:
         log.error("order %s: refunds of %s on %s captured", order.number, succeeded, payment.amount_captured)
     refunded = min(succeeded, payment.amount_captured)
-    if refunded != payment.amount_refunded:
+    amount_changed = refunded != payment.amount_refunded
+    if amount_changed:
         payment.amount_refunded = refunded
         if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
             payment.status = (PaymentStatus.REFUNDED if refunded >= payment.amount_captured else
@@ -190,43 +194,11 @@ async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     if order.financial_status not in REFUND_STATES:
         return False
     target = (F.REFUNDED if refunded >= payment.amount_captured else F.PARTIALLY_REFUNDED if refunded else F.PAID)
-    if target is order.financial_status:
+    if target is order.financial_status and not amount_changed:
         return False
     was = (order.financial_status, order.fulfillment_status, order.status)
     order.financial_status = target
-    return await save_order(order, was=was)
-
-
-def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
-    """Stripe's running total of a charge's refunds, less the rest a partial capture released."""
-    return max(stripe_refunded - (payment.amount - payment.amount_captured), 0) if payment.amount_captured else 0
-
-
-async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int) -> bool:
-    """`charge.refunded` (a snapshot) or the reconciler: Stripe's running total. More than
-    every refund we know of (failed ones included, as a snapshot may predate the failure)
-    is a refund made at Stripe that we have not heard of: recorded as one that succeeded."""
-    total = refunded_of_captured(payment, stripe_refunded)
-    rows = await Refund.filter(order_id=order.id).values_list("amount", "status", "stripe_refund_id")
-    known = sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
-    if total > known:
-        await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
-                            status=R.SUCCEEDED, reason="reported_by_stripe")
-    return await refresh_refunds_locked(order, payment)
-
-
-async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
-    """`note_stripe_total_locked` in a transaction of its own, announced after commit."""
-    async with in_transaction():
-        order = await lock_order(order_id)
-        payment = await Payment.get_or_none(order_id=order.id)
-        changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded)
-        if changed:
-            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
-    if changed:
-        log.info("order %s is now %s", order.number, order.status.name)
-        await events.order_changed(order.id)
-    return order
+    return await save_order(order, was=was) or amount_changed
 
 
 async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Order, Refund]:
@@ -251,6 +223,8 @@ async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Or
 
 async def _running_total(gateway: PaymentGateway, order: Order, intent_id: str) -> Order:
     """Stripe's own running total, which also counts refunds made at Stripe (best effort)."""
+    from commerce.orders.stripe_refunds import note_stripe_total  # it builds on this module
+
     try:
         result = await gateway.retrieve_payment_intent(intent_id)
     except PaymentError:
@@ -324,32 +298,3 @@ async def send_automatic_refunds(gateway: PaymentGateway, order_id: str) -> None
                                   reason__not_isnull=True)
     for refund in waiting if payment is not None else []:
         await _send(gateway, refund, payment.intent_id)
-
-
-async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_than: datetime) -> list[str]:
-    """Refunds of ours still PENDING with no Stripe id (the answer was lost), from
-    Stripe's running total: nothing more refunded there than we know of means they
-    never reached Stripe (FAILED); exactly their sum more means they went through
-    (SUCCEEDED). Anything else is left for a person. Returns what it did."""
-    done: list[str] = []
-    async with in_transaction():
-        order = await lock_order(order_id)
-        payment = await Payment.get_or_none(order_id=order_id)
-        if order is None or payment is None:
-            return done
-        stale = await Refund.filter(order_id=order_id, status=RefundStatus.PENDING, stripe_refund_id=None,
-                                    reason=None, created_at__lt=older_than).order_by("id")
-        unexplained = refunded_of_captured(payment, stripe_refunded) - payment.amount_refunded
-        if not stale or (unexplained > 0 and unexplained != sum(r.amount for r in stale)):
-            return done
-        status = RefundStatus.SUCCEEDED if unexplained > 0 else RefundStatus.FAILED
-        for refund in stale:
-            refund.status = status
-            await refund.save(update_fields=["status", "updated_at"])
-            done.append(f"unanswered refund {refund.id} of {refund.amount} is {status.name} at Stripe")
-        changed = await refresh_refunds_locked(order, payment)
-        if changed:
-            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
-    if changed:
-        await events.order_changed(order_id)
-    return done

@@ -196,9 +196,9 @@ async def _cancel_at_stripe(gateway: PaymentGateway, order: Order) -> Order:
     payment = await Payment.get(order_id=order.id)
     try:
         result = await gateway.cancel_payment_intent(payment.intent_id)
-    except PaymentError:
+    except PaymentError as error:  # kept as the cause: the reconciler tells an unknown PaymentIntent apart
         raise DomainError(Code.PAYMENT_FAILED, "Stripe could not cancel the payment now; the order is "
-                          "unchanged. Try again.", None) from None
+                          "unchanged. Try again.", None) from error
     return await apply_payment_result(order.id, result, gateway)
 
 

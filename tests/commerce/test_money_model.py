@@ -4,7 +4,10 @@ Rules: checkouts (success, decline, 3-D Secure, manual capture), 3-D Secure
 completed or failed at localstripe, `checkoutConfirm`, webhooks (signed
 payloads of the PaymentIntent as localstripe holds it: delivered once, twice,
 or an older snapshot delivered late), refunds (partial, full, and failed by a
-signed `refund.failed`, which localstripe cannot do), disputes (opened, won,
+signed `refund.failed`, which localstripe cannot do), refunds made at Stripe
+(on localstripe, as from the dashboard) and told by signed `charge.refunded` /
+`refund.created` events in random order, duplicated, the charge listing its
+refunds or not, and reconciler passes among them, disputes (opened, won,
 lost: signed, localstripe has none), capture, cancel and reconciler passes.
 
 After every step: Stripe's money equals ours for every order we have been told
@@ -24,6 +27,7 @@ import contextvars
 import os
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -31,11 +35,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, summary_status
 from commerce.orders.reconcile import reconcile
 from graph.relay import to_global_id
-from models import Order, OrderFinancialStatus as F, Payment, PaymentStatus, Product, Refund
+from models import Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
 from tests.conftest import GraphQLClient
 from tests.shop import stock_of, CONFIRM, cart_with, checkout, make_product
 from tests.stripe_emulator import authenticate_3ds, create_card_token
-from tests.stripe_events import api_key, app_client, deliver, dispute_object, event, refund_object, stripe_get
+from tests.stripe_events import (
+    api_key, app_client, deliver, dispute_object, event, refund_at_stripe, refund_object, stripe_get,
+)
 
 EXAMPLES = int(os.environ.get("SHOPGRAPH_MODEL_EXAMPLES", "30"))
 STEPS = 25
@@ -180,6 +186,45 @@ class MoneyModel(RuleBasedStateMachine):
             self.failed_refunds[order_id] = self.failed_refunds.get(order_id, 0) + refund.amount
         self.run_step(go())
 
+    async def _refundable_at_stripe(self) -> list[str]:
+        """Paid orders (no dispute) we know all about, with money left to refund at Stripe."""
+        paid = await Order.filter(id__in=self.orders, status__in=(OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED))
+        return sorted([o.id for o in paid if o.id not in self.untold and await self._left_at_stripe(o.id) > 0])
+
+    async def _left_at_stripe(self, order_id: str) -> int:
+        payment, intent = await Payment.get(order_id=order_id), await self._intent(order_id)
+        released = payment.amount - payment.amount_captured
+        refunded = intent["latest_charge"]["amount_refunded"] - released - self.failed_refunds.get(order_id, 0)
+        return payment.amount_captured - refunded
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), told=st.permutations(["charge", "refund", "reconcile"]), heard=st.integers(1, 3),
+          twice=st.booleans(), listed=st.booleans())
+    def refund_in_stripe_dashboard(self, data, told: list[str], heard: int, twice: bool, listed: bool) -> None:
+        # Made on localstripe, so reconciler passes see it; the events (which localstripe never
+        # sends) are signed payloads of its charge and refund, `heard` of them in `told`'s order.
+        refundable = self.run_step(self._refundable_at_stripe())
+        if not refundable:
+            return
+        order_id = data.draw(st.sampled_from(refundable))
+
+        async def go() -> None:
+            intent = await self._intent(order_id)
+            made = await refund_at_stripe(self.ctx["stripe"], intent["id"], min(150, await self._left_at_stripe(order_id)))
+            charge = {**(await self._intent(order_id))["latest_charge"], "payment_intent": intent["id"]}
+            if not listed:
+                charge.pop("refunds", None)
+            events = {"charge": event("charge.refunded", charge),
+                      "refund": event("refund.created", {**made, "payment_intent": intent["id"]})}
+            for what in told[:heard]:
+                if what == "reconcile":
+                    await reconcile(self.ctx["gateway"], grace=timedelta(0), action_grace=timedelta(hours=1))
+                    self.untold.clear()
+                    continue
+                for _ in range(2 if twice else 1):
+                    await deliver(self.ctx["hook"], events[what])
+        self.run_step(go())
+
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), status=st.sampled_from(["needs_response", "won", "lost"]))
     def dispute(self, data, status: str) -> None:
@@ -209,7 +254,6 @@ class MoneyModel(RuleBasedStateMachine):
     @rule()
     def reconciler_pass(self) -> None:
         async def go() -> None:
-            from datetime import timedelta
             await reconcile(self.ctx["gateway"], grace=timedelta(0), action_grace=timedelta(hours=1))
             self.untold.clear()  # the audit repairs what only follows Stripe forward
         self.run_step(go())

@@ -1,0 +1,136 @@
+"""Refunds made at Stripe, and what Stripe's running total of a charge's refunds says.
+
+A refund made at Stripe (its dashboard) is counted once, whatever reaches us
+first. Its own object (`refund.*`, `charge.refund.updated`, or listed by a
+charge) is matched by its Stripe id (`record_stripe_refund_locked`). Stripe's
+running total (a `charge.refunded` snapshot, or the reconciler) tells of it only
+as an amount: more than every refund we know of is recorded as a refund
+`REPORTED_BY_STRIPE` with no id (`note_stripe_total_locked`), and the refund
+object, when it shows up, claims that amount instead of adding its own. So
+we never count more than Stripe holds.
+
+The same running total settles our own refunds whose answer was lost
+(`settle_unanswered_refunds`, run by the reconciler).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked
+from commerce.orders.state import lock_order
+from commerce.outbound import events
+from commerce.outbound.outbox import record_order_event
+from models import Order, OrderEventType, Payment, Refund, RefundStatus
+
+__all__ = ["REPORTED_BY_STRIPE", "record_stripe_refund_locked", "note_stripe_total_locked", "note_stripe_total",
+           "refunded_of_captured", "settle_unanswered_refunds"]
+
+REPORTED_BY_STRIPE = "reported_by_stripe"  # the reason of a refund first seen in Stripe's running total
+R = RefundStatus
+
+log = logging.getLogger("shopgraph.refunds")
+
+
+async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_refund_id: str, amount: int | None,
+                                      status: RefundStatus) -> bool:
+    """A Stripe refund object, ours or one made at Stripe, inside the caller's transaction on
+    the locked order: matched by its id, else to an amount Stripe's running total reported
+    (`REPORTED_BY_STRIPE`), else recorded. Returns True when the order changed."""
+    refund = await Refund.get_or_none(stripe_refund_id=stripe_refund_id)
+    if refund is None:
+        if not amount or amount < 0:
+            return False
+        refund = await _claim_reported(order, payment, stripe_refund_id, amount, status)
+    return await record_refund_locked(order, refund, stripe_refund_id, status)
+
+
+async def _claim_reported(order: Order, payment: Payment, stripe_refund_id: str, amount: int,
+                          status: RefundStatus) -> Refund:
+    """The row for a refund object we have no id for: the reported amount it explains (the
+    same amount, or what the reported amounts cover of it, oldest first), or a new one."""
+    reported = await Refund.filter(order_id=order.id, stripe_refund_id=None, reason=REPORTED_BY_STRIPE,
+                                   status=R.SUCCEEDED).order_by("id")
+    same = next((row for row in reported if row.amount == amount), None)
+    if same is not None:
+        return same  # `record_refund_locked` gives it the id; a PENDING report does not undo SUCCEEDED
+    claimed = 0
+    for row in reported:
+        take = min(row.amount, amount - claimed)
+        if take == row.amount:
+            await row.delete()
+        else:
+            row.amount -= take
+            await row.save(update_fields=["amount", "updated_at"])
+        claimed += take
+        if claimed == amount:
+            break
+    if claimed == amount and status is R.PENDING:
+        status = R.SUCCEEDED  # Stripe's total already counted all of it
+    return await Refund.create(order_id=order.id, stripe_refund_id=stripe_refund_id, amount=amount,
+                               currency=payment.currency, status=status)
+
+
+def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
+    """Stripe's running total of a charge's refunds, less the rest a partial capture released."""
+    return max(stripe_refunded - (payment.amount - payment.amount_captured), 0) if payment.amount_captured else 0
+
+
+async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int) -> bool:
+    """`charge.refunded` (a snapshot) or the reconciler: Stripe's running total. More than
+    every refund we know of (failed ones included, as a snapshot may predate the failure)
+    is a refund made at Stripe that we have not heard of: recorded as one that succeeded,
+    `REPORTED_BY_STRIPE`, for its refund object to claim."""
+    total = refunded_of_captured(payment, stripe_refunded)
+    rows = await Refund.filter(order_id=order.id).values_list("amount", "status", "stripe_refund_id")
+    known = sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
+    if total > known:
+        await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
+                            status=R.SUCCEEDED, reason=REPORTED_BY_STRIPE)
+    return await refresh_refunds_locked(order, payment)
+
+
+async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
+    """`note_stripe_total_locked` in a transaction of its own, announced after commit."""
+    async with in_transaction():
+        order = await lock_order(order_id)
+        payment = await Payment.get_or_none(order_id=order.id)
+        changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded)
+        if changed:
+            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
+    if changed:
+        log.info("order %s is now %s", order.number, order.status.name)
+        await events.order_changed(order.id)
+    return order
+
+
+async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_than: datetime) -> list[str]:
+    """Refunds of ours still PENDING with no Stripe id (the answer was lost), from
+    Stripe's running total: nothing more refunded there than we know of means they
+    never reached Stripe (FAILED); exactly their sum more means they went through
+    (SUCCEEDED). Anything else is left for a person. Returns what it did."""
+    done: list[str] = []
+    async with in_transaction():
+        order = await lock_order(order_id)
+        payment = await Payment.get_or_none(order_id=order_id)
+        if order is None or payment is None:
+            return done
+        stale = await Refund.filter(order_id=order_id, status=RefundStatus.PENDING, stripe_refund_id=None,
+                                    reason=None, created_at__lt=older_than).order_by("id")
+        unexplained = refunded_of_captured(payment, stripe_refunded) - payment.amount_refunded
+        if not stale or (unexplained > 0 and unexplained != sum(r.amount for r in stale)):
+            return done
+        status = RefundStatus.SUCCEEDED if unexplained > 0 else RefundStatus.FAILED
+        for refund in stale:
+            refund.status = status
+            await refund.save(update_fields=["status", "updated_at"])
+            done.append(f"unanswered refund {refund.id} of {refund.amount} is {status.name} at Stripe")
+        changed = await refresh_refunds_locked(order, payment)
+        if changed:
+            await record_order_event(order, OrderEventType.ORDER_REFUNDED)
+    if changed:
+        await events.order_changed(order_id)
+    return done
