@@ -38,7 +38,7 @@ def amount(value: Decimal, currency: str, *field: str | int) -> int:
         minor = to_minor_units(value, currency)
     except InvalidAmount as error:
         raise invalid(str(error), *field) from None
-    if minor < 0 or minor > 10**11:
+    if minor < 0:
         raise invalid("Enter an amount from 0 up.", *field)
     return minor
 
