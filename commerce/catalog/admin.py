@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.text import check_text
 from commerce.money import InvalidAmount, to_minor_units
 from tortoise.transactions import in_transaction
 
@@ -50,10 +51,12 @@ def _validated(changes: ProductChanges, currency: str) -> dict[str, object]:
             raise DomainError(Code.INVALID, "A slug is lower-case letters, digits and dashes.", ["input", "slug"])
         values["slug"] = changes.slug
     if changes.title is not None:
+        check_text(changes.title, "input", "title", max_length=200)
         if not 1 <= len(changes.title.strip()) <= 200:
             raise DomainError(Code.INVALID, "A title has 1 to 200 characters.", ["input", "title"])
         values["title"] = changes.title.strip()
     if changes.description is not None:
+        check_text(changes.description, "input", "description", max_length=20_000, multiline=True)
         if len(changes.description) > 20_000:
             raise DomainError(Code.INVALID, "The description is too long.", ["input", "description"])
         values["description"] = changes.description

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from commerce.catalog import search
 from commerce.catalog.variants import refresh_lowest_price, variant_title
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.text import check_text
 from commerce.money import InvalidAmount, to_minor_units
 from commerce.outbound import events
 from models import (
@@ -317,10 +318,12 @@ def _collection_values(changes: CollectionChanges) -> dict[str, object]:
             raise _invalid("A slug is lower-case letters, digits and dashes.", "input", "slug")
         values["slug"] = changes.slug
     if changes.title is not None:
+        check_text(changes.title, "input", "title", max_length=200)
         if not 1 <= len(changes.title.strip()) <= 200:
             raise _invalid("A title has 1 to 200 characters.", "input", "title")
         values["title"] = changes.title.strip()
     if changes.description is not None:
+        check_text(changes.description, "input", "description", max_length=20_000, multiline=True)
         if len(changes.description) > 20_000:
             raise _invalid("The description is too long.", "input", "description")
         values["description"] = changes.description

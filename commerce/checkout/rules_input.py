@@ -8,6 +8,7 @@ import pycountry
 
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import InvalidAmount, to_minor_units
+from commerce.text import check_text
 
 __all__ = ["invalid", "country_code", "province_code", "amount", "optional_amount", "count", "text"]
 
@@ -57,4 +58,4 @@ def text(value: str | None, *field: str | int, max_length: int = 100) -> str:
     cleaned = " ".join((value or "").split())
     if not 1 <= len(cleaned) <= max_length:
         raise invalid(f"Enter 1 to {max_length} characters.", *field)
-    return cleaned
+    return check_text(cleaned, *field, max_length=max_length)
