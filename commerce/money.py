@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from commerce.errors import DomainError, UserErrorCode
+
 __all__ = [
     "CURRENCY_EXPONENTS", "MAX_MINOR_UNITS", "MAX_SIGNIFICANT_DIGITS", "InvalidAmount", "exponent", "parse_decimal",
-    "to_decimal", "to_minor_units",
+    "to_decimal", "to_minor_units", "amount_field",
 ]
 
 MAX_SIGNIFICANT_DIGITS = 18
@@ -79,3 +81,11 @@ def to_minor_units(amount: Decimal | str, currency: str, *, most: int = MAX_MINO
     if abs(minor) > most:
         raise InvalidAmount(f"{amount} {currency} is out of range (at most {to_decimal(most, currency)})")
     return minor
+
+
+def amount_field(amount: Decimal | str, currency: str, *field: str | int, most: int = MAX_MINOR_UNITS) -> int:
+    """`to_minor_units` for an input field: the refusal is INVALID with the field's path."""
+    try:
+        return to_minor_units(amount, currency, most=most)
+    except InvalidAmount as error:
+        raise DomainError(UserErrorCode.INVALID, f"{error}.", [str(f) for f in field]) from None

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from commerce.checkout import carts
-from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.errors import DomainError
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.access import caller
 from graph.products import Product, ProductVariant, product_key, variant_key

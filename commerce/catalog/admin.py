@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.money import amount_field
 from tortoise.transactions import in_transaction
 
 from commerce.catalog import search
@@ -25,7 +25,6 @@ __all__ = ["ProductChanges", "create_product", "update_product", "delete_product
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_STOCK = 1_000_000_000
-MAX_PRICE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,8 @@ def _validated(changes: ProductChanges, currency: str) -> dict[str, object]:
             raise DomainError(Code.INVALID, "The description is too long.", ["input", "description"])
         values["description"] = changes.description
     if changes.price is not None:
-        try:
-            price = to_minor_units(changes.price, currency)
-        except InvalidAmount as error:
-            raise DomainError(Code.INVALID, str(error), ["input", "price"]) from None
-        if not 0 <= price <= MAX_PRICE:
+        price = amount_field(changes.price, currency, "input", "price")
+        if price < 0:
             raise DomainError(Code.INVALID, "The price is out of range.", ["input", "price"])
         values["price"] = price
     if changes.image_url is not None:

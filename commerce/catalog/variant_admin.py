@@ -19,7 +19,7 @@ from commerce.catalog import search
 from commerce.catalog.variants import refresh_lowest_price, variant_title
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.money import amount_field
 from commerce.outbound import events
 from models import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 MAX_STOCK = 1_000_000_000
-MAX_PRICE = 2**31 - 1
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -78,11 +77,8 @@ def _invalid(message: str, *path: str | int) -> DomainError:
 
 
 def _money(value: Decimal, currency: str, path: list) -> int:
-    try:
-        amount = to_minor_units(value, currency)
-    except InvalidAmount as error:
-        raise _invalid(str(error), *path) from None
-    if not 0 <= amount <= MAX_PRICE:
+    amount = amount_field(value, currency, *path)
+    if amount < 0:
         raise _invalid("The amount is out of range.", *path)
     return amount
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pycountry
 
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.money import amount_field
 from commerce.text import check_text
 
 __all__ = ["invalid", "country_code", "province_code", "amount", "optional_amount", "count", "text"]
@@ -35,10 +35,7 @@ def province_code(country: str, value: str | None, *field: str | int) -> str:
 
 
 def amount(value: Decimal, currency: str, *field: str | int) -> int:
-    try:
-        minor = to_minor_units(value, currency)
-    except InvalidAmount as error:
-        raise invalid(str(error), *field) from None
+    minor = amount_field(value, currency, *field)
     if minor < 0:
         raise invalid("Enter an amount from 0 up.", *field)
     return minor
