@@ -29,7 +29,7 @@ from tests.databases import PostgresUnavailable, throwaway_database
 from tests.e2e.server import running_server, server_env, shopgraph
 from tests.fuzz.conftest import SUMMARIES
 
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 80
 BIG = "9" * 100_000  # over the 64 KiB body cap: a typed 413
 LONG = "1" * 60_000  # under it: the scalar must refuse it quickly
 String = schemathesis.graphql.nodes.String
