@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.access import SESSION_PREFIX, hash_secret, new_secret
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.text import check_text
 from commerce.passwords import hash_password, verify_password
 from models import Cart, CartStatus, Customer, CustomerSession
 
@@ -31,8 +32,8 @@ class Session:
 
 
 def normalise_email(email: str) -> str:
-    email = email.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    email = check_text(email, "email", max_length=254).strip().lower()
+    if not _EMAIL.match(email):
         raise DomainError(Code.INVALID, "Enter a valid email address.", ["email"])
     return email
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
-__all__ = ["CURRENCY_EXPONENTS", "InvalidAmount", "exponent", "to_decimal", "to_minor_units"]
+from commerce.errors import DomainError, UserErrorCode
+
+__all__ = [
+    "CURRENCY_EXPONENTS", "MAX_MINOR_UNITS", "MAX_SIGNIFICANT_DIGITS", "InvalidAmount", "exponent", "parse_decimal",
+    "to_decimal", "to_minor_units", "amount_field",
+]
+
+MAX_SIGNIFICANT_DIGITS = 18
+MAX_MINOR_UNITS = 2**31 - 1  # money columns are 32-bit integers on every database
+_MAX_DECIMAL_TEXT = 64  # characters of a decimal string: enough for 18 digits and zeros around them
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")  # ASCII digits only, no exponent
 
 # ISO 4217 minor-unit exponents for the currencies the shop may be configured with.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -32,15 +43,49 @@ def to_decimal(minor_units: int, currency: str) -> Decimal:
     return Decimal(minor_units).scaleb(-exponent(currency))
 
 
-def to_minor_units(amount: Decimal | str, currency: str) -> int:
-    """Decimal('19.99') USD -> 1999. Refuses fractions of a minor unit and non-numbers."""
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidAmount(f"{amount!r} is not a decimal amount") from None
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 24 else text[:24] + "…")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A plain decimal string (`-?digits[.digits]`, at most 18 significant digits) as a Decimal.
+
+    Exponents, NaN, Infinity, spaces and non-ASCII digits are refused (InvalidAmount)
+    before any Decimal arithmetic, so whatever the text, this costs microseconds.
+    """
+    if not isinstance(text, str) or len(text) > _MAX_DECIMAL_TEXT or not _PLAIN_DECIMAL.match(text):
+        raise InvalidAmount(f"{_shown(str(text))} is not a plain decimal such as \"19.99\"")
+    digits = text.lstrip("-").replace(".", "").lstrip("0")
+    if "." in text:
+        digits = digits.rstrip("0")
+    if len(digits) > MAX_SIGNIFICANT_DIGITS:
+        raise InvalidAmount(f"{_shown(text)} has more than {MAX_SIGNIFICANT_DIGITS} significant digits")
+    return Decimal(text)
+
+
+def to_minor_units(amount: Decimal | str, currency: str, *, most: int = MAX_MINOR_UNITS) -> int:
+    """Decimal('19.99') USD -> 1999, within ±`most` (a money column's range).
+
+    Refuses fractions of a minor unit, non-numbers and amounts out of range
+    (InvalidAmount), checking the size before any costly arithmetic.
+    """
+    value = amount if isinstance(amount, Decimal) else parse_decimal(amount)
     if not value.is_finite():
-        raise InvalidAmount(f"{amount!r} is not a finite amount")
+        raise InvalidAmount(f"{_shown(str(amount))} is not a finite amount")
+    if value and value.adjusted() > MAX_SIGNIFICANT_DIGITS:
+        raise InvalidAmount(f"{_shown(str(amount))} {currency} is out of range")
     scaled = value.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{amount} has more decimals than {currency} allows")
-    return int(scaled)
+    minor = int(scaled)
+    if abs(minor) > most:
+        raise InvalidAmount(f"{amount} {currency} is out of range (at most {to_decimal(most, currency)})")
+    return minor
+
+
+def amount_field(amount: Decimal | str, currency: str, *field: str | int, most: int = MAX_MINOR_UNITS) -> int:
+    """`to_minor_units` for an input field: the refusal is INVALID with the field's path."""
+    try:
+        return to_minor_units(amount, currency, most=most)
+    except InvalidAmount as error:
+        raise DomainError(UserErrorCode.INVALID, f"{error}.", [str(f) for f in field]) from None

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from commerce.checkout import carts
-from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.errors import DomainError
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.access import caller
 from graph.products import Product, ProductVariant, product_key, variant_key
@@ -21,7 +21,7 @@ from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.money import Money
 from graph.node import Node, register_node
-from graph.relay import from_global_id, to_global_id
+from graph.relay import int_key, known, secret_key, secret_key_of, to_global_id
 from models import Cart as CartModel, CartLine as CartLineModel, CartStatus as _CartStatus
 
 __all__ = ["Cart", "CartLine", "CartQuery", "CartMutation", "cart_key"]
@@ -149,21 +149,15 @@ class Cart(Node):
 
 def cart_key(global_id: str | None, field: str = "cartId") -> str:
     """The database id inside a Cart id; NOT_FOUND for anything else."""
-    decoded = from_global_id(global_id or "")
-    if decoded is None or decoded[0] != "Cart" or len(decoded[1]) != 32:
-        raise DomainError(Code.NOT_FOUND, "No cart with this id.", [field])
-    return decoded[1]
+    return known(secret_key(global_id, "Cart"), "cart", field)
 
 
 def _line_key(global_id: str) -> int:
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != "CartLine" or not decoded[1].isdigit() or len(decoded[1]) > 9:
-        raise DomainError(Code.NOT_FOUND, "No line in this cart with this id.", ["lineId"])
-    return int(decoded[1])
+    return known(int_key(global_id, "CartLine"), "line in this cart", "lineId")
 
 
 async def _cart_node(info: Info, key: str) -> Cart | None:
-    model = await carts.get_cart(await caller(info), key) if len(key) == 32 else None
+    model = await carts.get_cart(await caller(info), key) if secret_key_of(key) else None
     return None if model is None else Cart.from_model(model)
 
 
@@ -198,10 +192,8 @@ def _fresh(info: Info, model: CartModel) -> Cart:
 class CartQuery:
     @strawberry.field(description="A cart by its id; null when there is none.")
     async def cart(self, info: Info, id: strawberry.ID) -> Cart | None:
-        decoded = from_global_id(id)
-        if decoded is None or decoded[0] != "Cart":
-            return None
-        return await _cart_node(info, decoded[1])
+        key = secret_key(id, "Cart")
+        return None if key is None else await _cart_node(info, key)
 
 
 @strawberry.type

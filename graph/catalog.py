@@ -17,8 +17,8 @@ from graph.context import Info
 from graph.errors import bad_user_input
 from graph.money import Money
 from graph.pagination import PageInfo, page_args
-from graph.products import MAX_ID, Product, prime_products, product_key, product_node
-from graph.relay import decode_cursor, encode_cursor, expect_global_id, from_global_id
+from graph.products import Product, prime_products, product_key, product_node
+from graph.relay import cursor_int, decode_cursor, encode_cursor, int_key
 from models import Collection as CollectionModel, Product as ProductModel
 
 __all__ = ["ProductConnection", "ProductSortKey", "ProductFilter", "CatalogQuery", "product_key", "product_connection"]
@@ -129,7 +129,7 @@ def _keyset(cursor: str | None, sort: ProductSort, argument: str) -> catalog.Key
         sort_name, raw, pk = values
         if sort_name != sort.name:
             raise ValueError("cursor made for another sort key")
-        if isinstance(pk, bool) or not isinstance(pk, int) or not 0 <= pk <= catalog.MAX_ID:
+        if cursor_int(pk) is None:
             raise ValueError("bad id")
         return catalog.parse_sort_value(sort, raw), pk
     except (TypeError, ValueError):
@@ -151,12 +151,12 @@ def catalog_filter(filters: ProductFilter | None, currency: str, collection_id: 
     """The commerce filter of a `ProductFilter` argument; bad values are BAD_USER_INPUT."""
     f = filters or ProductFilter()
     if f.collection is not None:
-        decoded = from_global_id(f.collection)
-        if decoded is None or decoded[0] != "Collection" or not decoded[1].isdigit() or int(decoded[1]) > MAX_ID:
+        key = int_key(f.collection, "Collection")
+        if key is None:
             raise bad_user_input("`filters.collection` is not a Collection id.")
-        if collection_id is not None and int(decoded[1]) != collection_id:
+        if collection_id is not None and key != collection_id:
             return CatalogFilter(collection_id=-1)  # two different collections: nothing matches
-        collection_id = int(decoded[1])
+        collection_id = key
     options = tuple((o.name, o.value) for o in f.variant_option or ())
     tags = tuple(f.tag or ())
     if len(options) > 50 or len(tags) > 50:
@@ -221,8 +221,8 @@ class CatalogQuery:
         if (id is None) == (slug is None):
             raise bad_user_input("Give exactly one of `id` and `slug`.")
         if id is not None:
-            key = expect_global_id(id, "Product")
-            return await product_node(info, key)
+            key = int_key(id, "Product")
+            return None if key is None else await product_node(info, str(key))
         model = await catalog.product_by_slug(slug)
         return None if model is None else Product.from_model(model)
 
@@ -237,8 +237,8 @@ class CatalogQuery:
         if (id is None) == (slug is None):
             raise bad_user_input("Give exactly one of `id` and `slug`.")
         if id is not None:
-            key = expect_global_id(id, "Collection")
-            model = await info.context.loaders.collection_by_id.load(int(key)) if key.isdigit() and int(key) <= MAX_ID else None
+            key = int_key(id, "Collection")
+            model = None if key is None else await info.context.loaders.collection_by_id.load(key)
         else:
             model = await CollectionModel.get_or_none(slug=slug)
         return None if model is None else Collection.from_model(model)

@@ -9,7 +9,7 @@ import strawberry
 
 from commerce.checkout import saga
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.money import amount_field
 from graph.access import caller
 from graph.cart import cart_key
 from graph.context import Info
@@ -45,11 +45,7 @@ class CheckoutInput:
     def terms(self, info: Info) -> saga.CheckoutTerms:
         expected = None
         if self.expected_total is not None:
-            try:
-                expected = to_minor_units(self.expected_total, info.context.settings.currency)
-            except InvalidAmount:
-                raise DomainError(Code.INVALID, "Enter the total as an amount of the shop's currency.",
-                                  ["input", "expectedTotal"]) from None
+            expected = amount_field(self.expected_total, info.context.settings.currency, "input", "expectedTotal")
         return saga.CheckoutTerms(info.context.settings.prices_include_tax, expected)
 
 

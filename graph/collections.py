@@ -11,8 +11,8 @@ from graph.context import Info
 from graph.errors import bad_user_input
 from graph.node import Node, register_node
 from graph.pagination import PageInfo, page_args
-from graph.relay import decode_cursor, encode_cursor, to_global_id
-from graph.products import MAX_ID, Image
+from graph.relay import cursor_int, decode_cursor, encode_cursor, int_key_of, to_global_id
+from graph.products import Image
 from models import Collection as CollectionModel
 
 if TYPE_CHECKING:
@@ -85,12 +85,10 @@ def collection_page(collections: list[CollectionModel], first: int | None, after
     ordered = sorted(collections, key=lambda c: c.id)
     start = 0
     if after is not None:
-        try:
-            [after_id] = decode_cursor(after, "after")
-            if isinstance(after_id, bool) or not isinstance(after_id, int):
-                raise ValueError
-        except ValueError:
-            raise bad_user_input("`after` is not a cursor of this list.") from None
+        values = decode_cursor(after, "after")
+        after_id = cursor_int(values[0]) if len(values) == 1 else None
+        if after_id is None:
+            raise bad_user_input("`after` is not a cursor of this list.")
         start = next((i for i, c in enumerate(ordered) if c.id > after_id), len(ordered))
     page = ordered[start:start + (args.first or 0)]
     edges = [CollectionEdge(cursor=encode_cursor([c.id]), node=Collection.from_model(c)) for c in page]
@@ -104,9 +102,10 @@ def collection_page(collections: list[CollectionModel], first: int | None, after
 
 
 async def _collection_node(info: Info, key: str) -> Collection | None:
-    if not key.isdigit() or int(key) > MAX_ID:
+    pk = int_key_of(key)
+    if pk is None:
         return None
-    model = await info.context.loaders.collection_by_id.load(int(key))
+    model = await info.context.loaders.collection_by_id.load(pk)
     return None if model is None else Collection.from_model(model)
 
 

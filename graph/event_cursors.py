@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.errors import bad_user_input
-from graph.relay import decode_cursor, encode_cursor
+from graph.relay import INT64_MAX, cursor_int, decode_cursor, encode_cursor
 
 __all__ = ["event_cursor", "event_sequence"]
 
@@ -17,6 +17,7 @@ def event_sequence(cursor: str | None, argument: str = "after") -> int:
     if cursor is None:
         return 0
     values = decode_cursor(cursor, argument)
-    if len(values) != 2 or values[0] != "e" or not isinstance(values[1], int) or values[1] < 0:
+    sequence = cursor_int(values[1], INT64_MAX) if len(values) == 2 and values[0] == "e" else None
+    if sequence is None:
         raise bad_user_input(f"`{argument}` is not a cursor of the order events.")
-    return values[1]
+    return sequence

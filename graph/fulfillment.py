@@ -15,7 +15,7 @@ from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.order_parts import Fulfillment
 from graph.orders import Order, order_key
-from graph.relay import from_global_id
+from graph.relay import int_key, known
 
 __all__ = ["FulfillmentMutation"]
 
@@ -58,10 +58,8 @@ def _lines(lines: list[FulfillmentLineInput] | None) -> list[tuple[int, int]] | 
         return None
     parsed = []
     for index, line in enumerate(lines):
-        decoded = from_global_id(line.order_line_id)
-        if decoded is None or decoded[0] != "OrderLine" or not decoded[1].isdigit():
-            raise DomainError(Code.NOT_FOUND, "No such line on this order.", ["lines", str(index), "orderLineId"])
-        parsed.append((int(decoded[1]), line.quantity))
+        key = known(int_key(line.order_line_id, "OrderLine"), "line on this order", "lines", str(index), "orderLineId")
+        parsed.append((key, line.quantity))
     return parsed
 
 

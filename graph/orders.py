@@ -22,7 +22,7 @@ from graph.pagination import PageInfo, page_args
 from graph.money import Money
 from graph.node import Node, register_node
 from graph.order_parts import Fulfillment, OrderDispute, OrderFinancialStatus, OrderFulfillmentStatus
-from graph.relay import decode_cursor, encode_cursor, from_global_id, to_global_id
+from graph.relay import decode_cursor, encode_cursor, secret_key, secret_key_of, to_global_id
 from models import Order as OrderModel, OrderStatus as _OrderStatus, PaymentStatus as _PaymentStatus
 
 __all__ = [
@@ -211,14 +211,12 @@ def _copies(model: OrderModel) -> dict:
 
 
 def order_key(global_id: str | None) -> str | None:
-    decoded = from_global_id(global_id or "")
-    if decoded is None or decoded[0] != "Order" or len(decoded[1]) != 32:
-        return None
-    return decoded[1]
+    """The key inside an Order id, or None."""
+    return secret_key(global_id, "Order")
 
 
 async def _order_node(info: Info, key: str) -> Order | None:
-    model = await order_queries.read_order(await caller(info), key) if len(key) == 32 else None
+    model = await order_queries.read_order(await caller(info), key) if secret_key_of(key) else None
     return None if model is None else Order.from_model(model)
 
 
@@ -261,7 +259,7 @@ def time_keyset(cursor: str | None, argument: str = "after") -> tuple[datetime, 
     try:
         moment, pk = decode_cursor(cursor, argument)
         when = datetime.fromisoformat(moment)
-        if when.tzinfo is None or not isinstance(pk, str) or len(pk) != 32:
+        if when.tzinfo is None or not isinstance(pk, str) or secret_key_of(pk) is None:
             raise ValueError(cursor)
     except (TypeError, ValueError):
         raise bad_user_input(f"`{argument}` is not a cursor of this list.") from None

@@ -22,22 +22,20 @@ from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import Selection
 
 from commerce.catalog.variants import DEFAULT_TITLE
-from commerce.errors import DomainError, UserErrorCode
 from graph.context import Info
 from graph.errors import bad_user_input
 from graph.money import Money
 from graph.node import Node, register_node
 from graph.pagination import PageInfo, page_args
-from graph.relay import decode_cursor, encode_cursor, from_global_id, to_global_id
+from graph.relay import decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
 from graph.dataloaders import VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
 
 if TYPE_CHECKING:
     from graph.collections import CollectionConnection
 
-__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "prime_products", "MAX_ID"]
+__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "prime_products"]
 
-MAX_ID = 2**31 - 1
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -322,33 +320,28 @@ class Product(Node):
                             lambda collections: collection_page(collections, first, after))
 
 
-def _int_key(global_id: str, type_name: str, what: str, field: str) -> int:
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != type_name or not decoded[1].isdigit() or int(decoded[1]) > MAX_ID:
-        raise DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", [field])
-    return int(decoded[1])
-
-
 def product_key(global_id: str, field: str) -> int:
     """The database id inside a Product id, for mutation inputs; NOT_FOUND otherwise."""
-    return _int_key(global_id, "Product", "product", field)
+    return known(int_key(global_id, "Product"), "product", field)
 
 
 def variant_key(global_id: str, field: str) -> int:
-    return _int_key(global_id, "ProductVariant", "variant", field)
+    return known(int_key(global_id, "ProductVariant"), "variant", field)
 
 
 async def product_node(info: Info, key: str) -> Product | None:
-    if not key.isdigit() or int(key) > MAX_ID:
+    pk = int_key_of(key)
+    if pk is None:
         return None
-    model = await info.context.loaders.product_by_id.load(int(key))
+    model = await info.context.loaders.product_by_id.load(pk)
     return None if model is None else Product.from_model(model)
 
 
 async def _variant_node(info: Info, key: str) -> ProductVariant | None:
-    if not key.isdigit() or int(key) > MAX_ID:
+    pk = int_key_of(key)
+    if pk is None:
         return None
-    model = await info.context.loaders.variant_by_id.load(int(key))
+    model = await info.context.loaders.variant_by_id.load(pk)
     if model is None:
         return None
     product = await info.context.loaders.product_by_id.load(model.product_id)

@@ -31,6 +31,7 @@ from graph.context import Info
 from graph.errors import ErrorCodes
 from graph.limits import Limits, shape_rule
 from graph.node import Node, resolve_node
+from graph.scalars import SCALAR_OVERRIDES
 
 __all__ = ["schema", "make_schema"]
 
@@ -73,6 +74,7 @@ def make_schema(limits: Limits = Limits(), *, introspection: bool = True) -> Sho
         subscription=Subscription,
         types=[Product, ProductVariant, Collection, Cart, Order],
         extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

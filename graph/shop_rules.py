@@ -15,7 +15,7 @@ from graph.access import require_scope
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.money import Money
-from graph.relay import from_global_id, to_global_id
+from graph.relay import int_key, known, to_global_id
 from models import DiscountCode as DiscountModel, DiscountKind as _Kind, ShippingZone as ZoneModel, TaxRate as TaxModel
 
 __all__ = ["ShopRulesQuery", "ShopRulesMutation", "DiscountCodeKind"]
@@ -139,10 +139,10 @@ class DiscountCodeInput:
     def parse(self) -> discount_codes.DiscountInput:
         ids = []
         for i, global_id in enumerate(self.collection_ids):
-            decoded = from_global_id(global_id)
-            if decoded is None or decoded[0] != "Collection" or not decoded[1].isdigit():
+            key = int_key(global_id, "Collection")
+            if key is None:
                 raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["input", "collectionIds", str(i)])
-            ids.append(int(decoded[1]))
+            ids.append(key)
         return discount_codes.DiscountInput(
             code=self.code, kind=_Kind[self.kind.name], value=self.value, min_subtotal=self.min_subtotal,
             starts_at=self.starts_at, ends_at=self.ends_at, usage_limit=self.usage_limit,
@@ -150,10 +150,7 @@ class DiscountCodeInput:
 
 
 def _zone_key(global_id: str) -> int:
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != "ShippingZone" or not decoded[1].isdigit() or len(decoded[1]) > 9:
-        raise DomainError(Code.NOT_FOUND, "No shipping zone with this id.", ["id"])
-    return int(decoded[1])
+    return known(int_key(global_id, "ShippingZone"), "shipping zone", "id")
 
 
 @strawberry.type

@@ -14,8 +14,8 @@ from graph.access import require_scope
 from graph.collections import Collection
 from graph.context import Info
 from graph.errors import UserError, user_errors
-from graph.products import MAX_ID, Product, ProductVariant, SelectedOptionInput, product_key, variant_key
-from graph.relay import from_global_id
+from graph.products import Product, ProductVariant, SelectedOptionInput, product_key, variant_key
+from graph.relay import int_key, known
 from models import Product as ProductModel
 
 __all__ = ["StaffCatalogMutation", "ProductOptionInput", "ProductVariantInput", "ImageInput"]
@@ -102,10 +102,7 @@ class CollectionDeletePayload:
 
 
 def collection_key(global_id: str, field: str) -> int:
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != "Collection" or not decoded[1].isdigit() or int(decoded[1]) > MAX_ID:
-        raise DomainError(Code.NOT_FOUND, "No collection with this id.", [field])
-    return int(decoded[1])
+    return known(int_key(global_id, "Collection"), "collection", field)
 
 
 def _product_keys(ids: list[strawberry.ID], field: str) -> list[int]:

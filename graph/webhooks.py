@@ -16,7 +16,7 @@ from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.outbound import OrderEvent, OrderEventType
 from graph.pagination import PageInfo, page_args
-from graph.relay import decode_cursor, encode_cursor, expect_global_id, to_global_id
+from graph.relay import INT64_MAX, big_int_key, cursor_int, decode_cursor, encode_cursor, int_key, known, to_global_id
 from graph.errors import bad_user_input
 from models import (
     DeliveryStatus as _DeliveryStatus, OrderEvent as OrderEventModel, OrderEventType as _OrderEventType,
@@ -140,20 +140,18 @@ class WebhookRedeliverPayload:
     user_errors: list[UserError]
 
 
-def _int_id(global_id: str, type_name: str, argument: str) -> int:
-    key = expect_global_id(global_id, type_name, argument)
-    if not key.isdigit():
-        raise bad_user_input(f"`{argument}` is not a valid {type_name} id.")
-    return int(key)
+def _subscription_key(global_id: str, argument: str) -> int:
+    return known(int_key(global_id, "WebhookSubscription"), "webhook subscription", argument)
 
 
 def _delivery_after(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     values = decode_cursor(cursor, "after")
-    if len(values) != 2 or values[0] != "d" or not isinstance(values[1], int):
+    delivery = cursor_int(values[1], INT64_MAX) if len(values) == 2 and values[0] == "d" else None
+    if delivery is None:
         raise bad_user_input("`after` is not a cursor of these deliveries.")
-    return values[1]
+    return delivery
 
 
 async def _deliveries(models: list[DeliveryModel]) -> list[WebhookDelivery]:
@@ -186,7 +184,7 @@ class WebhookQuery:
         size = page_args(first, None).first or 0
         try:
             page = await webhooks.list_deliveries(
-                who, _int_id(subscription_id, "WebhookSubscription", "subscriptionId"), first=size,
+                who, _subscription_key(subscription_id, "subscriptionId"), first=size,
                 after=_delivery_after(after), status=_DeliveryStatus[status.name] if status else None)
         except DomainError as error:
             raise bad_user_input(error.message) from None
@@ -219,7 +217,7 @@ class WebhookMutation:
     async def webhook_subscription_delete(self, info: Info, id: strawberry.ID) -> WebhookSubscriptionDeletePayload:
         who = await _manager_or_staff(info)
         try:
-            await webhooks.delete_subscription(who, _int_id(id, "WebhookSubscription", "id"))
+            await webhooks.delete_subscription(who, _subscription_key(id, "id"))
         except DomainError as error:
             return WebhookSubscriptionDeletePayload(deleted_id=None, user_errors=user_errors(error))
         return WebhookSubscriptionDeletePayload(deleted_id=id, user_errors=[])
@@ -244,7 +242,7 @@ class WebhookMutation:
     async def webhook_redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookRedeliverPayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
         try:
-            delivery = await webhooks.redeliver(who, _int_id(delivery_id, "WebhookDelivery", "deliveryId"))
+            delivery = await webhooks.redeliver(who, known(big_int_key(delivery_id, "WebhookDelivery"), "delivery", "deliveryId"))
         except DomainError as error:
             return WebhookRedeliverPayload(delivery=None, user_errors=user_errors(error))
         [node] = await _deliveries([delivery])

@@ -10,7 +10,8 @@ from tortoise.exceptions import IntegrityError
 
 from commerce.outbound import events
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.text import check_text
+from commerce.money import amount_field
 from tortoise.transactions import in_transaction
 
 from commerce.catalog import search
@@ -24,7 +25,6 @@ __all__ = ["ProductChanges", "create_product", "update_product", "delete_product
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_STOCK = 1_000_000_000
-MAX_PRICE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,18 @@ def _validated(changes: ProductChanges, currency: str) -> dict[str, object]:
             raise DomainError(Code.INVALID, "A slug is lower-case letters, digits and dashes.", ["input", "slug"])
         values["slug"] = changes.slug
     if changes.title is not None:
+        check_text(changes.title, "input", "title", max_length=200)
         if not 1 <= len(changes.title.strip()) <= 200:
             raise DomainError(Code.INVALID, "A title has 1 to 200 characters.", ["input", "title"])
         values["title"] = changes.title.strip()
     if changes.description is not None:
+        check_text(changes.description, "input", "description", max_length=20_000, multiline=True)
         if len(changes.description) > 20_000:
             raise DomainError(Code.INVALID, "The description is too long.", ["input", "description"])
         values["description"] = changes.description
     if changes.price is not None:
-        try:
-            price = to_minor_units(changes.price, currency)
-        except InvalidAmount as error:
-            raise DomainError(Code.INVALID, str(error), ["input", "price"]) from None
-        if not 0 <= price <= MAX_PRICE:
+        price = amount_field(changes.price, currency, "input", "price")
+        if price < 0:
             raise DomainError(Code.INVALID, "The price is out of range.", ["input", "price"])
         values["price"] = price
     if changes.image_url is not None:

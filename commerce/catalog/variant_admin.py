@@ -18,7 +18,8 @@ from tortoise.transactions import in_transaction
 from commerce.catalog import search
 from commerce.catalog.variants import refresh_lowest_price, variant_title
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.text import check_text
+from commerce.money import amount_field
 from commerce.outbound import events
 from models import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 MAX_STOCK = 1_000_000_000
-MAX_PRICE = 2**31 - 1
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -77,11 +77,8 @@ def _invalid(message: str, *path: str | int) -> DomainError:
 
 
 def _money(value: Decimal, currency: str, path: list) -> int:
-    try:
-        amount = to_minor_units(value, currency)
-    except InvalidAmount as error:
-        raise _invalid(str(error), *path) from None
-    if not 0 <= amount <= MAX_PRICE:
+    amount = amount_field(value, currency, *path)
+    if amount < 0:
         raise _invalid("The amount is out of range.", *path)
     return amount
 
@@ -317,10 +314,12 @@ def _collection_values(changes: CollectionChanges) -> dict[str, object]:
             raise _invalid("A slug is lower-case letters, digits and dashes.", "input", "slug")
         values["slug"] = changes.slug
     if changes.title is not None:
+        check_text(changes.title, "input", "title", max_length=200)
         if not 1 <= len(changes.title.strip()) <= 200:
             raise _invalid("A title has 1 to 200 characters.", "input", "title")
         values["title"] = changes.title.strip()
     if changes.description is not None:
+        check_text(changes.description, "input", "description", max_length=20_000, multiline=True)
         if len(changes.description) > 20_000:
             raise _invalid("The description is too long.", "input", "description")
         values["description"] = changes.description

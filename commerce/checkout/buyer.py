@@ -17,6 +17,7 @@ from commerce.checkout.carts import locked_open_cart
 from commerce.checkout.discount_codes import count_unknown_codes, normalize_code
 from commerce.checkout.rules_input import country_code
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.text import check_text
 from models import Cart, CartLine, ProductVariant
 
 __all__ = ["EMAIL", "check_email", "update_buyer_identity", "update_shipping_address", "select_delivery_option",
@@ -28,8 +29,8 @@ MAX_CODES_SENT = 10  # a longer list is refused before anything is looked up
 
 
 def check_email(email: str, field: list[str]) -> str:
-    email = email.strip()
-    if len(email) > 254 or not EMAIL.match(email):
+    email = check_text(email, *field, max_length=254).strip()
+    if not EMAIL.match(email):
         raise DomainError(Code.INVALID, "Enter a valid email address.", field)
     return email
 
@@ -95,8 +96,7 @@ async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[st
     if len(cleaned) > MAX_CODES:
         raise DomainError(Code.INVALID, f"At most {MAX_CODES} codes.", ["codes"])
     for i, code in enumerate(cleaned):
-        if len(code) > 64:
-            raise DomainError(Code.INVALID, "A code has at most 64 characters.", ["codes", str(i)])
+        check_text(code, "codes", i, max_length=64)
     async with in_transaction():
         cart = await locked_open_cart(caller, cart_id)
         await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])])

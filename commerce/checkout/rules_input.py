@@ -7,7 +7,8 @@ from decimal import Decimal
 import pycountry
 
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_minor_units
+from commerce.money import amount_field
+from commerce.text import check_text
 
 __all__ = ["invalid", "country_code", "province_code", "amount", "optional_amount", "count", "text"]
 
@@ -34,11 +35,8 @@ def province_code(country: str, value: str | None, *field: str | int) -> str:
 
 
 def amount(value: Decimal, currency: str, *field: str | int) -> int:
-    try:
-        minor = to_minor_units(value, currency)
-    except InvalidAmount as error:
-        raise invalid(str(error), *field) from None
-    if minor < 0 or minor > 10**11:
+    minor = amount_field(value, currency, *field)
+    if minor < 0:
         raise invalid("Enter an amount from 0 up.", *field)
     return minor
 
@@ -57,4 +55,4 @@ def text(value: str | None, *field: str | int, max_length: int = 100) -> str:
     cleaned = " ".join((value or "").split())
     if not 1 <= len(cleaned) <= max_length:
         raise invalid(f"Enter 1 to {max_length} characters.", *field)
-    return cleaned
+    return check_text(cleaned, *field, max_length=max_length)

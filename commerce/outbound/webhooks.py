@@ -21,6 +21,7 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.outbound.outbox import latest_sequence
 from commerce.outbound.subscription_status import Resumed, disable, resume
 from commerce.outbound.urls import UnsafeUrl, check_webhook_url, invalid_url
+from commerce.text import check_text
 from models import (
     DeliveryStatus, OrderEvent, OrderEventType, SubscriptionDisabledReason, WebhookAttempt, WebhookDelivery,
     WebhookSubscription,
@@ -33,6 +34,7 @@ __all__ = [
 
 SECRET_PREFIX = "whsec_"
 MAX_SUBSCRIPTIONS_PER_KEY = 20
+MAX_URL_LENGTH = 2048  # WebhookSubscription.url
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ async def create_subscription(caller: Caller, url: str, topics: list[OrderEventT
     require_scope(caller, Scope.ORDERS_READ)
     if not topics:
         raise DomainError(Code.INVALID, "Choose at least one topic.", ["topics"])
+    url = check_text(url, "url", max_length=MAX_URL_LENGTH).strip()
     try:
-        url = await check_webhook_url(url.strip(), allow_private)
+        url = await check_webhook_url(url, allow_private)
     except UnsafeUrl as error:
         raise invalid_url(error) from None
     if await WebhookSubscription.filter(api_key_id=key_id).count() >= MAX_SUBSCRIPTIONS_PER_KEY:

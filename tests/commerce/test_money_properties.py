@@ -7,18 +7,24 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from commerce.money import CURRENCY_EXPONENTS, InvalidAmount, to_decimal, to_minor_units
+from commerce.money import CURRENCY_EXPONENTS, MAX_MINOR_UNITS, InvalidAmount, to_decimal, to_minor_units
 from commerce.checkout.pricing import cart_totals, price_line
 
 currencies = st.sampled_from(sorted(CURRENCY_EXPONENTS))
 minor = st.integers(min_value=-(10**12), max_value=10**12)
 
 
-@given(minor, currencies)
+@given(st.integers(min_value=-MAX_MINOR_UNITS, max_value=MAX_MINOR_UNITS), currencies)
 def test_minor_units_survive_the_round_trip_through_a_decimal_string(amount, currency):
     text = str(to_decimal(amount, currency))
     assert to_minor_units(text, currency) == amount
     assert to_minor_units(Decimal(text), currency) == amount
+
+
+@given(st.integers(min_value=MAX_MINOR_UNITS + 1, max_value=10**30), st.sampled_from([1, -1]), currencies)
+def test_an_amount_beyond_a_money_column_is_refused(amount, sign, currency):
+    with pytest.raises(InvalidAmount):
+        to_minor_units(str(to_decimal(sign * amount, currency)), currency)
 
 
 @given(minor, currencies)
