@@ -15,8 +15,8 @@ from commerce.access import Scope
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.access import require_scope
 from graph.context import Info
-from graph.errors import UserError, bad_user_input, user_errors
-from graph.relay import expect_global_id, to_global_id
+from graph.errors import UserError, user_errors
+from graph.relay import int_key, to_global_id
 from models import ApiKey as ApiKeyModel
 
 __all__ = ["ApiKeyQuery", "ApiKeyMutation"]
@@ -53,13 +53,6 @@ class ApiKeyRevokePayload:
     user_errors: list[UserError]
 
 
-def _key_id(global_id: str) -> int:
-    key = expect_global_id(global_id, "ApiKey", "id")
-    if not (key.isascii() and key.isdigit()) or len(key) > 9:
-        raise bad_user_input("`id` is not a valid ApiKey id.")
-    return int(key)
-
-
 @strawberry.type
 class ApiKeyQuery:
     @strawberry.field(description="Every API key, revoked ones included (keys:write).")
@@ -84,7 +77,8 @@ class ApiKeyMutation:
                          "in one transaction (keys:write).")
     async def api_key_revoke(self, info: Info, id: strawberry.ID) -> ApiKeyRevokePayload:
         await require_scope(info, Scope.KEYS_WRITE)
-        revoked = await api_keys.revoke_api_key(_key_id(id))
+        key_id = int_key(id, "ApiKey")
+        revoked = None if key_id is None else await api_keys.revoke_api_key(key_id)
         if revoked is None:
             error = DomainError(Code.NOT_FOUND, "No API key with this id that is not revoked yet.", ["id"])
             return ApiKeyRevokePayload(api_key=None, user_errors=user_errors(error))

@@ -229,7 +229,7 @@ class WebhookMutation:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
         try:
             done = await webhooks.set_subscription_status(
-                who, _int_id(id, "WebhookSubscription", "id"), status.name == _SubscriptionStatus.ACTIVE.name)
+                who, _subscription_key(id, "id"), status.name == _SubscriptionStatus.ACTIVE.name)
         except DomainError as error:
             return WebhookSubscriptionUpdatePayload(webhook_subscription=None, events_past_retention=0,
                                                     user_errors=user_errors(error))

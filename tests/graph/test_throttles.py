@@ -9,7 +9,6 @@ every server process sees them; SQLite's single process counts in memory.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
