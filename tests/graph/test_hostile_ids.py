@@ -94,6 +94,9 @@ def cases(cart: str, line: str, variant: str, collection: str) -> list[tuple[str
                                                        "collectionIds: [$id]}"), v, "Collection"),
         ("webhookSubscriptionDelete", m("webhookSubscriptionDelete", "id: $id"), v, "WebhookSubscription"),
         ("webhookRedeliver", m("webhookRedeliver", "deliveryId: $id"), v, "WebhookDelivery"),
+        ("webhookSubscriptionUpdate", m("webhookSubscriptionUpdate", "id: $id, status: ACTIVE"), v,
+         "WebhookSubscription"),
+        ("apiKeyRevoke", m("apiKeyRevoke", "id: $id"), v, "ApiKey"),
     ]
 
 
@@ -113,7 +116,8 @@ async def real(http, database):
 
 @pytest.fixture
 async def staff(gql):
-    return as_(gql, await api_key("catalog:write", "orders:read", "orders:write", "shop:write", "webhooks:write"))
+    return as_(gql, await api_key("catalog:write", "orders:read", "orders:write", "shop:write", "webhooks:write",
+                                "keys:write"))
 
 
 def _answer_is_typed(field: str, response, kind: str) -> str | None:
