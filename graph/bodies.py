@@ -28,7 +28,7 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
     and `request.json()` read it again afterwards without touching the network.
     """
     declared = request.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     body = bytearray()
     async for chunk in request.stream():

@@ -21,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_decimal, to_minor_units
+from commerce.money import amount_field, to_decimal
 from commerce.orders.state import apply_payment_result, lock_order
 from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway
@@ -35,10 +35,7 @@ F = OrderFinancialStatus
 def _minor(amount: Decimal | str | None, currency: str, most: int) -> int:
     if amount is None:
         return most
-    try:
-        minor = to_minor_units(amount, currency)
-    except InvalidAmount:
-        raise DomainError(Code.INVALID, f"{amount} is not an amount of {currency}.", ["amount"]) from None
+    minor = amount_field(amount, currency, "amount")
     if not 0 < minor <= most:
         raise DomainError(Code.INVALID, f"Capture more than zero and at most {to_decimal(most, currency)} {currency}.",
                           ["amount"])

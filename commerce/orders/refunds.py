@@ -42,7 +42,7 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import events
 from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import InvalidAmount, to_decimal, to_minor_units
+from commerce.money import amount_field, to_decimal
 from commerce.orders.lifecycle import REFUND_STATES, save_order
 from commerce.orders.state import lock_order
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
@@ -97,12 +97,7 @@ def _check_key(key: str | None) -> None:
 
 
 def _minor_units(amount: Decimal | str | None, currency: str) -> int | None:
-    if amount is None:
-        return None
-    try:
-        return to_minor_units(amount, currency)
-    except InvalidAmount:
-        raise DomainError(Code.INVALID, f"{amount} is not an amount of {currency}.", ["amount"]) from None
+    return None if amount is None else amount_field(amount, currency, "amount")
 
 
 def _not_refundable(order: Order) -> DomainError:
