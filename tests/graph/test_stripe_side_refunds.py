@@ -20,8 +20,9 @@ import pytest
 
 from commerce.orders.reconcile import reconcile
 from tests.conftest import GraphQLClient
+from tests.graph.test_money_lifecycle import hook, staff  # noqa: F401 (fixtures)
 from tests.shop import intents_of_order, key_of
-from tests.stripe_events import api_key, app_client, deliver, event, paid_order, refund_at_stripe, stripe_get
+from tests.stripe_events import deliver, event, paid_order, refund_at_stripe, stripe_get
 
 PRICE = 5000
 READ = """query($id: ID!) { order(id: $id) {
@@ -30,17 +31,6 @@ READ = """query($id: ID!) { order(id: $id) {
 EVENTS = """query($after: String) { orderEvents(first: 100, after: $after) {
   edges { node { type order { id } } } pageInfo { hasNextPage endCursor }
 } }"""
-
-
-@pytest.fixture(scope="module")
-async def hook(settings, gateway):
-    async with app_client(settings, gateway) as http:
-        yield http
-
-
-@pytest.fixture
-async def staff(hook) -> GraphQLClient:
-    return GraphQLClient(hook, headers={"Authorization": f"Bearer {await api_key()}"})
 
 
 class StripeSide:
