@@ -98,6 +98,15 @@ async def test_guessing_a_password_never_locks_out_its_owner_nor_other_accounts(
     assert await _login(attacker, other, "correct horse battery") == "SIGNED_IN"
 
 
+async def test_one_address_trying_many_accounts_is_limited_too(gql):
+    """Password spraying, or made-up emails that each cost a password hash: 30 failures a
+    minute per address, whatever the accounts; another address is not held up."""
+    sprayer = client_at(gql, new_address())
+    tries = [await _login(sprayer, f"{uuid.uuid4().hex[:8]}@example.com", "Summer2026!") for _ in range(31)]
+    assert tries == ["UNIDENTIFIED_CUSTOMER"] * 30 + ["RATE_LIMITED"]
+    assert await _login(client_at(gql, new_address()), "nobody@example.com", "x" * 8) == "UNIDENTIFIED_CUSTOMER"
+
+
 async def test_signing_in_does_not_spend_the_allowance(gql):
     email, address = f"{uuid.uuid4().hex[:8]}@example.com", new_address()
     await client_at(gql, new_address()).data(REGISTER, {"e": email, "p": "correct horse battery"})
