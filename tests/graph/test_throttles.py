@@ -52,7 +52,8 @@ def client_at(gql: GraphQLClient, address: str, token: str | None = None) -> Gra
 
 
 def new_address() -> str:
-    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    """An IPv6 client of a /64 of its own (throttles count a whole /64 as one client)."""
+    return f"2001:db8:{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}::{uuid.uuid4().hex[:4]}"
 
 
 def code_of(body: dict) -> str | None:
@@ -65,6 +66,14 @@ async def test_a_valid_key_still_works_after_100_bad_tokens_from_its_address(gql
     codes = [code_of(await client_at(gql, address, f"sgk_guess{i}")(FEED, {"first": 1})) for i in range(100)]
     assert codes == ["UNAUTHENTICATED"] * 20 + ["RATE_LIMITED"] * 80
     assert "errors" not in await client_at(gql, address, good)(FEED, {"first": 1})
+    assert code_of(await client_at(gql, new_address(), "sgk_guess")(FEED, {"first": 1})) == "UNAUTHENTICATED"
+
+
+async def test_an_ipv6_client_picking_a_new_address_in_its_64_for_each_guess_is_still_counted(gql):
+    network = new_address().rpartition("::")[0]
+    codes = [code_of(await client_at(gql, f"{network}:{i:x}:{i:x}:{i:x}:{i:x}", f"sgk_guess{i}")(FEED, {"first": 1}))
+             for i in range(21)]
+    assert codes == ["UNAUTHENTICATED"] * 20 + ["RATE_LIMITED"]
     assert code_of(await client_at(gql, new_address(), "sgk_guess")(FEED, {"first": 1})) == "UNAUTHENTICATED"
 
 
