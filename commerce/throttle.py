@@ -24,7 +24,7 @@ from models import RateLimitHit
 
 __all__ = [
     "RateLimited", "Throttle", "HitStore", "MemoryStore", "DatabaseStore", "RedisStore", "use_store",
-    "LOGINS", "BAD_CREDENTIALS", "REGISTRATIONS", "CODE_GUESSES_PER_CART", "CODE_GUESSES_PER_CLIENT", "login_key",
+    "LOGINS", "LOGIN_FAILURES", "BAD_CREDENTIALS", "REGISTRATIONS", "CODE_GUESSES_PER_CART", "CODE_GUESSES_PER_CLIENT", "login_key",
 ]
 
 log = logging.getLogger("shopgraph.throttle")
@@ -162,9 +162,12 @@ def login_key(address: str, email: str) -> str:
     return f"{address}:{account}"
 
 
-# Failed sign-ins per (address, account); refused tokens and API keys per address
-# (valid ones always pass); registrations, every attempt, per address.
+# Failed sign-ins per (address, account), and per address whatever the account (so
+# trying one password on many accounts, or many made-up emails, each costing a password
+# hash, is bounded too); refused tokens and API keys per address (valid ones always
+# pass); registrations, every attempt, per address.
 LOGINS = Throttle("logins", limit=10, window=60.0)
+LOGIN_FAILURES = Throttle("login_failures", limit=30, window=60.0)
 BAD_CREDENTIALS = Throttle("bad_credentials", limit=20, window=60.0)
 REGISTRATIONS = Throttle("registrations", limit=10, window=60.0)
 # Discount codes the shop does not have, per cart and per client address (known codes are free).

@@ -11,13 +11,14 @@ __all__ = ["caller", "client_address", "require_scope", "require_customer"]
 
 
 def client_address(info: Info) -> str:
-    """The TCP peer, or the client a trusted proxy names in `X-Forwarded-For` (graph.forwarded)."""
+    """The TCP peer, or the client a trusted proxy names in `X-Forwarded-For`, as throttles
+    count it: an IPv6 client by its /64 (graph.forwarded)."""
     request = info.context.request
     client = getattr(request, "client", None)
     headers = getattr(request, "headers", None)
     forwarded_for = headers.getlist("x-forwarded-for") if headers is not None else []
-    return forwarded.client_address(client.host if client else None, forwarded_for,
-                                    info.context.settings.trusted_proxies)
+    return forwarded.counted_as(forwarded.client_address(client.host if client else None, forwarded_for,
+                                                         info.context.settings.trusted_proxies))
 
 
 async def caller(info: Info) -> Caller:

@@ -86,8 +86,12 @@ class AccountMutation:
         self, info: Info, email: str, password: str, cart_id: strawberry.ID | None = None
     ) -> CustomerLoginPayload:
         """Failed attempts count per client address and account (`throttle.login_key`): over the
-        limit, that address gets RATE_LIMITED for that account only, even with the right password."""
-        attempt = throttle.login_key(client_address(info), email)
+        limit, that address gets RATE_LIMITED for that account only, even with the right password.
+        They also count per client address (`throttle.LOGIN_FAILURES`, a higher limit), so spraying
+        many accounts from one address is bounded as well."""
+        address = client_address(info)
+        attempt = throttle.login_key(address, email)
+        await throttle.LOGIN_FAILURES.check(address)
         await throttle.LOGINS.check(attempt)
         try:
             key = None if cart_id is None else cart_key(cart_id)
@@ -95,6 +99,7 @@ class AccountMutation:
         except DomainError as error:
             if error.code is UserErrorCode.UNIDENTIFIED_CUSTOMER:
                 await throttle.LOGINS.record(attempt)
+                await throttle.LOGIN_FAILURES.record(address)
             return CustomerLoginPayload(session_token=None, expires_at=None, customer=None, user_errors=user_errors(error))
         return CustomerLoginPayload(
             session_token=session.token,

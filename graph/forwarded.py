@@ -6,6 +6,9 @@ the address it saw to `X-Forwarded-For`, so the client is the right-most entry
 that is not itself a trusted proxy; everything to its left was written by the
 client and is never believed. An entry that is not an IP address (garbage, or
 `unknown`) ends the walk: the peer is used.
+
+Throttles count an IPv6 client by its /64 (`counted_as`): one subscriber is
+given a whole /64 and can pick any address in it for each request.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-__all__ = ["IPNetwork", "parse_networks", "client_address"]
+__all__ = ["IPNetwork", "parse_networks", "client_address", "counted_as"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -69,3 +72,14 @@ def client_address(peer: str | None, forwarded_for: Iterable[str], trusted: Sequ
             return str(address)
         nearest = address
     return str(nearest)  # a chain of trusted proxies only: the farthest of them
+
+
+def counted_as(address: str) -> str:
+    """What a throttle counts for a client `address`: an IPv4 address itself, an IPv6 one its /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    return str(ipaddress.ip_network((ip, 64), strict=False))

@@ -199,6 +199,9 @@ def _serve(settings: Settings, host: str, port: int, log_level: str, workers: in
             "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False,
             workers=workers, log_config=logging_config(settings.log_format, level),
             ws_max_size=Limits().max_body_bytes,  # a websocket message is capped like a /graphql body
+            # The client is the TCP peer unless SHOPGRAPH_TRUSTED_PROXIES says otherwise (graph.forwarded):
+            # uvicorn's own X-Forwarded-For handling would believe any peer on 127.0.0.1.
+            proxy_headers=False,
             # On SIGTERM: stop accepting, let requests in flight finish for this long, then shut down.
             timeout_graceful_shutdown=math.ceil(settings.shutdown_seconds),
         )

@@ -6,8 +6,10 @@ charge) is matched by its Stripe id (`record_stripe_refund_locked`). Stripe's
 running total (a `charge.refunded` snapshot, or the reconciler) tells of it only
 as an amount: more than every refund we know of is recorded as a refund
 `REPORTED_BY_STRIPE` with no id (`note_stripe_total_locked`), and the refund
-object, when it shows up, claims that amount instead of adding its own. So
-we never count more than Stripe holds.
+object, when it shows up, claims that amount instead of adding its own. Our
+own refund whose answer was lost, once the running total settled it as
+SUCCEEDED (`settle_unanswered_refunds`), is such an amount too. So we never
+count more than Stripe holds.
 
 The same running total settles our own refunds whose answer was lost
 (`settle_unanswered_refunds`, run by the reconciler).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked
@@ -50,13 +53,15 @@ async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_ref
 
 async def _claim_reported(order: Order, payment: Payment, stripe_refund_id: str, amount: int,
                           status: RefundStatus) -> Refund:
-    """The row for a refund object we have no id for: the reported amount it explains (the
-    same amount, or what the reported amounts cover of it, oldest first), or a new one."""
-    reported = await Refund.filter(order_id=order.id, stripe_refund_id=None, reason=REPORTED_BY_STRIPE,
-                                   status=R.SUCCEEDED).order_by("id")
-    same = next((row for row in reported if row.amount == amount), None)
+    """The row for a refund object we have no id for: an amount seen without an id that it
+    explains (the same amount: reported by Stripe's total, or our own refund the total
+    settled; or what the reported amounts cover of it, oldest first), or a new one."""
+    unnamed = await Refund.filter(Q(reason=REPORTED_BY_STRIPE) | Q(reason=None), order_id=order.id,
+                                  stripe_refund_id=None, status=R.SUCCEEDED).order_by("id")
+    same = next((row for row in unnamed if row.amount == amount), None)
     if same is not None:
         return same  # `record_refund_locked` gives it the id; a PENDING report does not undo SUCCEEDED
+    reported = [row for row in unnamed if row.reason == REPORTED_BY_STRIPE]  # ours is one refund: never split
     claimed = 0
     for row in reported:
         take = min(row.amount, amount - claimed)

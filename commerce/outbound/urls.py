@@ -10,9 +10,13 @@ name. `allow_private` (SHOPGRAPH_WEBHOOKS_ALLOW_PRIVATE=1) allows http:// and
 private addresses for tests and local development; the host is still
 resolved once and that address is used.
 
-The resolver runs `getaddrinfo` on a few threads of its own, so a slow DNS
-server cannot take the threads other work needs. `set_resolver` replaces it
-(tests).
+The resolver runs `getaddrinfo` on threads of its own (`DNS_THREADS`), so a
+slow DNS server cannot take the threads other work needs. A lookup cannot be
+cut short: it holds its thread until the system resolver gives up, after the
+attempt's deadline. So a host still being looked up is not looked up again
+(the new attempt waits for the same answer), and one partner's slow names hold
+one thread each, leaving the others for every other partner. `set_resolver`
+replaces it (tests).
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ __all__ = ["UnsafeUrl", "WebhookTarget", "Resolver", "set_resolver", "resolve_ta
            "invalid_url"]
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-_DNS_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+DNS_THREADS = 64  # lookups at once; each distinct slow name holds one until its resolver gives up
+_DNS_POOL = ThreadPoolExecutor(max_workers=DNS_THREADS, thread_name_prefix="webhook-dns")
+_looking_up: dict[tuple[str, int], asyncio.Future[list[tuple]]] = {}  # lookups still on a thread
 
 
 class UnsafeUrl(Exception):
@@ -54,10 +60,22 @@ class WebhookTarget:
         return self.url.raw_host.decode("ascii")
 
 
+def _looked_up(key: tuple[str, int], done: asyncio.Future[list[tuple]]) -> None:
+    if _looking_up.get(key) is done:
+        del _looking_up[key]
+    if not done.cancelled():
+        done.exception()  # read, so a lookup every attempt gave up on is not reported as unread
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
+    """`getaddrinfo` on a DNS thread; joins a lookup of the same host still running."""
     loop = asyncio.get_running_loop()
-    lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-    infos = await loop.run_in_executor(_DNS_THREADS, lookup)
+    running = _looking_up.get((host, port))
+    if running is None or running.get_loop() is not loop:
+        lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        running = _looking_up[(host, port)] = loop.run_in_executor(_DNS_POOL, lookup)
+        running.add_done_callback(partial(_looked_up, (host, port)))
+    infos = await asyncio.shield(running)  # an attempt ending early leaves the lookup to the others
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

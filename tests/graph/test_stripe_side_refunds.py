@@ -16,9 +16,13 @@ payload adds it.)
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from commerce.orders.reconcile import reconcile
+from payments.gateway import GatewayUnavailable
 from tests.conftest import GraphQLClient
 from tests.graph.test_money_lifecycle import hook, staff  # noqa: F401 (fixtures)
 from tests.shop import intents_of_order, key_of
@@ -28,6 +32,8 @@ PRICE = 5000
 READ = """query($id: ID!) { order(id: $id) {
   id status financialStatus payment { status amountRefunded { minorUnits } }
 } }"""
+REFUND = """mutation($orderId: ID!, $amount: Decimal, $key: String) {
+  refundOrder(orderId: $orderId, amount: $amount, idempotencyKey: $key) { userErrors { code } } }"""
 EVENTS = """query($after: String) { orderEvents(first: 100, after: $after) {
   edges { node { type order { id } } } pageInfo { hasNextPage endCursor }
 } }"""
@@ -159,3 +165,38 @@ async def test_the_last_refund_in_the_dashboard_makes_the_order_refunded_once(st
 
     await shop.assert_same_as_stripe()
     assert (await shop.ours())["payment"]["status"] == "REFUNDED"
+
+
+class AnswersLost:
+    """The shop's gateway, except that Stripe's answer to a refund never arrives (the
+    refund is made at localstripe all the same), as behind a connection that drops."""
+
+    def __init__(self, gateway) -> None:
+        self._gateway = gateway
+
+    def __getattr__(self, name: str):
+        return getattr(self._gateway, name)
+
+    async def refund(self, intent_id: str, *, amount: int, idempotency_key: str):
+        await self._gateway.refund(intent_id, amount=amount, idempotency_key=idempotency_key)
+        raise GatewayUnavailable("the answer was lost")
+
+
+async def test_our_refund_settled_by_the_reconciler_is_not_counted_again_by_its_refund_object(
+        staff, settings, gateway, localstripe_url):
+    """The reconciler settles our refund whose answer was lost from Stripe's running total
+    (it has no Stripe id); the refund object's event arriving afterwards claims it."""
+    shop = await StripeSide.paid(staff, localstripe_url, gateway)
+    async with app_client(settings, AnswersLost(gateway)) as lossy:
+        client = GraphQLClient(lossy, headers=staff.headers)
+        await client.data(REFUND, {"orderId": shop.order["id"], "amount": "15.00", "key": uuid.uuid4().hex})
+    intent = await stripe_get(localstripe_url, f"/v1/payment_intents/{shop.intent_id}")
+    [made] = intent["latest_charge"]["refunds"]["data"]
+    assert (await shop.ours())["payment"]["amountRefunded"]["minorUnits"] == 0  # no answer yet
+
+    await reconcile(gateway, now=datetime.now(timezone.utc) + timedelta(hours=2))
+    shop.refunds.append(made)
+    await shop.assert_same_as_stripe()
+    await shop.step("refund", {"refund": event("refund.created", {**made, "payment_intent": shop.intent_id})})
+    await shop.assert_same_as_stripe()
+    assert await shop.stripe_refunded() == 1500

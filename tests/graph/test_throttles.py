@@ -51,7 +51,8 @@ def client_at(gql: GraphQLClient, address: str, token: str | None = None) -> Gra
 
 
 def new_address() -> str:
-    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    """An IPv6 client of a /64 of its own (throttles count a whole /64 as one client)."""
+    return f"2001:db8:{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}::{uuid.uuid4().hex[:4]}"
 
 
 def code_of(body: dict) -> str | None:
@@ -64,6 +65,14 @@ async def test_a_valid_key_still_works_after_100_bad_tokens_from_its_address(gql
     codes = [code_of(await client_at(gql, address, f"sgk_guess{i}")(FEED, {"first": 1})) for i in range(100)]
     assert codes == ["UNAUTHENTICATED"] * 20 + ["RATE_LIMITED"] * 80
     assert "errors" not in await client_at(gql, address, good)(FEED, {"first": 1})
+    assert code_of(await client_at(gql, new_address(), "sgk_guess")(FEED, {"first": 1})) == "UNAUTHENTICATED"
+
+
+async def test_an_ipv6_client_picking_a_new_address_in_its_64_for_each_guess_is_still_counted(gql):
+    network = new_address().rpartition("::")[0]
+    codes = [code_of(await client_at(gql, f"{network}:{i:x}:{i:x}:{i:x}:{i:x}", f"sgk_guess{i}")(FEED, {"first": 1}))
+             for i in range(21)]
+    assert codes == ["UNAUTHENTICATED"] * 20 + ["RATE_LIMITED"]
     assert code_of(await client_at(gql, new_address(), "sgk_guess")(FEED, {"first": 1})) == "UNAUTHENTICATED"
 
 
@@ -95,6 +104,15 @@ async def test_guessing_a_password_never_locks_out_its_owner_nor_other_accounts(
     assert await _login(attacker, owner, "correct horse battery") == "RATE_LIMITED"  # this address, this account
     assert await _login(client_at(gql, new_address()), owner, "correct horse battery") == "SIGNED_IN"
     assert await _login(attacker, other, "correct horse battery") == "SIGNED_IN"
+
+
+async def test_one_address_trying_many_accounts_is_limited_too(gql):
+    """Password spraying, or made-up emails that each cost a password hash: 30 failures a
+    minute per address, whatever the accounts; another address is not held up."""
+    sprayer = client_at(gql, new_address())
+    tries = [await _login(sprayer, f"{uuid.uuid4().hex[:8]}@example.com", "Summer2026!") for _ in range(31)]
+    assert tries == ["UNIDENTIFIED_CUSTOMER"] * 30 + ["RATE_LIMITED"]
+    assert await _login(client_at(gql, new_address()), "nobody@example.com", "x" * 8) == "UNIDENTIFIED_CUSTOMER"
 
 
 async def test_signing_in_does_not_spend_the_allowance(gql):

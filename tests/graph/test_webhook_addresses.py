@@ -93,6 +93,9 @@ async def worker_for(settings, tmp_path, **changes) -> OutboundWorker:
     "https://100.64.0.1/hook",  # carrier-grade NAT
     "https://224.0.0.1/hook", "https://240.0.0.1/hook", "https://0.0.0.0/hook",  # multicast, reserved, this host
     "https://198.18.0.1/hook",  # benchmarking
+    "https://192.0.0.8/hook", "https://[::ffff:192.0.0.170]/hook",  # IETF protocol assignments (IPv4 dummy, NAT64 discovery)
+    "https://[::ffff:0:7f00:1]/hook", "https://[::ffff:0:a9fe:a9fe]/hook",  # IPv4-translated loopback, metadata
+    "https://[3fff::1]/hook", "https://[5f00::1]/hook", "https://[100:0:0:1::1]/hook",  # documentation, SRv6, dummy
     "https://rebind.partner.example/hook",  # one of its addresses is private
 ])
 async def test_every_spelling_of_a_private_address_is_refused_at_create(public_only, gql, dns, url):
