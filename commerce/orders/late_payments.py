@@ -5,7 +5,8 @@ was sold to someone else, leaves the order CANCELLED with its payment recorded,
 a refund `STOCK_UNAVAILABLE` of all that was captured, and a needs-attention
 mark (`commerce.orders.state`, all in one transaction). `settle_late_payments`
 sends that refund after the commit; when Stripe refused it, or a refund that
-had succeeded failed later, a new one is made for what is still owed and sent.
+had succeeded failed later, a new one is made for what is still owed (once
+Stripe's running total is read, so a refund made in its dashboard counts) and sent.
 It runs after every payment change and on every reconciler pass, so the refund
 is retried until the money is back; then the mark goes. A late authorisation
 (manual capture) is voided instead.
@@ -22,6 +23,7 @@ from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
 from commerce.orders.lifecycle import late_cancelled
 from commerce.orders.refunds import send_automatic_refunds
 from commerce.orders.state import STOCK_UNAVAILABLE, cancel_at_stripe, lock_order
+from commerce.orders.stripe_refunds import note_stripe_total
 from models import Order, OrderFinancialStatus, Payment, Refund, RefundStatus
 from payments.gateway import PaymentGateway
 
@@ -75,6 +77,9 @@ async def settle_late_payments(gateway: PaymentGateway, order_id: str) -> None:
     if not late_cancelled(order):
         return
     if not await Refund.exists(order_id=order_id, reason=STOCK_UNAVAILABLE, status=R.PENDING, stripe_refund_id=None):
+        # A refund made in Stripe's dashboard meanwhile counts first: never give the money back twice.
+        payment = await Payment.get(order_id=order_id)
+        await note_stripe_total(order_id, (await gateway.retrieve_payment_intent(payment.intent_id)).amount_refunded)
         await _refund_again(order_id)
     await send_automatic_refunds(gateway, order_id)
     order = await Order.get(id=order_id)

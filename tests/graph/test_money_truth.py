@@ -29,7 +29,8 @@ from tests.fault_proxy import Fault, FaultProxy
 from tests.shop import cart_with, checkout, intents_of_order, key_of, make_product, stock_of
 from tests.stripe_emulator import TEST_SECRET_KEY
 from tests.stripe_events import (
-    api_key, app_client, authenticated, deliver, event, order_awaiting_3ds, stripe_get, stripe_refunds,
+    api_key, app_client, authenticated, deliver, event, order_awaiting_3ds, refund_at_stripe, stripe_get,
+    stripe_refunds,
 )
 
 MONEY = """
@@ -238,3 +239,20 @@ async def test_a_late_success_whose_refund_is_refused_stays_cancelled_until_the_
         assert now["netPayment"]["amount"] == "0.00"
         assert [r["amount"] for r in await stripe_refunds(localstripe_url, paid["id"])] == [3000]
         assert await stock_of(product) == 0
+
+
+async def test_a_late_payment_refunded_in_stripes_dashboard_is_never_refunded_twice(settings, fault_proxy,
+                                                                                    localstripe_url):
+    async with through(settings, fault_proxy) as (staff, gateway):
+        order, paid, _ = await _cancelled_then_sold_then_paid(staff, fault_proxy, localstripe_url)
+        fault_proxy.arm("POST", r"/v1/refunds", Fault.ANSWER, forward=False, status=400, body=json.dumps(
+            {"error": {"type": "invalid_request_error", "message": "Refund refused"}}).encode())
+        await deliver(staff.http, event("payment_intent.succeeded", paid))
+        assert (await money(staff, order["id"]))["needsAttention"] is True
+        await refund_at_stripe(localstripe_url, paid["id"], 3000)  # a person did it by hand, as the reason says
+
+        report = await reconcile(gateway, audit_window=None)
+        assert order["number"] not in report.attention
+        now = await money(staff, order["id"])
+        assert (now["status"], now["financialStatus"], now["needsAttention"]) == ("CANCELLED", "REFUNDED", False)
+        assert [r["amount"] for r in await stripe_refunds(localstripe_url, paid["id"])] == [3000]
