@@ -11,6 +11,7 @@ import strawberry
 
 from commerce.orders import queries as order_queries
 from commerce.access import Scope
+from commerce.orders.lifecycle import total_outstanding
 from graph.access import caller, require_scope
 from graph.products import Product, ProductVariant
 from graph.addresses import MailingAddress
@@ -35,6 +36,7 @@ OrderStatus = strawberry.enum(
     description="Where an order stands. ACTION_REQUIRED waits for the shopper's bank (3-D Secure).",
 )
 PaymentStatus = strawberry.enum(Enum("PaymentStatus", {s.name: s.name for s in _PaymentStatus}))
+_CAPTURED_PAYMENT = (_PaymentStatus.SUCCEEDED, _PaymentStatus.PARTIALLY_REFUNDED, _PaymentStatus.REFUNDED)
 
 
 @strawberry.type(description="A variant as it was sold; title, variant title, SKU and price are copied at checkout.")
@@ -72,7 +74,10 @@ class Payment:
     id: strawberry.ID
     provider: str
     status: PaymentStatus
-    amount: Money
+    amount: Money = strawberry.field(description="What the card was charged, or authorised for (manual capture).")
+    amount_captured: Money | None = strawberry.field(
+        description="What Stripe captured: `amount` with automatic capture, what `orderCapture` took with manual "
+        "capture (less than `amount` after a partial capture); null while nothing is captured.")
     amount_refunded: Money
     card_brand: str | None
     card_last4: str | None
@@ -99,6 +104,7 @@ class Order(Node):
     updated_at: datetime
     pk: strawberry.Private[str]
     currency: strawberry.Private[str]
+    total_minor: strawberry.Private[int]
     event_sequence: strawberry.Private[int | None] = None  # set when built from an outbox event
     attention: strawberry.Private[str | None] = None  # why the reconciler left it for a person
 
@@ -122,6 +128,7 @@ class Order(Node):
             id=strawberry.ID(to_global_id("Order", model.id)),
             pk=model.id,
             currency=model.currency,
+            total_minor=model.total,
             number=str(model.number),
             status=OrderStatus[model.status.name],
             financial_status=OrderFinancialStatus[model.financial_status.name],
@@ -174,6 +181,20 @@ class Order(Node):
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
         return [Fulfillment.from_model(m) for m in await info.context.loaders.fulfillments_by_order_id.load(self.pk)]
 
+    @strawberry.field(description="What the shop kept of the payment: captured less refunded (zero without one).")
+    async def net_payment(self, info: Info) -> Money:
+        payment = await info.context.loaders.payment_by_order_id.load(self.pk)
+        kept = 0 if payment is None else payment.amount_captured - payment.amount_refunded
+        return Money.of(kept, self.currency)
+
+    @strawberry.field(description="What the buyer still owes: the total less what was captured (the total while "
+                      "the order waits for payment or is authorised, the rest after a partial capture, zero once "
+                      "paid in full); zero for a cancelled or failed order. Refunds do not change it.")
+    async def total_outstanding(self, info: Info) -> Money:
+        payment = await info.context.loaders.payment_by_order_id.load(self.pk)
+        captured = 0 if payment is None else payment.amount_captured
+        return Money.of(total_outstanding(_OrderStatus[self.status.name], self.total_minor, captured), self.currency)
+
     @strawberry.field
     async def payment(self, info: Info) -> Payment | None:
         payment = await info.context.loaders.payment_by_order_id.load(self.pk)
@@ -184,6 +205,8 @@ class Order(Node):
             provider=payment.provider,
             status=PaymentStatus[payment.status.name],
             amount=Money.of(payment.amount, payment.currency),
+            amount_captured=(Money.of(payment.amount_captured, payment.currency)
+                             if payment.status in _CAPTURED_PAYMENT else None),
             amount_refunded=Money.of(payment.amount_refunded, payment.currency),
             card_brand=payment.card_brand,
             card_last4=payment.card_last4,

@@ -29,6 +29,7 @@ class OrderFinancialStatus(str, Enum):
     ACTION_REQUIRED = "action_required"
     AUTHORIZED = "authorized"
     PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"  # captured less than the order's total (a partial capture)
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     VOIDED = "voided"  # cancelled before any money was taken

@@ -40,7 +40,8 @@ class Refund(Model):
     amount = fields.IntField()
     currency = fields.CharField(max_length=3)
     status = fields.CharEnumField(RefundStatus, max_length=16, default=RefundStatus.PENDING)
-    # Set when the shop refunded on its own (a late payment for stock already sold): resent until Stripe answers.
+    # Set when the shop refunded on its own (STOCK_UNAVAILABLE: a late payment for stock already sold), and
+    # REPORTED_BY_STRIPE for a refund first seen in Stripe's running total.
     reason = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -18,6 +18,7 @@ from payments.stripe_gateway import StripeGateway
 from shopgraph import db
 from shopgraph.app import create_app
 from shopgraph.settings import Settings
+from tests.finance_sweep import SESSION_LOCALSTRIPE, sweep_orders
 from tests.databases import POSTGRES_SERVER, PostgresUnavailable, throwaway_database
 from tests.stripe_emulator import TEST_SECRET_KEY
 
@@ -51,10 +52,23 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
             await db.init_db(url)
             try:
                 yield url
+                await _finance_sweep(request)
             finally:
                 await db.close_db()
     except PostgresUnavailable as error:
         unreachable_postgres(error)
+
+
+async def _finance_sweep(request: pytest.FixtureRequest) -> None:
+    """What Stripe holds equals each order's netPayment (tests/finance_sweep.py); a teardown error otherwise."""
+    marker = request.node.get_closest_marker("finance_sweep")
+    unknown = marker.kwargs.get("unknown_intents") if marker else None
+    result = await sweep_orders(SESSION_LOCALSTRIPE[0] if SESSION_LOCALSTRIPE else None, unknown)
+    for line in result.accepted:
+        logging.getLogger("tests.finance_sweep").warning("accepted: %s", line)
+    if result.mismatches:
+        pytest.fail(f"finance sweep of {result.swept} orders: Stripe and netPayment disagree:\n  "
+                    + "\n  ".join(result.mismatches), pytrace=False)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 
 from payments.stripe_gateway import StripeGateway
 from tests.fault_proxy import FaultProxy
+from tests.finance_sweep import SESSION_LOCALSTRIPE
 from tests.stripe_emulator import TEST_SECRET_KEY, running_localstripe
 
 __all__ = ["fault_proxy", "localstripe_url", "stripe_gateway"]
@@ -18,7 +19,11 @@ __all__ = ["fault_proxy", "localstripe_url", "stripe_gateway"]
 def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a localstripe started for this session (log in the session's tmp dir)."""
     with running_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log") as url:
-        yield url
+        SESSION_LOCALSTRIPE.append(url)
+        try:
+            yield url
+        finally:
+            SESSION_LOCALSTRIPE.remove(url)
 
 
 @pytest.fixture

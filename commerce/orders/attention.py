@@ -6,6 +6,11 @@ whose records disagree with Stripe in a way only a person may resolve: the
 reason goes to `Order.attention_reason`, the first time to `attention_since`.
 The mark is cleared when a later pass settles the order.
 
+A reason that starts with `MONEY_NOT_BACK` says the shop owes a shopper money
+that Stripe has not given back yet (the refund of a late payment whose stock was
+sold): the shop's records and Stripe agree, and the mark goes once the refund
+succeeds. Any other reason means the records may disagree with Stripe.
+
 Marking and clearing leave `updated_at` alone: the reconciler's grace periods
 and the partners' feed keep counting from the order's last change of state.
 Both are conditional updates, so of several passes (one per server process)
@@ -20,9 +25,10 @@ from tortoise.expressions import Q
 
 from models import Order
 
-__all__ = ["REASON_LENGTH", "mark_attention", "clear_attention", "count_needing_attention"]
+__all__ = ["MONEY_NOT_BACK", "REASON_LENGTH", "mark_attention", "clear_attention", "count_needing_attention"]
 
 REASON_LENGTH = 500  # the column's length
+MONEY_NOT_BACK = "Money owed back is not back yet"
 
 
 async def mark_attention(order: Order, reason: str, now: datetime) -> bool:

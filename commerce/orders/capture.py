@@ -5,7 +5,8 @@
    must be AUTHORIZED with no capture under way; the key and the amount are recorded.
 2. Stripe captures (outside any transaction; Stripe's idempotency key comes from
    our payment). A partial capture releases the rest of the authorisation at Stripe.
-3. Stripe's answer moves the order through the payment table (AUTHORIZED → PAID).
+3. Stripe's answer moves the order through the payment table: AUTHORIZED → PAID,
+   or PARTIALLY_PAID when less than the total was captured (`Payment.amount_captured`).
 
 A replay of the key while the order is still AUTHORIZED (Stripe's answer was
 lost) asks Stripe again with the same amount, which cannot capture twice.
@@ -22,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import amount_field, to_decimal
+from commerce.orders.lifecycle import REFUND_STATES
 from commerce.orders.state import apply_payment_result, lock_order
 from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway
@@ -56,7 +58,7 @@ async def _record_capture(order_id: str, amount: Decimal | str | None, key: str)
                 raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another capture.",
                                   ["idempotencyKey"])
             return known if order.financial_status is F.AUTHORIZED else order
-        if order.financial_status in (F.PAID, F.PARTIALLY_REFUNDED, F.REFUNDED):
+        if order.financial_status in REFUND_STATES:
             raise DomainError(Code.ORDER_ALREADY_PAID, "This order's payment has been captured.", ["orderId"])
         if order.financial_status is not F.AUTHORIZED or payment is None:
             raise DomainError(Code.ORDER_NOT_PAID, "Only an authorised order can be captured.", ["orderId"])

@@ -11,14 +11,20 @@ An order's state has four parts, and each kind of event owns one of them:
 | dispute     | `charge.dispute.*`                                            | the dispute (`DISPUTE_CLOSED`)      |
 | fulfillment | `fulfillmentCreate`, `orderMarkFulfilled`                     | `fulfillmentStatus`                 |
 
-Payment events only settle what waits for payment: once an order is PAID (or
-refunded), no payment event touches it, so a late `payment_failed` cannot undo
+Payment events only settle what waits for payment: once an order is PAID or
+PARTIALLY_PAID (a capture below the total), or refunded, no payment event touches it, so a late `payment_failed` cannot undo
 a charge and a late success cannot undo a refund. Refund events only move
-between PAID, PARTIALLY_REFUNDED and REFUNDED (a failed refund gives its amount
+between PAID (or PARTIALLY_PAID), PARTIALLY_REFUNDED and REFUNDED, measured
+against what was captured (`captured_status`; a failed refund gives its amount
 back, so REFUNDED can become PARTIALLY_REFUNDED again); they never touch an
 order that was not paid. A closed dispute never reopens. `status`, the one-word
 summary clients already know, is derived from the parts by `summary_status`
 and stored by `save_order`, the single function every change goes through.
+
+An order that was paid only after it had ended unpaid, once its stock was sold
+to someone else, keeps the summary CANCELLED whatever its money does (the
+payment is recorded, and given back): it is never a live paid order
+(`late_cancelled`).
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from models import Dispute, Order, OrderFinancialStatus, OrderFulfillmentStatus,
 
 __all__ = [
     "PAYMENT_MOVES", "REFUND_STATES", "WAITING_FOR_PAYMENT", "UNPAID_ENDS", "CAPTURED", "DISPUTE_CLOSED",
-    "FULFILLMENT_MOVES", "FULFILLABLE", "summary_status", "save_order", "dispute_standing",
+    "FULFILLMENT_MOVES", "FULFILLABLE", "PAID_STATES", "summary_status", "save_order", "dispute_standing",
+    "captured_status", "late_cancelled", "total_outstanding",
 ]
 
 F = OrderFinancialStatus
@@ -37,15 +44,18 @@ S = OrderStatus
 PAYMENT_MOVES: dict[OrderFinancialStatus, set[OrderFinancialStatus]] = {
     F.PENDING: {F.ACTION_REQUIRED, F.AUTHORIZED, F.PAID, F.FAILED, F.VOIDED},
     F.ACTION_REQUIRED: {F.AUTHORIZED, F.PAID, F.FAILED, F.VOIDED},
-    F.AUTHORIZED: {F.PAID, F.VOIDED},  # captured, or voided (cancelOrder, expiry)
+    # captured (in full, or less: PARTIALLY_PAID), or voided (cancelOrder, expiry)
+    F.AUTHORIZED: {F.PAID, F.PARTIALLY_PAID, F.VOIDED},
     # A late success: the order takes its stock again, or the money goes back on its own.
     F.FAILED: {F.AUTHORIZED, F.PAID},
     F.VOIDED: {F.AUTHORIZED, F.PAID},
 }
 WAITING_FOR_PAYMENT = (F.PENDING, F.ACTION_REQUIRED)
 UNPAID_ENDS = (F.FAILED, F.VOIDED)
+# Captured and nothing refunded: all of the total, or less of it.
+PAID_STATES = (F.PAID, F.PARTIALLY_PAID)
 # Money was taken: refund events move among these, and only these.
-REFUND_STATES = (F.PAID, F.PARTIALLY_REFUNDED, F.REFUNDED)
+REFUND_STATES = (F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED, F.REFUNDED)
 CAPTURED = REFUND_STATES
 DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
 FULFILLMENT_MOVES: dict[OrderFulfillmentStatus, set[OrderFulfillmentStatus]] = {
@@ -53,23 +63,52 @@ FULFILLMENT_MOVES: dict[OrderFulfillmentStatus, set[OrderFulfillmentStatus]] = {
     U.PARTIALLY_FULFILLED: {U.PARTIALLY_FULFILLED, U.FULFILLED},
     U.FULFILLED: set(),
 }
-FULFILLABLE = (F.AUTHORIZED, F.PAID, F.PARTIALLY_REFUNDED)
+FULFILLABLE = (F.AUTHORIZED, F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED)
 
 _BY_FINANCIAL = {
     F.PENDING: S.PENDING_PAYMENT, F.ACTION_REQUIRED: S.ACTION_REQUIRED, F.AUTHORIZED: S.AUTHORIZED,
-    F.PAID: S.PAID, F.PARTIALLY_REFUNDED: S.PARTIALLY_REFUNDED, F.REFUNDED: S.REFUNDED,
+    F.PAID: S.PAID, F.PARTIALLY_PAID: S.PAID, F.PARTIALLY_REFUNDED: S.PARTIALLY_REFUNDED, F.REFUNDED: S.REFUNDED,
     F.VOIDED: S.CANCELLED, F.FAILED: S.PAYMENT_FAILED,
 }
 
 
+def captured_status(captured: int, refunded: int, total: int) -> OrderFinancialStatus:
+    """The financial status of an order whose money was taken: refunds are measured against
+    what was captured; with none, a capture below the total is PARTIALLY_PAID."""
+    if refunded >= captured:
+        return F.REFUNDED
+    if refunded:
+        return F.PARTIALLY_REFUNDED
+    return F.PARTIALLY_PAID if captured < total else F.PAID
+
+
+def late_cancelled(order: Order) -> bool:
+    """Paid after it had ended unpaid, its stock sold meanwhile: the money goes back and the
+    order stays cancelled (`commerce.orders.state`)."""
+    return order.cancel_reason is not None and not order.holds_stock and order.financial_status in REFUND_STATES
+
+
+def total_outstanding(status: OrderStatus, total: int, captured: int) -> int:
+    """What the buyer still owes, as Shopify's `totalOutstanding`: the total less what was
+    captured while the order is open or paid (all of it while it waits for payment or is only
+    authorised; the rest after a partial capture); nothing once it ended unpaid or was
+    cancelled. Refunds do not make the buyer owe more."""
+    if status in (S.CANCELLED, S.PAYMENT_FAILED):
+        return 0
+    return max(total - captured, 0)
+
+
 def summary_status(financial: OrderFinancialStatus, fulfillment: OrderFulfillmentStatus,
-                   dispute: str | None) -> OrderStatus:
-    """`status` from the parts. `dispute` is "open", "lost" or None (none, or all won)."""
+                   dispute: str | None, cancelled: bool = False) -> OrderStatus:
+    """`status` from the parts. `dispute` is "open", "lost" or None (none, or all won);
+    `cancelled`: a late payment whose stock was gone (`late_cancelled`)."""
+    if cancelled:
+        return S.CANCELLED
     if financial is F.REFUNDED or dispute == "lost":
         return S.REFUNDED
     if dispute == "open":
         return S.DISPUTED
-    if financial is F.PAID and fulfillment is U.FULFILLED:
+    if financial in PAID_STATES and fulfillment is U.FULFILLED:
         return S.FULFILLED
     return _BY_FINANCIAL[financial]
 
@@ -90,7 +129,7 @@ async def save_order(order: Order, *, was: tuple | None = None) -> bool:
         was = tuple((await Order.filter(id=order.id).values_list(
             "financial_status", "fulfillment_status", "status"))[0])
     order.status = summary_status(order.financial_status, order.fulfillment_status,
-                                  await dispute_standing(order.id))
+                                  await dispute_standing(order.id), late_cancelled(order))
     now = (order.financial_status, order.fulfillment_status, order.status)
     await order.save(update_fields=["status", "financial_status", "fulfillment_status", "holds_stock",
                                     "cancel_reason", "updated_at"])

@@ -11,8 +11,9 @@ Each event type changes only its own part of the order (`commerce.orders.lifecyc
 | Stripe event                                   | may change                                              |
 |------------------------------------------------|---------------------------------------------------------|
 | `payment_intent.succeeded`                     | an order waiting for payment (or failed, cancelled, or  |
-| `payment_intent.amount_capturable_updated`     | authorised) becomes PAID / AUTHORIZED; stock is taken   |
-|                                                | again, or the money goes back when it is sold out       |
+| `payment_intent.amount_capturable_updated`     | authorised) becomes PAID (PARTIALLY_PAID: `amount_      |
+|                                                | received` below the total) / AUTHORIZED; stock is taken |
+|                                                | again, or it stays CANCELLED and the money goes back    |
 | `payment_intent.requires_action`               | PENDING → ACTION_REQUIRED                               |
 | `payment_intent.payment_failed`                | a waiting order → FAILED, stock released                |
 | `payment_intent.canceled`                      | a waiting or authorised order → VOIDED, stock released  |
@@ -39,7 +40,8 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import events
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from commerce.orders.disputes import apply_dispute_locked
-from commerce.orders.state import apply_payment_result_locked, lock_order, settle_late_payments
+from commerce.orders.late_payments import settle_late_payments
+from commerce.orders.state import apply_payment_result_locked, lock_order
 from commerce.orders.refunds import refund_status
 from commerce.orders.stripe_refunds import note_stripe_total_locked, record_stripe_refund_locked
 from models import Order, OrderEventType, OrderStatus, Payment, StripeEvent

@@ -37,12 +37,11 @@ from typing import TypeVar
 
 from commerce.errors import DomainError
 from commerce.orders.attention import clear_attention, count_needing_attention, mark_attention
-from commerce.orders.state import (
-    LATE_PAYMENT_REFUND, OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order,
-    settle_late_payments,
-)
+from commerce.orders.late_payments import owing_late_payments, settle_late_payments, still_owed
+from commerce.orders.lifecycle import REFUND_STATES, captured_status
+from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order
 from commerce.orders.stripe_refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
-from models import Order, OrderFinancialStatus, OrderStatus, Payment, Refund, RefundStatus
+from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentIntentNotFound, PaymentOutcome, PaymentResult
 
 __all__ = ["Discrepancy", "ReconcileReport", "reconcile", "audit", "PENDING_GRACE", "ACTION_GRACE", "AUDIT_WINDOW"]
@@ -165,26 +164,12 @@ async def _void_old_authorizations(gateway: PaymentGateway, report: ReconcileRep
         log.info("reconciled order %s: its authorisation was voided before it lapsed", order.number)
 
 
-async def _still_owed(order_id: str) -> str | None:
-    """Why money a late success left owed is not back yet (None: it is back)."""
-    order = await Order.get(id=order_id)
-    if order.financial_status is F.AUTHORIZED:
-        return "The authorisation of a late payment could not be voided at Stripe yet; it is retried."
-    refund = await Refund.filter(order_id=order_id, reason=LATE_PAYMENT_REFUND).first()
-    if order.financial_status is not F.PAID or refund is None or refund.status is RefundStatus.SUCCEEDED:
-        return None
-    if refund.status is RefundStatus.FAILED:
-        return f"Stripe refused the refund of {refund.amount} owed back for a late payment: send it by hand."
-    return f"The refund of {refund.amount} owed back for a late payment has no answer from Stripe yet; it is retried."
-
-
 async def _give_back_late_payments(gateway: PaymentGateway, report: ReconcileReport, now: datetime) -> None:
-    owed = await Order.filter(cancel_reason__not_isnull=True, financial_status__in=(F.AUTHORIZED, F.PAID))
-    for order in owed:
+    for order in await owing_late_payments():
         done, _ = await _attempt(report, order, now, settle_late_payments(gateway, order.id))
         if not done:
             continue
-        reason = await _still_owed(order.id)
+        reason = await still_owed(order.id)
         if reason is None:
             await _settled_now(order)
         else:
@@ -244,7 +229,7 @@ async def _compare(gateway: PaymentGateway, order: Order, payment: Payment, olde
 
     def found(problem: str) -> Discrepancy:
         return Discrepancy(str(order.number), as_found, _says(result), problem)
-    if order.financial_status not in (F.PAID, F.PARTIALLY_REFUNDED, F.REFUNDED):
+    if order.financial_status not in REFUND_STATES:
         if result.outcome is not PaymentOutcome.SUCCEEDED:
             return None
         found_late = found("Stripe charged it, the order says it was not paid")
@@ -256,6 +241,8 @@ async def _compare(gateway: PaymentGateway, order: Order, payment: Payment, olde
         return found("paid here, not at Stripe")
     if result.amount is not None and result.amount != payment.amount:
         return found(f"Stripe charged {result.amount}, the payment says {payment.amount}")
+    if result.amount_captured is not None and result.amount_captured != payment.amount_captured:
+        return found(f"Stripe captured {result.amount_captured}, the payment says {payment.amount_captured}")
     discrepancy = None
     settled = await settle_unanswered_refunds(order.id, result.amount_refunded, older_than)
     payment = await Payment.get(id=payment.id)
@@ -270,8 +257,7 @@ async def _compare(gateway: PaymentGateway, order: Order, payment: Payment, olde
     elif stripe_refunded < payment.amount_refunded:
         return found(f"refunded {payment.amount_refunded} here, more than at Stripe")
     payment, order = await Payment.get(id=payment.id), await Order.get(id=order.id)
-    expected = (F.REFUNDED if payment.amount_refunded >= payment.amount_captured
-                else F.PARTIALLY_REFUNDED if payment.amount_refunded else F.PAID)
+    expected = captured_status(payment.amount_captured, payment.amount_refunded, order.total)
     if order.financial_status is not expected:
         return discrepancy or found(
             f"the refunds ({payment.amount_refunded} of {payment.amount_captured}) make it {expected.name}")

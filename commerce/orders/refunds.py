@@ -43,7 +43,8 @@ from commerce.outbound import events
 from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import amount_field, to_decimal
-from commerce.orders.lifecycle import REFUND_STATES, save_order
+from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
+from commerce.orders.lifecycle import PAID_STATES, REFUND_STATES, captured_status, late_cancelled, save_order
 from commerce.orders.state import lock_order
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
@@ -128,7 +129,8 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
                                       "This idempotency key was used for another refund.", ["idempotencyKey"])
                 return _Replay(known)
         payment = await Payment.get_or_none(order_id=order.id)
-        refundable = order.financial_status in (F.PAID, F.PARTIALLY_REFUNDED) and order.status is not OrderStatus.DISPUTED
+        refundable = (order.financial_status in (*PAID_STATES, F.PARTIALLY_REFUNDED)
+                      and order.status is not OrderStatus.DISPUTED)
         if not refundable or payment is None or payment.status not in _PAID_PAYMENT:
             raise _not_refundable(order)
         left = payment.amount_captured - payment.amount_refunded - await _in_flight(order.id)
@@ -188,7 +190,9 @@ async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
         await payment.save(update_fields=["amount_refunded", "status", "updated_at"])
     if order.financial_status not in REFUND_STATES:
         return False
-    target = (F.REFUNDED if refunded >= payment.amount_captured else F.PARTIALLY_REFUNDED if refunded else F.PAID)
+    target = captured_status(payment.amount_captured, refunded, order.total)
+    if target is F.REFUNDED and late_cancelled(order) and (order.attention_reason or "").startswith(MONEY_NOT_BACK):
+        await clear_attention(order)  # the money a late payment left owed is back
     if target is order.financial_status and not amount_changed:
         return False
     was = (order.financial_status, order.fulfillment_status, order.status)

@@ -7,10 +7,16 @@ times, and it is applied once: stock is released once, a payment recorded once.
 
 A success that arrives after the order failed or was cancelled (a late
 success) takes the order's stock again when all of it is still there. When it
-is not, the order keeps no stock, says why (`cancel_reason`), and the money
-goes back on its own: a charge is refunded, an authorisation voided
-(`settle_late_payments`, run after the change commits and by the reconciler).
-So a late payment never oversells (I3).
+is not, the order keeps no stock and stays CANCELLED (`lifecycle.late_cancelled`),
+says why (`cancel_reason`), and the money goes back on its own: in the
+transaction that records the payment, a refund `STOCK_UNAVAILABLE` of all that
+was captured is created and the order marked as needing attention; the refund
+is sent after the commit, and again by the reconciler until Stripe gives the
+money back (`commerce.orders.late_payments`). An authorisation is voided
+instead. So a late payment never oversells (I3) and never ships.
+
+A capture below the order's total makes it PARTIALLY_PAID, not PAID
+(`lifecycle.captured_status`).
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ import logging
 
 from tortoise.transactions import in_transaction
 
+from datetime import datetime, timezone
+
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
 from commerce.orders.lifecycle import (
-    CAPTURED, PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, save_order,
+    PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, save_order,
 )
 from commerce.outbound import events
 from commerce.outbound.outbox import payment_event_type, record_order_event
@@ -34,7 +43,7 @@ from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, Payme
 
 __all__ = [
     "OPEN_ORDER_STATUSES", "get_order", "lock_order", "apply_payment_result", "apply_payment_result_locked",
-    "cancel_unpaid_order", "cancel_order", "settle_late_payments", "LATE_PAYMENT_REFUND", "order_lines",
+    "cancel_unpaid_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE", "order_lines",
 ]
 
 log = logging.getLogger("shopgraph.orders")
@@ -43,9 +52,9 @@ F = OrderFinancialStatus
 S = OrderStatus
 # Orders still waiting for their payment: they hold stock and keep the cart closed.
 OPEN_ORDER_STATUSES = (S.PENDING_PAYMENT, S.ACTION_REQUIRED)
-LATE_PAYMENT_REFUND = "late_payment_out_of_stock"
+STOCK_UNAVAILABLE = "STOCK_UNAVAILABLE"  # the reason of the refund of a late payment whose stock was sold
 _SOLD_OUT = ("Paid after the order had ended unpaid, and its stock had been sold meanwhile: "
-             "the payment was given back in full.")
+             "the payment is given back in full.")
 _TARGET = {
     PaymentOutcome.SUCCEEDED: F.PAID,
     PaymentOutcome.AUTHORIZED: F.AUTHORIZED,
@@ -104,9 +113,11 @@ async def _take_stock_again(order: Order, payment: Payment, target: OrderFinanci
         return
     log.warning("order %s was paid late and variants %s are sold out: the money goes back", order.number, short)
     order.cancel_reason = _SOLD_OUT
-    if target is F.PAID and not await Refund.exists(order_id=order.id, reason=LATE_PAYMENT_REFUND):
+    if target is F.PAID and not await Refund.exists(order_id=order.id, reason=STOCK_UNAVAILABLE):
         await Refund.create(order_id=order.id, amount=payment.amount_captured, currency=payment.currency,
-                            reason=LATE_PAYMENT_REFUND, idempotency_key=f"shopgraph-late-{order.id}")
+                            reason=STOCK_UNAVAILABLE, idempotency_key=f"shopgraph-late-{order.id}")
+        await mark_attention(order, f"{MONEY_NOT_BACK}: the late payment of {payment.amount_captured} (its stock "
+                             "was sold meanwhile) is being refunded.", datetime.now(timezone.utc))
 
 
 def _record(payment: Payment, result: PaymentResult, target: OrderFinancialStatus) -> None:
@@ -137,6 +148,8 @@ async def apply_payment_result(order_id: str, result: PaymentResult, gateway: Pa
     if changed:
         await events.order_changed(order.id)
         if gateway is not None:
+            from commerce.orders.late_payments import settle_late_payments  # it builds on this module
+
             await settle_late_payments(gateway, order.id)
             order = await Order.get(id=order.id)
     return order
@@ -165,7 +178,8 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
         await _take_stock_again(order, payment, target)
     if target is F.PAID and order.holds_stock and was[0] is not F.PAID:
         await count_sales(order.id)  # first time paid: counts for the best-selling sort
-    order.financial_status = target
+    order.financial_status = (captured_status(payment.amount_captured, payment.amount_refunded, order.total)
+                              if target is F.PAID else target)
     await save_order(order, was=was)
     log.info("order %s is now %s", order.number, order.status.name)
     return True
@@ -192,7 +206,7 @@ async def cancel_unpaid_order(order_id: str) -> Order | None:
     return order
 
 
-async def _cancel_at_stripe(gateway: PaymentGateway, order: Order) -> Order:
+async def cancel_at_stripe(gateway: PaymentGateway, order: Order) -> Order:
     payment = await Payment.get(order_id=order.id)
     try:
         result = await gateway.cancel_payment_intent(payment.intent_id)
@@ -216,26 +230,9 @@ async def cancel_order(gateway: PaymentGateway, order_id: str) -> Order:
         raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
     if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):
         cancelled = await cancel_unpaid_order(order.id) if order.financial_status in WAITING_FOR_PAYMENT else None
-        order = cancelled or await _cancel_at_stripe(gateway, order)
+        order = cancelled or await cancel_at_stripe(gateway, order)
     if order.financial_status in UNPAID_ENDS:
         return order
     if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):
         raise DomainError(Code.PAYMENT_FAILED, "The payment is being processed and cannot be cancelled now.", None)
     raise DomainError(Code.ORDER_ALREADY_PAID, "This order is paid: refund it instead.", ["orderId"])
-
-
-async def settle_late_payments(gateway: PaymentGateway, order_id: str) -> None:
-    """Gives back what a late success left owed: sends the order's automatic refund,
-    or voids an authorisation that holds no stock. Safe to repeat."""
-    from commerce.orders.refunds import send_automatic_refunds  # refunds build on this module
-
-    order = await Order.get(id=order_id)
-    if order.cancel_reason is None:
-        return
-    if order.financial_status is F.AUTHORIZED and not order.holds_stock:
-        try:
-            await _cancel_at_stripe(gateway, order)
-        except DomainError:
-            log.warning("order %s: voiding its late authorisation failed; the reconciler retries", order.number)
-    elif order.financial_status in CAPTURED:
-        await send_automatic_refunds(gateway, order.id)

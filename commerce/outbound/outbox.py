@@ -21,7 +21,7 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
-from models import Order, OrderEvent, OrderEventType, OrderFinancialStatus as F
+from models import Order, OrderEvent, OrderEventType, OrderFinancialStatus as F, OrderStatus, Payment
 
 __all__ = ["record_order_event", "payment_event_type", "snapshot_of", "latest_sequence", "events_after"]
 
@@ -41,6 +41,7 @@ SELECT COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ? FROM order_event
 
 _BY_FINANCIAL_STATUS = {
     F.PAID: OrderEventType.ORDER_PAID,
+    F.PARTIALLY_PAID: OrderEventType.ORDER_PAID,
     F.AUTHORIZED: OrderEventType.ORDER_AUTHORIZED,
     F.ACTION_REQUIRED: OrderEventType.ORDER_ACTION_REQUIRED,
     F.FAILED: OrderEventType.ORDER_PAYMENT_FAILED,
@@ -49,13 +50,18 @@ _BY_FINANCIAL_STATUS = {
 
 
 def payment_event_type(order: Order) -> OrderEventType:
-    """The event a payment outcome made of `order` (paid, authorized, action required, failed, voided)."""
+    """The event a payment outcome made of `order` (paid, authorized, action required, failed, voided;
+    cancelled, for a late payment whose stock was sold)."""
+    if order.status is OrderStatus.CANCELLED:
+        return OrderEventType.ORDER_CANCELLED
     return _BY_FINANCIAL_STATUS.get(order.financial_status, OrderEventType.ORDER_PAID)
 
 
-def snapshot_of(order: Order, now: datetime) -> dict[str, Any]:
-    """The order row as the change left it (lines never change after checkout)."""
+def snapshot_of(order: Order, now: datetime, captured: int = 0, refunded: int = 0) -> dict[str, Any]:
+    """The order row as the change left it (lines never change after checkout), with what its
+    payment captured and what was refunded of it."""
     return {
+        "amount_captured": captured, "amount_refunded": refunded,
         "id": order.id, "number": order.number, "status": order.status.value,
         "financial_status": order.financial_status.value, "fulfillment_status": order.fulfillment_status.value,
         "cancel_reason": order.cancel_reason, "email": order.email,
@@ -69,7 +75,8 @@ async def record_order_event(order: Order, type: OrderEventType) -> None:
     """Appends the event of `order`'s change; call inside that change's transaction, last."""
     connection = get_connection("default")
     now = datetime.now(timezone.utc)
-    values = [order.id, type.value, json.dumps(snapshot_of(order, now)), now]
+    money = await Payment.filter(order_id=order.id).values_list("amount_captured", "amount_refunded")
+    values = [order.id, type.value, json.dumps(snapshot_of(order, now, *(money[0] if money else (0, 0)))), now]
     dialect = connection.capabilities.dialect
     await connection.execute_query(_POSTGRES if dialect == "postgres" else _SQLITE, values)
 

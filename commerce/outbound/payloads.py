@@ -2,6 +2,9 @@
 
 Ids are the API's own Relay global ids, so a partner can pass them to
 `order(id)` or `node(id)`; money is `{amount, currencyCode, minorUnits}` as in the API.
+The order carries its money as the API's `Order` does: `financialStatus`,
+`amountCaptured` (what Stripe took; zero before a capture), `amountRefunded`,
+`netPayment` (captured less refunded) and `totalOutstanding`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import json
 from typing import Any
 
 from commerce.money import to_decimal
-from models import OrderEvent, OrderLine
+from commerce.orders.lifecycle import total_outstanding
+from models import OrderEvent, OrderLine, OrderStatus
 
 __all__ = ["global_id", "event_payload", "order_payload"]
 
@@ -30,9 +34,14 @@ async def order_payload(event: OrderEvent) -> dict[str, Any]:
     row = json.loads(event.snapshot)
     currency = row["currency"]
     lines = await OrderLine.filter(order_id=row["id"]).order_by("id")
+    captured, refunded = row.get("amount_captured", 0), row.get("amount_refunded", 0)
     return {
         "id": global_id("Order", row["id"]), "number": str(row["number"]), "status": row["status"].upper(),
+        "financialStatus": row.get("financial_status", "").upper() or None,
         "email": row["email"], "subtotal": _money(row["subtotal"], currency), "total": _money(row["total"], currency),
+        "amountCaptured": _money(captured, currency), "amountRefunded": _money(refunded, currency),
+        "netPayment": _money(captured - refunded, currency),
+        "totalOutstanding": _money(total_outstanding(OrderStatus(row["status"]), row["total"], captured), currency),
         "createdAt": row["created_at"], "updatedAt": row["updated_at"],
         "lines": [{"id": global_id("OrderLine", line.id), "title": line.title, "quantity": line.quantity,
                    "unitPrice": _money(line.unit_price, currency), "total": _money(line.total, currency)}

@@ -188,8 +188,8 @@ async def test_money_owed_back_that_cannot_be_sent_marks_the_order(settings, fau
         assert (await checkout(shop, await cart_with(shop, (product, 5)), "pm_card_visa"))["order"]["status"] == "PAID"
         if stripe_says == "nothing":  # Stripe does not answer the refund twice, then does
             fault_proxy.arm("POST", r"/v1/refunds", Fault.ERROR_500, forward=False, times=2)
-        else:  # Stripe refuses the refund
-            fault_proxy.arm("POST", r"/v1/refunds", Fault.ANSWER, forward=False, status=400, body=REFUSED)
+        else:  # Stripe refuses the refund, and again on each pass's retry
+            fault_proxy.arm("POST", r"/v1/refunds", Fault.ANSWER, forward=False, status=400, body=REFUSED, times=3)
         await deliver(hook, event("payment_intent.succeeded", paid))  # the money goes back on its own: not yet
 
         with caplog.at_level(logging.INFO, logger="shopgraph.reconcile"):
@@ -204,7 +204,7 @@ async def test_money_owed_back_that_cannot_be_sent_marks_the_order(settings, fau
     refunds = [r["amount"] for r in await stripe_refunds(localstripe_url, paid["id"])]
     if stripe_says == "nothing":
         assert "no answer from Stripe yet" in marked["attentionReason"]
-        assert (after["status"], after["needsAttention"], after["attentionReason"]) == ("REFUNDED", False, None)
+        assert (after["status"], after["needsAttention"], after["attentionReason"]) == ("CANCELLED", False, None)
         assert refunds == [3000]
     else:
         assert "Stripe refused the refund of 3000" in marked["attentionReason"] and after == marked

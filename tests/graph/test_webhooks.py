@@ -18,7 +18,7 @@ from tests.conftest import GraphQLClient
 from tests.shop import stock_of, CONFIRM, READ_ORDER, intents_of_order, key_of
 from tests.stripe_events import (
     app_client, authenticated, charge_object, deliver, dispute_object, event, intent_object,
-    order_awaiting_3ds, paid_order, post_event, refund_object, signed,
+    order_awaiting_3ds, paid_order, post_event, refund_at_stripe, refund_object, signed,
 )
 
 
@@ -102,6 +102,7 @@ async def test_a_repeated_delivery_is_acknowledged_and_changes_nothing(hook, sho
 async def test_parallel_deliveries_of_one_event_apply_it_once(hook, shop, localstripe_url):
     order, _ = await paid_order(shop)
     intent = await intent_of(localstripe_url, order)
+    await refund_at_stripe(localstripe_url, intent["id"], 1200)  # made at Stripe; localstripe sends no event
     refunded = event("charge.refunded", charge_object(intent["id"], 5000, 1200))
     answers = await asyncio.gather(*(deliver(hook, refunded) for _ in range(5)))
     assert sorted(a["outcome"] for a in answers) == ["applied"] + ["duplicate"] * 4
@@ -120,6 +121,8 @@ async def test_events_out_of_order_only_move_the_order_forward(hook, shop, local
     assert (await status_of(shop, order))["status"] == "PAID"
 
     # Refund totals arrive newest first: the older, smaller total changes nothing.
+    await refund_at_stripe(localstripe_url, intent["id"], 1000)
+    await refund_at_stripe(localstripe_url, intent["id"], 2000)
     assert (await deliver(hook, event("charge.refunded", charge_object(intent["id"], 5000, 3000))))["outcome"] == "applied"
     assert (await deliver(hook, event("charge.refunded", charge_object(intent["id"], 5000, 1000))))["outcome"] == "unchanged"
     now = await status_of(shop, order)
@@ -132,6 +135,7 @@ async def test_events_out_of_order_only_move_the_order_forward(hook, shop, local
     assert (await status_of(shop, order))["status"] == "PARTIALLY_REFUNDED"
 
     # The rest is refunded; a late success for the PaymentIntent does not make it PAID again.
+    await refund_at_stripe(localstripe_url, intent["id"], 2000)
     assert (await deliver(hook, event("charge.refunded", charge_object(intent["id"], 5000, 5000))))["outcome"] == "applied"
     assert (await deliver(hook, event("payment_intent.succeeded", pi)))["outcome"] == "unchanged"
     now = await status_of(shop, order)
@@ -153,10 +157,11 @@ async def test_a_dispute_makes_the_order_disputed_until_it_closes(hook, shop, lo
 async def test_refund_events_for_a_refund_made_at_stripe(hook, shop, localstripe_url):
     order, _ = await paid_order(shop, price=4000)
     intent = await intent_of(localstripe_url, order)
-    pending = refund_object(intent["id"], "re_dashboard", "pending", 1500)
+    made = await refund_at_stripe(localstripe_url, intent["id"], 1500)  # its events are signed payloads
+    pending = refund_object(intent["id"], made["id"], "pending", 1500)
     assert (await deliver(hook, event("refund.created", pending)))["outcome"] == "unchanged"
     assert (await status_of(shop, order))["payment"]["amountRefunded"]["minorUnits"] == 0
-    done = refund_object(intent["id"], "re_dashboard", "succeeded", 1500)
+    done = refund_object(intent["id"], made["id"], "succeeded", 1500)
     assert (await deliver(hook, event("refund.updated", done)))["outcome"] == "applied"
     now = await status_of(shop, order)
     assert now["status"] == "PARTIALLY_REFUNDED" and now["payment"]["amountRefunded"]["minorUnits"] == 1500
