@@ -18,7 +18,9 @@ from commerce.catalog.stock import reserve_stock
 from commerce.checkout.buyer import check_email
 from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
 from commerce.checkout.costs import CartCost
-from commerce.checkout.discount_codes import claim_discount, customer_key, record_redemptions, unclaim_discounts
+from commerce.checkout.discount_codes import (
+    CodeUseTaken, claim_discount, customer_key, record_redemptions, unclaim_discounts,
+)
 from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.state import OPEN_ORDER_STATUSES
@@ -29,6 +31,8 @@ from models import (
 from models.ids import new_secret_id
 
 __all__ = ["CheckoutTerms", "Replay", "precheck", "open_order"]
+
+_ATTEMPTS = 3  # one more than needed: the second attempt sees the use the first lost to
 
 _BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.FULFILLED,
                       OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
@@ -132,8 +136,22 @@ async def _claim_codes(caller: Caller, cart: Cart, lines: list[CartLine], varian
 
 
 async def open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
+                     terms: CheckoutTerms) -> Order | Replay:
+    """Step 1, in one transaction. When another order of this customer took their use of a
+    once-per-customer code meanwhile, the transaction is undone and step 1 runs again:
+    the code is then seen as used and the cart priced without it (TOTAL_CHANGED when
+    the shopper said what total they expected)."""
+    for _ in range(_ATTEMPTS):
+        try:
+            return await _open_order(caller, cart_id, email, key, terms)
+        except CodeUseTaken:
+            continue
+    raise DomainError(Code.PAYMENT_FAILED, "The checkout could not be completed, and nothing was charged. "
+                      "Please try again.", None)
+
+
+async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
                       terms: CheckoutTerms) -> Order | Replay:
-    """Step 1, in one transaction."""
     async with in_transaction():
         cart = await _cart(caller, cart_id, lock=True)
         known = await _known_order(key, cart.id)
