@@ -5,6 +5,8 @@ Stripe. `open_order` does step 1 in one transaction: it replays a known
 idempotency key, locks the cart and refuses it if it already has an open or
 paid order, prices the lines from the database, counts the discount codes'
 uses, reserves stock, creates the order PENDING_PAYMENT and closes the cart.
+An order whose total is zero is PAID in that same transaction
+(`commerce.orders.free_orders`): there is nothing to ask of Stripe.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from commerce.checkout.discount_codes import (
 )
 from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.orders.free_orders import pay_nothing_locked
 from commerce.orders.state import OPEN_ORDER_STATUSES
 from commerce.outbound.outbox import record_order_event
 from models import (
@@ -30,7 +33,7 @@ from models import (
 )
 from models.ids import new_secret_id
 
-__all__ = ["CheckoutTerms", "Replay", "precheck", "open_order"]
+__all__ = ["CheckoutTerms", "Checkable", "PaymentNeeded", "Replay", "precheck", "open_order"]
 
 _ATTEMPTS = 3  # one more than needed: the second attempt sees the use the first lost to
 
@@ -43,6 +46,18 @@ class Replay:
     """An order this idempotency key already made."""
 
     order: Order
+
+
+@dataclass(frozen=True)
+class Checkable:
+    """What the pre-check found: the email to charge under and the total to pay (minor units)."""
+
+    email: str
+    total: int
+
+
+class PaymentNeeded(Exception):
+    """The cart has something to pay, and the checkout was opened without a way to pay it."""
 
 
 @dataclass(frozen=True)
@@ -136,14 +151,15 @@ async def _claim_codes(caller: Caller, cart: Cart, lines: list[CartLine], varian
 
 
 async def open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
-                     terms: CheckoutTerms) -> Order | Replay:
+                     terms: CheckoutTerms, *, paying: bool = True) -> Order | Replay:
     """Step 1, in one transaction. When another order of this customer took their use of a
     once-per-customer code meanwhile, the transaction is undone and step 1 runs again:
     the code is then seen as used and the cart priced without it (TOTAL_CHANGED when
-    the shopper said what total they expected)."""
+    the shopper said what total they expected). Without `paying` (no payment method was
+    prepared), a total above zero raises PaymentNeeded and nothing is written."""
     for _ in range(_ATTEMPTS):
         try:
-            return await _open_order(caller, cart_id, email, key, terms)
+            return await _open_order(caller, cart_id, email, key, terms, paying)
         except CodeUseTaken:
             continue
     raise DomainError(Code.PAYMENT_FAILED, "The checkout could not be completed, and nothing was charged. "
@@ -151,7 +167,7 @@ async def open_order(caller: Caller, cart_id: str, email: str | None, key: str |
 
 
 async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
-                      terms: CheckoutTerms) -> Order | Replay:
+                      terms: CheckoutTerms, paying: bool) -> Order | Replay:
     async with in_transaction():
         cart = await _cart(caller, cart_id, lock=True)
         known = await _known_order(key, cart.id)
@@ -163,6 +179,8 @@ async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str 
         email = _email(email, cart)
         cost, claimed = await _claim_codes(caller, cart, lines, variants, terms, email)
         _check_total(cost, terms)
+        if cost.total > 0 and not paying:
+            raise PaymentNeeded(cart.id)
         await reserve_stock(
             {line.variant_id: line.quantity for line in lines},
             {v.id: _line_title(v) for v in variants.values()},
@@ -177,15 +195,17 @@ async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str 
         await record_redemptions(order.id, claimed, customer_key(order.customer_id, email))
         await Cart.filter(id=cart.id).update(status=CartStatus.CHECKED_OUT)
         await record_order_event(order, OrderEventType.ORDER_CREATED)
+        if order.total == 0:
+            await pay_nothing_locked(order)
     return order
 
 
 async def precheck(caller: Caller, cart_id: str, email: str | None, key: str | None,
-                    terms: CheckoutTerms) -> Order | str:
+                   terms: CheckoutTerms) -> Order | Checkable:
     """Refuses a cart that cannot be checked out before anything reaches Stripe.
 
     Returns the order of a concurrent request with the same key that got there
-    first, or else the email to charge under.
+    first, or else the email to charge under and the total.
     """
     known = await _known_order(key, cart_id)
     if known is not None:
@@ -195,8 +215,9 @@ async def precheck(caller: Caller, cart_id: str, email: str | None, key: str | N
         lines = await _checkable_lines(cart)
         email = _email(email, cart)
         variants = {v.id: v for v in await ProductVariant.filter(id__in=[line.variant_id for line in lines])}
-        _check_total(await _cost(caller, cart, lines, variants, terms), terms)
-        return email
+        cost = await _cost(caller, cart, lines, variants, terms)
+        _check_total(cost, terms)
+        return Checkable(email, cost.total)
     except DomainError as error:
         if error.code is Code.CART_ALREADY_CHECKED_OUT:
             known = await _known_order(key, cart_id)

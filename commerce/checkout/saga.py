@@ -3,7 +3,8 @@
 1. One transaction (`commerce.checkout.opening`): replay a known idempotency
    key; lock the cart and refuse it if it already has an open or paid order;
    price the lines from the database; reserve stock; create the order
-   PENDING_PAYMENT; close the cart.
+   PENDING_PAYMENT; close the cart. An order with nothing to pay is PAID here,
+   and the saga ends: no steps 2 to 4, nothing sent to Stripe.
 2. Create the PaymentIntent unconfirmed (naming the order) and store it in its
    own commit, under the order lock and only while the order still waits for
    payment: a `cancelOrder` that got there first wins, the PaymentIntent is
@@ -30,7 +31,7 @@ from commerce.outbound import events
 from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
-from commerce.checkout.opening import CheckoutTerms, Replay, open_order, precheck
+from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import (
     GatewayUnavailable,
@@ -143,30 +144,13 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
     return await _result(gateway, order, result.client_secret)
 
 
-async def checkout(
-    gateway: PaymentGateway,
-    *,
-    caller: Caller,
-    cart_id: str,
-    email: str | None,
-    payment_token: str,
-    idempotency_key: str | None = None,
-    capture_manually: bool = False,
-    terms: CheckoutTerms = CheckoutTerms(),
-) -> CheckoutResult:
-    """Turns the cart into an order and charges its `cost.total` (or, `capture_manually`,
-    authorises it). Raises DomainError when no order is made.
-
-    `email` may be left out when the cart has one.
-    """
-    _check_key(idempotency_key)
-    known = await precheck(caller, cart_id, email, idempotency_key, terms)
-    if isinstance(known, Order):
-        return await _result(gateway, await _settled(known))
-    email = known
-
+async def _payment_method(gateway: PaymentGateway, payment_token: str | None, email: str,
+                          idempotency_key: str | None) -> PaymentMethodRef:
+    """The shopper's card as Stripe knows it (the pre-check's `tok_` to a customer's card)."""
+    if not payment_token:
+        raise DomainError(Code.INVALID, "Enter your card details.", ["input", "paymentToken"])
     try:
-        method = await gateway.prepare_payment_method(
+        return await gateway.prepare_payment_method(
             payment_token, email=email,
             idempotency_key=f"shopgraph-customer-{idempotency_key or uuid.uuid4().hex}",
         )
@@ -177,15 +161,50 @@ async def checkout(
     except GatewayUnavailable:
         raise DomainError(Code.PAYMENT_FAILED, _NOTHING_CHARGED, None) from None
 
+
+async def _open(caller: Caller, cart_id: str, email: str, key: str | None, terms: CheckoutTerms,
+                paying: bool) -> Order | Replay:
     try:
-        opened = await open_order(caller, cart_id, email, idempotency_key, terms)
+        return await open_order(caller, cart_id, email, key, terms, paying=paying)
     except IntegrityError:  # the same key, at the same moment, for another cart
         raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.",
                           ["input", "idempotencyKey"]) from None
+
+
+async def checkout(
+    gateway: PaymentGateway,
+    *,
+    caller: Caller,
+    cart_id: str,
+    email: str | None,
+    payment_token: str | None,
+    idempotency_key: str | None = None,
+    capture_manually: bool = False,
+    terms: CheckoutTerms = CheckoutTerms(),
+) -> CheckoutResult:
+    """Turns the cart into an order and charges its `cost.total` (or, `capture_manually`,
+    authorises it). Raises DomainError when no order is made.
+
+    `email` may be left out when the cart has one. A total of zero needs no
+    `payment_token`: the order is paid at once and nothing reaches Stripe.
+    """
+    _check_key(idempotency_key)
+    known = await precheck(caller, cart_id, email, idempotency_key, terms)
+    if isinstance(known, Order):
+        return await _result(gateway, await _settled(known))
+    email = known.email
+
+    method = await _payment_method(gateway, payment_token, email, idempotency_key) if known.total else None
+    try:
+        opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=method is not None)
+    except PaymentNeeded:  # the total is no longer zero (a code's last use went meanwhile)
+        method = await _payment_method(gateway, payment_token, email, idempotency_key)
+        opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
     if isinstance(opened, Replay):
         return await _result(gateway, await _settled(opened.order))
     await events.order_changed(opened.id)  # a new order, and stock taken from the catalog
-
+    if method is None or opened.financial_status is OrderFinancialStatus.PAID:  # there was nothing to pay
+        return CheckoutResult(opened)
     return await _pay(gateway, opened, method, capture_manually)
 
 
