@@ -7,6 +7,7 @@ its checkout to its cancellation and the reconciler's passes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -159,3 +160,30 @@ async def test_manual_capture_has_nothing_to_authorise_for_a_zero_total(settings
         assert placed["userErrors"] == [] and placed["order"]["status"] == "PAID"
     await gateway.aclose()
     assert proxy.seen == []
+
+
+async def test_when_a_free_codes_last_use_goes_meanwhile_the_others_need_a_card_after_all(shop, proxy):
+    """Every checkout sees a total of zero when it starts; one takes the code's only use,
+    and the others find in step 1 that they have 15.00 to pay."""
+    gql, _, _ = shop
+    product = await make_product(1500, 20)
+
+    async def racers(n: int, **extra) -> list[dict]:
+        code = f"GIFT{uuid.uuid4().hex[:6]}".upper()
+        await DiscountCode.create(code=code, kind="percentage", value=10_000, usage_limit=1)
+        carts = []
+        for _ in range(n):
+            cart_id = await cart_with(gql, (product, 1))
+            assert (await gql.data(CODES, {"c": cart_id, "codes": [code]}))["cartDiscountCodesUpdate"]["userErrors"] == []
+            carts.append(cart_id)
+        return list(await asyncio.gather(*(place(gql, c, **extra) for c in carts)))
+
+    without_card = await racers(4)
+    assert sorted(tuple(errors(r)) for r in without_card) == [()] + [(("INVALID", ["input", "paymentToken"]),)] * 3
+    assert await stock_of(product) == 19 and proxy.seen == []
+
+    with_card = await racers(4, paymentToken="pm_card_visa")
+    assert all(r["userErrors"] == [] and r["order"]["status"] == "PAID" for r in with_card), with_card
+    assert sorted((r["order"]["payment"]["provider"], r["order"]["total"]["minorUnits"]) for r in with_card) == [
+        ("none", 0), ("stripe", 1500), ("stripe", 1500), ("stripe", 1500)]
+    assert len(proxy.requests_to("POST", r"/v1/payment_intents")) == 3
