@@ -16,8 +16,10 @@ import uuid
 
 from models import DiscountCode, DiscountRedemption, Order
 from tests.graph.test_accounts import api_key, as_, customer
+from tests.conftest import GraphQLClient
 from tests.shop import CHECKOUT, cart_with, intents_of_order, key_of, make_product, stock_of
 from tests.stripe_emulator import create_card_token
+from tests.stripe_events import THREE_D_SECURE, app_client, authenticated, deliver, event
 
 N = 6
 M = "{ amount minorUnits }"
@@ -130,3 +132,30 @@ async def test_an_order_that_ends_unpaid_frees_the_customers_use_and_other_codes
     assert shown["discountCodes"] == [{"code": code, "applicable": False}]
     refused = await pay(gql, late_cart, expectedTotal="15.00")
     assert codes_of(refused) == ["TOTAL_CHANGED"] and refused["order"] is None
+
+
+async def test_a_late_payment_keeps_its_code_when_the_customer_used_it_again_meanwhile(settings, gateway, localstripe_url):
+    """A signed payment_failed ends the first order (its use given back), the customer uses
+    the code on a second order, then Stripe says the first was paid after all."""
+    async with app_client(settings, gateway) as http:
+        gql = GraphQLClient(http)
+        code = await once_code(gql)
+        product = await make_product(2000, 10)
+        first_cart, _ = await cart_for(gql, product, "late@example.com", code)
+        first = await pay(gql, first_cart, await create_card_token(localstripe_url, THREE_D_SECURE))
+        assert first["order"]["status"] == "ACTION_REQUIRED"
+        [intent] = await intents_of_order(localstripe_url, key_of(first["order"]["id"]))
+        failed = {**intent, "status": "requires_payment_method", "last_payment_error": {"code": "card_declined"}}
+        assert (await deliver(http, event("payment_intent.payment_failed", failed)))["outcome"] == "applied"
+
+        second = await pay(gql, (await cart_for(gql, product, "late@example.com", code))[0], expectedTotal="15.00")
+        assert second["userErrors"] == [] and second["order"]["status"] == "PAID"
+
+        paid = await authenticated(localstripe_url, {**intent, "client_secret": first["paymentAction"]["clientSecret"]})
+        assert (await deliver(http, event("payment_intent.succeeded", paid)))["outcome"] == "applied"
+    orders = {o.id: o for o in await Order.filter(id__in=[key_of(first["order"]["id"]), key_of(second["order"]["id"])])}
+    assert sorted((o.status.name, o.discount) for o in orders.values()) == [("PAID", 500), ("PAID", 500)]
+    uses = await DiscountRedemption.filter(discount__code=code).values_list("order_id", "once_key")
+    assert sorted(uses, key=lambda u: u[1] is None) == [(key_of(second["order"]["id"]), "email:late@example.com"),
+                                                        (key_of(first["order"]["id"]), None)]
+    assert (await DiscountCode.get(code=code)).used_count == 2
