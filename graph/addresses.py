@@ -37,6 +37,7 @@ class MailingAddress:
     province_code: str | None
     zip: str | None
     country_code: str
+    phone: str | None = strawberry.field(description="As entered, spaces tidied: digits, spaces and + ( ) - . only.")
     formatted: list[str] = strawberry.field(description="The address as the country's post writes it, line by line.")
 
     @classmethod
@@ -48,5 +49,5 @@ class MailingAddress:
             first_name=address.first_name or None, last_name=address.last_name or None,
             company=address.company or None, address1=address.address1, address2=address.address2 or None,
             city=address.city or None, province_code=address.province_code or None, zip=address.zip or None,
-            country_code=address.country_code, formatted=formatted_lines(address),
+            country_code=address.country_code, phone=address.phone or None, formatted=formatted_lines(address),
         )

@@ -34,7 +34,10 @@ class PaymentAction:
 class CheckoutInput:
     cart_id: strawberry.ID
     email: str | None = strawberry.field(default=None, description="Left out: the cart's email.")
-    payment_token: str = strawberry.field(description="What Stripe.js gave the browser: a `pm_…` or `tok_…` id.")
+    payment_token: str | None = strawberry.field(
+        default=None, description="What Stripe.js gave the browser: a `pm_…` or `tok_…` id. Left out only when "
+        "the total is zero (nothing is sent to Stripe); otherwise INVALID."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A new random key per attempt; the same key returns the same result."
     )

@@ -69,7 +69,8 @@ class OrderLine:
         return None if model is None else Product.from_model(model)
 
 
-@strawberry.type(description="The order's payment, as Stripe reported it.")
+@strawberry.type(description="The order's payment, as Stripe reported it; `provider` \"none\" for an order "
+                 "with nothing to pay (amounts of 0, no card, nothing sent to Stripe).")
 class Payment:
     id: strawberry.ID
     provider: str

@@ -144,14 +144,15 @@ class OrderLine(Model):
 
 
 class Payment(Model):
-    """The order's Stripe PaymentIntent and what became of it."""
+    """The order's Stripe PaymentIntent and what became of it; for an order with nothing to pay,
+    a payment of provider "none" with no PaymentIntent (`commerce.orders.free_orders`)."""
 
     id = fields.IntField(primary_key=True)
     order: fields.OneToOneRelation[Order] = fields.OneToOneField(
         "shop.Order", related_name="payment", on_delete=fields.CASCADE
     )
-    provider = fields.CharField(max_length=16, default="stripe")
-    intent_id = fields.CharField(max_length=255, unique=True)
+    provider = fields.CharField(max_length=16, default="stripe")  # or "none": nothing to pay, nothing asked of Stripe
+    intent_id = fields.CharField(max_length=255, unique=True, null=True)  # null only for provider "none"
     status = fields.CharEnumField(PaymentStatus, max_length=24, default=PaymentStatus.PENDING)
     amount = fields.IntField()  # authorised (charged, with automatic capture)
     amount_captured = fields.IntField(default=0, db_default=0)  # taken from the card: amount, or less on a partial capture

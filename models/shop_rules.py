@@ -93,7 +93,11 @@ class DiscountCode(Model):
 
 
 class DiscountRedemption(Model):
-    """A discount code held by an order. Deleted, and the use given back, when the order ends unpaid."""
+    """A discount code held by an order. Deleted, and the use given back, when the order ends unpaid.
+
+    `once_key` is the customer's key when this is their one use of a once-per-customer
+    code (null for other codes): unique per code, so two orders never both hold it.
+    """
 
     id = fields.IntField(primary_key=True)
     discount: fields.ForeignKeyRelation[DiscountCode] = fields.ForeignKeyField(
@@ -103,8 +107,9 @@ class DiscountRedemption(Model):
         "shop.Order", related_name="discount_redemptions", on_delete=fields.CASCADE
     )
     customer_key = fields.CharField(max_length=300, db_index=True)
+    once_key = fields.CharField(max_length=300, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "discount_redemption"
-        unique_together = (("discount", "order"),)
+        unique_together = (("discount", "order"), ("discount", "once_key"))

@@ -3,7 +3,9 @@
 A code's uses are counted in checkout's first transaction with a conditional
 `UPDATE … SET used_count = used_count + 1 WHERE used_count < usage_limit`, so N
 concurrent checkouts with a code limited to L uses give it to exactly L orders.
-An order that ends unpaid gives its uses back.
+A once-per-customer code's use is held by a unique index on (code, customer):
+of concurrent checkouts by one customer, the database lets one keep it and the
+others get `CodeUseTaken`. An order that ends unpaid gives its uses back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -25,10 +28,18 @@ from models import DiscountCode, DiscountKind, DiscountRedemption
 
 __all__ = [
     "DiscountInput", "normalize_code", "create_discount", "deactivate_discount", "list_discounts",
-    "live_discounts", "count_unknown_codes", "customer_key", "claim_discount", "unclaim_discounts", "record_redemptions", "give_back_discounts", "count_again",
+    "live_discounts", "count_unknown_codes", "customer_key", "claim_discount", "unclaim_discounts", "record_redemptions", "give_back_discounts", "count_again", "CodeUseTaken",
 ]
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
+
+
+class CodeUseTaken(Exception):
+    """Another order of this customer holds their one use of a once-per-customer code.
+
+    Raised inside the checkout's transaction, which must end (PostgreSQL refuses any
+    further statement in it); a new attempt finds the code used and prices without it.
+    """
 
 
 @dataclass(frozen=True)
@@ -171,10 +182,24 @@ async def unclaim_discounts(discount_ids: Iterable[int]) -> None:
         await DiscountCode.filter(id=discount_id, used_count__gt=0).update(used_count=F("used_count") - 1)
 
 
+async def _once_per_customer(discount_ids: Iterable[int]) -> set[int]:
+    ids = list(discount_ids)
+    if not ids:
+        return set()
+    return set(await DiscountCode.filter(id__in=ids, once_per_customer=True).values_list("id", flat=True))
+
+
 async def record_redemptions(order_id: str, discount_ids: Iterable[int], who: str | None) -> None:
-    await DiscountRedemption.bulk_create(
-        [DiscountRedemption(discount_id=i, order_id=order_id, customer_key=who or "") for i in discount_ids]
-    )
+    """The order's codes, inside the checkout's transaction; CodeUseTaken when another order
+    of this customer holds a once-per-customer one (the unique index decides)."""
+    discount_ids = list(discount_ids)
+    once = await _once_per_customer(discount_ids)
+    rows = [DiscountRedemption(discount_id=i, order_id=order_id, customer_key=who or "",
+                               once_key=who if i in once else None) for i in discount_ids]
+    try:
+        await DiscountRedemption.bulk_create(rows)
+    except IntegrityError:
+        raise CodeUseTaken(order_id) from None
 
 
 async def give_back_discounts(order_id: str) -> None:
@@ -185,8 +210,19 @@ async def give_back_discounts(order_id: str) -> None:
 
 
 async def count_again(order_id: str, codes: Iterable[str], who: str | None) -> None:
-    """A late payment for an order whose uses were given back: it holds its codes after all."""
+    """A late payment for an order whose uses were given back: it holds its codes after all.
+
+    A once-per-customer code the customer has used on another order meanwhile is
+    counted without holding their use (the money was taken at the discounted price).
+    """
     for discount in await DiscountCode.filter(code__in=list(codes)):
-        if not await DiscountRedemption.exists(discount_id=discount.id, order_id=order_id):
-            await DiscountCode.filter(id=discount.id).update(used_count=F("used_count") + 1)
+        if await DiscountRedemption.exists(discount_id=discount.id, order_id=order_id):
+            continue
+        await DiscountCode.filter(id=discount.id).update(used_count=F("used_count") + 1)
+        once_key = who if discount.once_per_customer and who else None
+        try:
+            async with in_transaction():  # a savepoint: a taken use must not end the caller's transaction
+                await DiscountRedemption.create(discount_id=discount.id, order_id=order_id, customer_key=who or "",
+                                                once_key=once_key)
+        except IntegrityError:
             await DiscountRedemption.create(discount_id=discount.id, order_id=order_id, customer_key=who or "")

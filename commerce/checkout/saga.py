@@ -1,8 +1,10 @@
 """The checkout saga: a cart becomes an order and a charge, exactly once.
 
-1. One transaction: replay a known idempotency key; lock the cart and refuse
-   it if it already has an open or paid order; price the lines from the
-   database; reserve stock; create the order PENDING_PAYMENT; close the cart.
+1. One transaction (`commerce.checkout.opening`): replay a known idempotency
+   key; lock the cart and refuse it if it already has an open or paid order;
+   price the lines from the database; reserve stock; create the order
+   PENDING_PAYMENT; close the cart. An order with nothing to pay is PAID here,
+   and the saga ends: no steps 2 to 4, nothing sent to Stripe.
 2. Create the PaymentIntent unconfirmed (naming the order) and store it in its
    own commit, under the order lock and only while the order still waits for
    payment: a `cancelOrder` that got there first wins, the PaymentIntent is
@@ -26,20 +28,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
-from commerce.outbound.outbox import record_order_event
-from commerce.access import Caller, can_read_order, can_use_cart
+from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
-from commerce.checkout.buyer import check_email
-from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
-from commerce.checkout.costs import CartCost
-from commerce.checkout.discount_codes import claim_discount, customer_key, record_redemptions, unclaim_discounts
-from commerce.checkout.order_copies import order_copies, order_line_copies
-from commerce.catalog.stock import reserve_stock
-from models import (
-    Cart, CartLine, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderLine, OrderNumber, OrderStatus, Payment, ProductVariant,
-)
-from models.ids import new_secret_id
+from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
+from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import (
     GatewayUnavailable,
     InvalidPaymentToken,
@@ -52,8 +45,6 @@ from payments.gateway import (
 
 __all__ = ["CheckoutResult", "CheckoutTerms", "checkout", "confirm_checkout", "REPLAY_WAIT_SECONDS"]
 
-_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.FULFILLED,
-                      OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
 REPLAY_WAIT_SECONDS = 10.0
 _NOTHING_CHARGED = "The payment could not be started, and nothing was charged. Please try again."
 
@@ -72,160 +63,9 @@ def _unreadable_card() -> DomainError:
                        ["input", "paymentToken"])
 
 
-@dataclass(frozen=True)
-class _Replay:
-    order: Order
-
-
-@dataclass(frozen=True)
-class CheckoutTerms:
-    """What the shopper agreed to: how prices are shown, and the total they saw (minor units)."""
-
-    prices_include_tax: bool = False
-    expected_total: int | None = None
-
-
 def _check_key(idempotency_key: str | None) -> None:
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["input", "idempotencyKey"])
-
-
-def _email(given: str | None, cart: Cart) -> str:
-    email = given if given is not None and given.strip() else cart.email
-    if not email:
-        raise DomainError(Code.INVALID, "Enter an email address.", ["input", "email"])
-    return check_email(email, ["input", "email"])
-
-
-async def _known_order(key: str | None, cart_id: str) -> Order | None:
-    """The order this key already made (for this cart); IDEMPOTENCY_KEY_REUSED for another cart."""
-    if key is None:
-        return None
-    order = await Order.get_or_none(idempotency_key=key)
-    if order is not None and order.cart_id != cart_id:
-        raise DomainError(
-            Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.", ["input", "idempotencyKey"]
-        )
-    return order
-
-
-async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
-    query = Cart.filter(id=cart_id)
-    cart = await (query.select_for_update() if lock else query).first()
-    if cart is None or not can_use_cart(caller, cart):
-        raise DomainError(Code.NOT_FOUND, "No cart with this id.", ["input", "cartId"])
-    return cart
-
-
-async def _checkable_lines(cart: Cart) -> list[CartLine]:
-    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=_BLOCKING_STATUSES):
-        raise DomainError(Code.CART_ALREADY_CHECKED_OUT, "This cart has already been checked out.", ["input", "cartId"])
-    lines = await CartLine.filter(cart_id=cart.id).order_by("id")
-    if not lines:
-        raise DomainError(Code.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
-    return lines
-
-
-def _line_title(variant: ProductVariant) -> str:
-    title = variant.product.title
-    return title if variant.title == "Default" else f"{title} ({variant.title})"
-
-
-async def _cost(caller: Caller, cart: Cart, lines: list[CartLine], variants: dict[int, ProductVariant],
-                terms: CheckoutTerms) -> CartCost:
-    """Every amount from the database; refuses what cannot be delivered or differs from what was shown."""
-    cost = await price_cart(cart, cost_lines(lines, variants), prices_include_tax=terms.prices_include_tax,
-                            customer_id=caller.customer_id)
-    require_delivery(cart, cost, ["input", "cartId"])
-    return cost
-
-
-def _check_total(cost: CartCost, terms: CheckoutTerms) -> None:
-    if terms.expected_total is not None and terms.expected_total != cost.total:
-        raise DomainError(Code.TOTAL_CHANGED, "The total changed since you saw it; nothing was charged. "
-                          "Check the cart and try again.", ["input", "expectedTotal"])
-
-
-async def _claim_codes(caller: Caller, cart: Cart, lines: list[CartLine], variants: dict[int, ProductVariant],
-                       terms: CheckoutTerms, email: str) -> tuple[CartCost, list[int]]:
-    """Counts a use of each code that takes something off; a code with no use left is dropped
-    and the cart priced again without it (inside step 1's transaction)."""
-    cart.email = cart.email or email  # once-per-customer codes count this buyer
-    who = customer_key(cart.customer_id or caller.customer_id, email)
-    claimed: dict[str, int] = {}
-    while True:
-        cost = await _cost(caller, cart, lines, variants, terms)
-        dropped = None
-        for code, amount in cost.discount_applications.items():
-            if amount <= 0 or code in claimed:
-                continue
-            discount_id = await claim_discount(code, who)
-            if discount_id is None:
-                dropped = code
-                break
-            claimed[code] = discount_id
-        if dropped is None:
-            break
-        cart.discount_codes = [c for c in cart.discount_codes or [] if c != dropped]
-    unused = [i for code, i in claimed.items() if cost.discount_applications.get(code, 0) <= 0]
-    await unclaim_discounts(unused)
-    return cost, [i for i in claimed.values() if i not in unused]
-
-
-async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
-                      terms: CheckoutTerms) -> Order | _Replay:
-    """Step 1, in one transaction."""
-    async with in_transaction():
-        cart = await _cart(caller, cart_id, lock=True)
-        known = await _known_order(key, cart.id)
-        if known is not None:
-            return _Replay(known)
-        lines = await _checkable_lines(cart)
-        variants = {v.id: v for v in await ProductVariant.filter(
-            id__in=[line.variant_id for line in lines]).select_related("product")}
-        email = _email(email, cart)
-        cost, claimed = await _claim_codes(caller, cart, lines, variants, terms, email)
-        _check_total(cost, terms)
-        await reserve_stock(
-            {line.variant_id: line.quantity for line in lines},
-            {v.id: _line_title(v) for v in variants.values()},
-        )
-        number = await OrderNumber.create()
-        order = await Order.create(
-            id=new_secret_id(), number=1000 + number.id, email=email, currency=cart.currency,
-            cart_id=cart.id, idempotency_key=key, customer_id=cart.customer_id or caller.customer_id,
-            **order_copies(cart, cost),
-        )
-        await OrderLine.bulk_create(order_line_copies(order.id, lines, variants, cost))
-        await record_redemptions(order.id, claimed, customer_key(order.customer_id, email))
-        await Cart.filter(id=cart.id).update(status=CartStatus.CHECKED_OUT)
-        await record_order_event(order, OrderEventType.ORDER_CREATED)
-    return order
-
-
-async def _precheck(caller: Caller, cart_id: str, email: str | None, key: str | None,
-                    terms: CheckoutTerms) -> Order | str:
-    """Refuses a cart that cannot be checked out before anything reaches Stripe.
-
-    Returns the order of a concurrent request with the same key that got there
-    first, or else the email to charge under.
-    """
-    known = await _known_order(key, cart_id)
-    if known is not None:
-        return known
-    try:
-        cart = await _cart(caller, cart_id, lock=False)
-        lines = await _checkable_lines(cart)
-        email = _email(email, cart)
-        variants = {v.id: v for v in await ProductVariant.filter(id__in=[line.variant_id for line in lines])}
-        _check_total(await _cost(caller, cart, lines, variants, terms), terms)
-        return email
-    except DomainError as error:
-        if error.code is Code.CART_ALREADY_CHECKED_OUT:
-            known = await _known_order(key, cart_id)
-            if known is not None:
-                return known
-        raise
 
 
 async def _result(gateway: PaymentGateway, order: Order, client_secret: str | None = None) -> CheckoutResult:
@@ -304,30 +144,13 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
     return await _result(gateway, order, result.client_secret)
 
 
-async def checkout(
-    gateway: PaymentGateway,
-    *,
-    caller: Caller,
-    cart_id: str,
-    email: str | None,
-    payment_token: str,
-    idempotency_key: str | None = None,
-    capture_manually: bool = False,
-    terms: CheckoutTerms = CheckoutTerms(),
-) -> CheckoutResult:
-    """Turns the cart into an order and charges its `cost.total` (or, `capture_manually`,
-    authorises it). Raises DomainError when no order is made.
-
-    `email` may be left out when the cart has one.
-    """
-    _check_key(idempotency_key)
-    known = await _precheck(caller, cart_id, email, idempotency_key, terms)
-    if isinstance(known, Order):
-        return await _result(gateway, await _settled(known))
-    email = known
-
+async def _payment_method(gateway: PaymentGateway, payment_token: str | None, email: str,
+                          idempotency_key: str | None) -> PaymentMethodRef:
+    """The shopper's card as Stripe knows it (the pre-check's `tok_` to a customer's card)."""
+    if not payment_token:
+        raise DomainError(Code.INVALID, "Enter your card details.", ["input", "paymentToken"])
     try:
-        method = await gateway.prepare_payment_method(
+        return await gateway.prepare_payment_method(
             payment_token, email=email,
             idempotency_key=f"shopgraph-customer-{idempotency_key or uuid.uuid4().hex}",
         )
@@ -338,15 +161,50 @@ async def checkout(
     except GatewayUnavailable:
         raise DomainError(Code.PAYMENT_FAILED, _NOTHING_CHARGED, None) from None
 
+
+async def _open(caller: Caller, cart_id: str, email: str, key: str | None, terms: CheckoutTerms,
+                paying: bool) -> Order | Replay:
     try:
-        opened = await _open_order(caller, cart_id, email, idempotency_key, terms)
+        return await open_order(caller, cart_id, email, key, terms, paying=paying)
     except IntegrityError:  # the same key, at the same moment, for another cart
         raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.",
                           ["input", "idempotencyKey"]) from None
-    if isinstance(opened, _Replay):
+
+
+async def checkout(
+    gateway: PaymentGateway,
+    *,
+    caller: Caller,
+    cart_id: str,
+    email: str | None,
+    payment_token: str | None,
+    idempotency_key: str | None = None,
+    capture_manually: bool = False,
+    terms: CheckoutTerms = CheckoutTerms(),
+) -> CheckoutResult:
+    """Turns the cart into an order and charges its `cost.total` (or, `capture_manually`,
+    authorises it). Raises DomainError when no order is made.
+
+    `email` may be left out when the cart has one. A total of zero needs no
+    `payment_token`: the order is paid at once and nothing reaches Stripe.
+    """
+    _check_key(idempotency_key)
+    known = await precheck(caller, cart_id, email, idempotency_key, terms)
+    if isinstance(known, Order):
+        return await _result(gateway, await _settled(known))
+    email = known.email
+
+    method = await _payment_method(gateway, payment_token, email, idempotency_key) if known.total else None
+    try:
+        opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=method is not None)
+    except PaymentNeeded:  # the total is no longer zero (a code's last use went meanwhile)
+        method = await _payment_method(gateway, payment_token, email, idempotency_key)
+        opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
+    if isinstance(opened, Replay):
         return await _result(gateway, await _settled(opened.order))
     await events.order_changed(opened.id)  # a new order, and stock taken from the catalog
-
+    if method is None or opened.financial_status is OrderFinancialStatus.PAID:  # there was nothing to pay
+        return CheckoutResult(opened)
     return await _pay(gateway, opened, method, capture_manually)
 
 

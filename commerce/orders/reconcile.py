@@ -281,7 +281,7 @@ async def audit(
         if stopping():
             break
         payment = payments.get(order.id)
-        if payment is None:
+        if payment is None or payment.intent_id is None:  # nothing was asked of Stripe (a total of zero)
             continue
         report.audited += 1
         done, found = await _attempt(report, order, now, _compare(gateway, order, payment, now - grace))

@@ -30,20 +30,23 @@ from datetime import datetime, timezone
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
+from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
     PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, save_order,
 )
 from commerce.outbound import events
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from models import (
-    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderLine, OrderStatus, Payment, PaymentStatus, Refund,
+    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderStatus,
+    Payment, PaymentStatus, Refund,
 )
 from commerce.checkout.discount_codes import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
     "OPEN_ORDER_STATUSES", "get_order", "lock_order", "apply_payment_result", "apply_payment_result_locked",
-    "cancel_unpaid_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE", "order_lines",
+    "cancel_unpaid_order", "cancel_free_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE",
+    "order_lines",
 ]
 
 log = logging.getLogger("shopgraph.orders")
@@ -206,6 +209,26 @@ async def cancel_unpaid_order(order_id: str) -> Order | None:
     return order
 
 
+async def cancel_free_order(order_id: str) -> Order:
+    """VOIDED with stock and code uses given back, for an order that had nothing to pay
+    (`free_orders`) and of which nothing has shipped. Nothing is asked of Stripe."""
+    async with in_transaction():
+        order = await _locked(order_id)
+        if order.financial_status is not F.PAID:
+            return order
+        if order.fulfillment_status is not OrderFulfillmentStatus.UNFULFILLED:
+            raise DomainError(Code.INVALID, "Part of this order has shipped: it can no longer be cancelled.",
+                              ["orderId"])
+        was = (order.financial_status, order.fulfillment_status, order.status)
+        await _end_unpaid(order)
+        await Payment.filter(order_id=order.id).update(status=PaymentStatus.CANCELED)
+        order.financial_status = F.VOIDED
+        await save_order(order, was=was)
+        await record_order_event(order, OrderEventType.ORDER_CANCELLED)
+    await events.order_changed(order.id)
+    return order
+
+
 async def cancel_at_stripe(gateway: PaymentGateway, order: Order) -> Order:
     payment = await Payment.get(order_id=order.id)
     try:
@@ -223,11 +246,14 @@ async def cancel_order(gateway: PaymentGateway, order_id: str) -> Order:
 
     Cancelling a cancelled or failed order changes nothing; a paid one is refused
     with ORDER_ALREADY_PAID (refund it instead), also when Stripe says it was
-    paid in the meantime.
+    paid in the meantime. An order that had nothing to pay is cancelled while
+    nothing of it has shipped (`cancel_free_order`).
     """
     order = await Order.get_or_none(id=order_id)
     if order is None:
         raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+    if order.financial_status is F.PAID and is_free(order):
+        order = await cancel_free_order(order.id)
     if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):
         cancelled = await cancel_unpaid_order(order.id) if order.financial_status in WAITING_FOR_PAYMENT else None
         order = cancelled or await cancel_at_stripe(gateway, order)

@@ -94,7 +94,7 @@ async def _context(event: OrderEvent, kind: EmailKind, shop_name: str) -> dict[s
     return {
         "shop_name": shop_name,
         "order": {"number": row["number"], "email": row["email"], "subtotal": _money(row["subtotal"], currency),
-                  "total": _money(row["total"], currency)},
+                  "total": _money(row["total"], currency), "free": row["total"] == 0},
         "lines": [{"title": line.title, "quantity": quantity, "total": _money(line.unit_price * quantity, currency)}
                   for line, quantity in lines],
         "payment": payment and {"card_brand": payment.card_brand, "card_last4": payment.card_last4},

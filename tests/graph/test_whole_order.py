@@ -213,3 +213,24 @@ async def test_reading_a_cart_takes_the_same_number_of_statements_whatever_its_l
         counts.append(len(sql_statements))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 8, sql_statements
+
+
+PHONE_ADDRESS = "mutation($c: ID!, $a: MailingAddressInput!) { cartShippingAddressUpdate(cartId: $c, address: $a) { cart { shippingAddress { phone company address2 } } userErrors { field code } } }"
+PHONE_ORDER = "query($id: ID!) { order(id: $id) { shippingAddress { phone company address2 } } }"
+
+
+async def test_the_address_answers_the_phone_it_was_given_on_the_cart_and_the_order(gql):
+    cart_id = await ready_cart(gql, 1500)
+    for phone in ("+1 (415) 555-" + "0" * 30, "call me", "+1\x00415"):
+        refused = (await gql.data(PHONE_ADDRESS, {"c": cart_id, "a": {**US, "phone": phone}}))["cartShippingAddressUpdate"]
+        assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [("INVALID", ["address", "phone"])], phone
+    given = {**US, "phone": " +1 (415)  555-0100 ", "company": "Analytical Engines", "address2": "Floor 2"}
+    stored = (await gql.data(PHONE_ADDRESS, {"c": cart_id, "a": given}))["cartShippingAddressUpdate"]
+    expected = {"phone": "+1 (415) 555-0100", "company": "Analytical Engines", "address2": "Floor 2"}
+    assert stored == {"cart": {"shippingAddress": expected}, "userErrors": []}
+    await gql.data(DELIVERY, {"c": cart_id, "h": "express"})
+    paid = await pay(gql, cart_id)
+    assert paid["userErrors"] == [], paid
+    assert (await gql.data(PHONE_ORDER, {"id": paid["order"]["id"]}))["order"]["shippingAddress"] == expected
+    without = (await gql.data(PHONE_ADDRESS, {"c": await ready_cart(gql, 1500), "a": US}))["cartShippingAddressUpdate"]
+    assert without["cart"]["shippingAddress"] == {"phone": None, "company": None, "address2": None}

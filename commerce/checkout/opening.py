@@ -1,0 +1,226 @@
+"""Step 1 of the checkout saga: the cart is checked, priced and turned into an order.
+
+`precheck` refuses a cart that cannot be checked out before anything reaches
+Stripe. `open_order` does step 1 in one transaction: it replays a known
+idempotency key, locks the cart and refuses it if it already has an open or
+paid order, prices the lines from the database, counts the discount codes'
+uses, reserves stock, creates the order PENDING_PAYMENT and closes the cart.
+An order whose total is zero is PAID in that same transaction
+(`commerce.orders.free_orders`): there is nothing to ask of Stripe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from commerce.access import Caller, can_use_cart
+from commerce.catalog.stock import reserve_stock
+from commerce.checkout.buyer import check_email
+from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
+from commerce.checkout.costs import CartCost
+from commerce.checkout.discount_codes import (
+    CodeUseTaken, claim_discount, customer_key, record_redemptions, unclaim_discounts,
+)
+from commerce.checkout.order_copies import order_copies, order_line_copies
+from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.orders.free_orders import pay_nothing_locked
+from commerce.orders.state import OPEN_ORDER_STATUSES
+from commerce.outbound.outbox import record_order_event
+from models import (
+    Cart, CartLine, CartStatus, Order, OrderEventType, OrderLine, OrderNumber, OrderStatus, ProductVariant,
+)
+from models.ids import new_secret_id
+
+__all__ = ["CheckoutTerms", "Checkable", "PaymentNeeded", "Replay", "precheck", "open_order"]
+
+_ATTEMPTS = 3  # one more than needed: the second attempt sees the use the first lost to
+
+_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.FULFILLED,
+                      OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """An order this idempotency key already made."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class Checkable:
+    """What the pre-check found: the email to charge under and the total to pay (minor units)."""
+
+    email: str
+    total: int
+
+
+class PaymentNeeded(Exception):
+    """The cart has something to pay, and the checkout was opened without a way to pay it."""
+
+
+@dataclass(frozen=True)
+class CheckoutTerms:
+    """What the shopper agreed to: how prices are shown, and the total they saw (minor units)."""
+
+    prices_include_tax: bool = False
+    expected_total: int | None = None
+
+
+def _email(given: str | None, cart: Cart) -> str:
+    email = given if given is not None and given.strip() else cart.email
+    if not email:
+        raise DomainError(Code.INVALID, "Enter an email address.", ["input", "email"])
+    return check_email(email, ["input", "email"])
+
+
+async def _known_order(key: str | None, cart_id: str) -> Order | None:
+    """The order this key already made (for this cart); IDEMPOTENCY_KEY_REUSED for another cart."""
+    if key is None:
+        return None
+    order = await Order.get_or_none(idempotency_key=key)
+    if order is not None and order.cart_id != cart_id:
+        raise DomainError(
+            Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.", ["input", "idempotencyKey"]
+        )
+    return order
+
+
+async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
+    query = Cart.filter(id=cart_id)
+    cart = await (query.select_for_update() if lock else query).first()
+    if cart is None or not can_use_cart(caller, cart):
+        raise DomainError(Code.NOT_FOUND, "No cart with this id.", ["input", "cartId"])
+    return cart
+
+
+async def _checkable_lines(cart: Cart) -> list[CartLine]:
+    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=_BLOCKING_STATUSES):
+        raise DomainError(Code.CART_ALREADY_CHECKED_OUT, "This cart has already been checked out.", ["input", "cartId"])
+    lines = await CartLine.filter(cart_id=cart.id).order_by("id")
+    if not lines:
+        raise DomainError(Code.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+    return lines
+
+
+def _line_title(variant: ProductVariant) -> str:
+    title = variant.product.title
+    return title if variant.title == "Default" else f"{title} ({variant.title})"
+
+
+async def _cost(caller: Caller, cart: Cart, lines: list[CartLine], variants: dict[int, ProductVariant],
+                terms: CheckoutTerms) -> CartCost:
+    """Every amount from the database; refuses what cannot be delivered or differs from what was shown."""
+    cost = await price_cart(cart, cost_lines(lines, variants), prices_include_tax=terms.prices_include_tax,
+                            customer_id=caller.customer_id)
+    require_delivery(cart, cost, ["input", "cartId"])
+    return cost
+
+
+def _check_total(cost: CartCost, terms: CheckoutTerms) -> None:
+    if terms.expected_total is not None and terms.expected_total != cost.total:
+        raise DomainError(Code.TOTAL_CHANGED, "The total changed since you saw it; nothing was charged. "
+                          "Check the cart and try again.", ["input", "expectedTotal"])
+
+
+async def _claim_codes(caller: Caller, cart: Cart, lines: list[CartLine], variants: dict[int, ProductVariant],
+                       terms: CheckoutTerms, email: str) -> tuple[CartCost, list[int]]:
+    """Counts a use of each code that takes something off; a code with no use left is dropped
+    and the cart priced again without it (inside step 1's transaction)."""
+    cart.email = cart.email or email  # once-per-customer codes count this buyer
+    who = customer_key(cart.customer_id or caller.customer_id, email)
+    claimed: dict[str, int] = {}
+    while True:
+        cost = await _cost(caller, cart, lines, variants, terms)
+        dropped = None
+        for code, amount in cost.discount_applications.items():
+            if amount <= 0 or code in claimed:
+                continue
+            discount_id = await claim_discount(code, who)
+            if discount_id is None:
+                dropped = code
+                break
+            claimed[code] = discount_id
+        if dropped is None:
+            break
+        cart.discount_codes = [c for c in cart.discount_codes or [] if c != dropped]
+    unused = [i for code, i in claimed.items() if cost.discount_applications.get(code, 0) <= 0]
+    await unclaim_discounts(unused)
+    return cost, [i for i in claimed.values() if i not in unused]
+
+
+async def open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
+                     terms: CheckoutTerms, *, paying: bool = True) -> Order | Replay:
+    """Step 1, in one transaction. When another order of this customer took their use of a
+    once-per-customer code meanwhile, the transaction is undone and step 1 runs again:
+    the code is then seen as used and the cart priced without it (TOTAL_CHANGED when
+    the shopper said what total they expected). Without `paying` (no payment method was
+    prepared), a total above zero raises PaymentNeeded and nothing is written."""
+    for _ in range(_ATTEMPTS):
+        try:
+            return await _open_order(caller, cart_id, email, key, terms, paying)
+        except CodeUseTaken:
+            continue
+    raise DomainError(Code.PAYMENT_FAILED, "The checkout could not be completed, and nothing was charged. "
+                      "Please try again.", None)
+
+
+async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
+                      terms: CheckoutTerms, paying: bool) -> Order | Replay:
+    async with in_transaction():
+        cart = await _cart(caller, cart_id, lock=True)
+        known = await _known_order(key, cart.id)
+        if known is not None:
+            return Replay(known)
+        lines = await _checkable_lines(cart)
+        variants = {v.id: v for v in await ProductVariant.filter(
+            id__in=[line.variant_id for line in lines]).select_related("product")}
+        email = _email(email, cart)
+        cost, claimed = await _claim_codes(caller, cart, lines, variants, terms, email)
+        _check_total(cost, terms)
+        if cost.total > 0 and not paying:
+            raise PaymentNeeded(cart.id)
+        await reserve_stock(
+            {line.variant_id: line.quantity for line in lines},
+            {v.id: _line_title(v) for v in variants.values()},
+        )
+        number = await OrderNumber.create()
+        order = await Order.create(
+            id=new_secret_id(), number=1000 + number.id, email=email, currency=cart.currency,
+            cart_id=cart.id, idempotency_key=key, customer_id=cart.customer_id or caller.customer_id,
+            **order_copies(cart, cost),
+        )
+        await OrderLine.bulk_create(order_line_copies(order.id, lines, variants, cost))
+        await record_redemptions(order.id, claimed, customer_key(order.customer_id, email))
+        await Cart.filter(id=cart.id).update(status=CartStatus.CHECKED_OUT)
+        await record_order_event(order, OrderEventType.ORDER_CREATED)
+        if order.total == 0:
+            await pay_nothing_locked(order)
+    return order
+
+
+async def precheck(caller: Caller, cart_id: str, email: str | None, key: str | None,
+                   terms: CheckoutTerms) -> Order | Checkable:
+    """Refuses a cart that cannot be checked out before anything reaches Stripe.
+
+    Returns the order of a concurrent request with the same key that got there
+    first, or else the email to charge under and the total.
+    """
+    known = await _known_order(key, cart_id)
+    if known is not None:
+        return known
+    try:
+        cart = await _cart(caller, cart_id, lock=False)
+        lines = await _checkable_lines(cart)
+        email = _email(email, cart)
+        variants = {v.id: v for v in await ProductVariant.filter(id__in=[line.variant_id for line in lines])}
+        cost = await _cost(caller, cart, lines, variants, terms)
+        _check_total(cost, terms)
+        return Checkable(email, cost.total)
+    except DomainError as error:
+        if error.code is Code.CART_ALREADY_CHECKED_OUT:
+            known = await _known_order(key, cart_id)
+            if known is not None:
+                return known
+        raise
