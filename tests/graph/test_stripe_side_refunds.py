@@ -26,7 +26,7 @@ from payments.gateway import GatewayUnavailable
 from tests.conftest import GraphQLClient
 from tests.graph.test_money_lifecycle import hook, staff  # noqa: F401 (fixtures)
 from tests.shop import intents_of_order, key_of
-from tests.stripe_events import deliver, event, paid_order, refund_at_stripe, stripe_get
+from tests.stripe_events import app_client, deliver, event, paid_order, refund_at_stripe, stripe_get
 
 PRICE = 5000
 READ = """query($id: ID!) { order(id: $id) {
