@@ -74,13 +74,20 @@ class ModelRun:
     rules: Counter = field(default_factory=Counter)
     examples: list[tuple[int, float]] = field(default_factory=list)  # (steps, seconds) of each example that ran one
     violations: int = 0
+    first_violation: tuple[int, int] | None = None  # (examples, steps) run when the first check failed
+
+    def note_violation(self) -> None:
+        if self.first_violation is None:
+            self.first_violation = (len(self.examples) + 1, sum(self.rules.values()))
 
     def line(self, seconds: float) -> str:
         tenth = max(len(self.examples) // 10, 1)
         per_rule = ", ".join(f"{name} {count}" for name, count in sorted(self.rules.items()))
         return (f"money model ({self.database}): {len(self.examples)} examples, {sum(self.rules.values())} steps "
                 f"({per_rule}), violations: {self.violations}, {seconds:.1f} s; ms/step first tenth of the "
-                f"examples {_ms_per_step(self.examples[:tenth]):.0f}, last tenth {_ms_per_step(self.examples[-tenth:]):.0f}")
+                f"examples {_ms_per_step(self.examples[:tenth]):.0f}, last tenth {_ms_per_step(self.examples[-tenth:]):.0f}"
+                + (f"; first violation in example {self.first_violation[0]}, after {self.first_violation[1]} steps"
+                   if self.first_violation else ""))
 
 
 def _ms_per_step(examples: list[tuple[int, float]]) -> float:
@@ -93,7 +100,11 @@ def counted(step):
     @functools.wraps(step)
     def run(self, *args, **kwargs):
         self.run.rules[step.__name__] += 1
-        return step(self, *args, **kwargs)
+        try:
+            return step(self, *args, **kwargs)
+        except Exception:
+            self.run.note_violation()
+            raise
     return run
 
 
@@ -315,7 +326,11 @@ class MoneyModel(RuleBasedStateMachine):
     # ---- invariants ----------------------------------------------------------------------------------------------
     @invariant()
     def money_statuses_and_stock_agree(self) -> None:
-        self.run_step(self._check())
+        try:
+            self.run_step(self._check())
+        except Exception:
+            self.run.note_violation()
+            raise
 
     async def _check(self) -> None:
         orders = await Order.filter(id__in=self.orders)
