@@ -34,10 +34,10 @@ OLD_ROWS = [
      " VALUES ('old-mug', 'Old Mug', 'A mug.', 1400, 'USD', '/images/old-mug.svg', 7, $1, $1)"),
     ("INSERT INTO product (slug, title, description, price, currency, image_url, stock, created_at, updated_at)"
      " VALUES ('old-lamp', 'Old Lamp', '', 6900, 'USD', NULL, 0, $1, $1)"),
-    "INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES ('cccccccccccccccccccccccccartopen', 'open', 'USD', $1, $1)",
+    "INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES ('cccccccccccccccccccccccccccc0e0e', 'open', 'USD', $1, $1)",
     "INSERT INTO cart (id, status, currency, created_at, updated_at) VALUES ('cartpaid', 'checked_out', 'USD', $1, $1)",
     ("INSERT INTO cart_line (cart_id, product_id, quantity, created_at, updated_at)"
-     " SELECT 'cccccccccccccccccccccccccartopen', id, 2, $1, $1 FROM product WHERE slug = 'old-mug'"),
+     " SELECT 'cccccccccccccccccccccccccccc0e0e', id, 2, $1, $1 FROM product WHERE slug = 'old-mug'"),
     ("INSERT INTO \"order\" (id, number, status, email, currency, subtotal, total, cart_id, created_at, updated_at)"
      " VALUES ('orderpaid', 999, 'paid', 'a@example.com', 'USD', 4200, 4200, 'cartpaid', $1, $1)"),
     ("INSERT INTO order_line (order_id, product_id, title, quantity, unit_price, total)"
@@ -95,11 +95,11 @@ async def test_paid_order_lines_name_their_variant_and_count_as_sold(migrated):
 
 
 async def test_an_open_cart_from_before_still_checks_out(migrated, gateway, localstripe_url):
-    line = await CartLine.get(cart_id="cccccccccccccccccccccccccartopen")
+    line = await CartLine.get(cart_id="cccccccccccccccccccccccccccc0e0e")
     assert line.variant_id is not None
     app = create_app(Settings(database_url=migrated, currency="USD", response_cache=False), gateway=gateway, manage_db=False)
     await seed_shop_rules("USD")
-    cart_id = to_global_id("Cart", "cccccccccccccccccccccccccartopen")
+    cart_id = to_global_id("Cart", "cccccccccccccccccccccccccccc0e0e")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shopgraph.test") as http:
         await ship_to(GraphQLClient(http), cart_id)  # products ship: since 0008 a checkout needs an address
         result = await checkout(GraphQLClient(http), cart_id, await create_card_token(localstripe_url, "4242424242424242"))
