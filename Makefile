@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install services browser wrk migrate seed schema bench clean
+.PHONY: run test soak install services browser wrk migrate seed schema bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ browser:
 
 test: install services browser
 	$(BIN)/python -m pytest
+
+# The money model's long run (DESIGN §11), not part of `make test`: SOAK_EXAMPLES examples of
+# 25 steps on SQLite and on PostgreSQL, one summary line per database at the end.
+SOAK_EXAMPLES ?= 500
+
+soak: install services
+	SHOPGRAPH_MODEL_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/commerce/test_money_model.py -q
 
 # Load benchmarks (issue 15), not part of `make test`: wrk against SQLite and PostgreSQL,
 # table in bench/results.md. `make bench BENCH_ARGS=--profile` also records py-spy profiles

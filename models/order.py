@@ -113,7 +113,13 @@ class Order(Model):
     class Meta:
         table = "order"
         indexes = (("status", "updated_at"), ("updated_at", "id"), ("customer_id", "created_at"))
-        constraints = (CheckConstraint(check="total >= 0", name="order_total_not_negative"),)
+        constraints = (
+            CheckConstraint(check="total >= 0", name="order_total_not_negative"),
+            CheckConstraint(check="subtotal >= 0", name="order_subtotal_not_negative"),
+            CheckConstraint(check="discount >= 0", name="order_discount_not_negative"),
+            CheckConstraint(check="shipping >= 0", name="order_shipping_not_negative"),
+            CheckConstraint(check="tax >= 0", name="order_tax_not_negative"),
+        )
 
 
 class OrderLine(Model):
@@ -140,7 +146,11 @@ class OrderLine(Model):
 
     class Meta:
         table = "order_line"
-        constraints = (CheckConstraint(check="quantity > 0", name="order_line_quantity_positive"),)
+        constraints = (
+            CheckConstraint(check="quantity > 0", name="order_line_quantity_positive"),
+            CheckConstraint(check="unit_price >= 0", name="order_line_unit_price_not_negative"),
+            CheckConstraint(check="total >= 0", name="order_line_total_not_negative"),
+        )
 
 
 class Payment(Model):
@@ -170,3 +180,10 @@ class Payment(Model):
 
     class Meta:
         table = "payment"
+        constraints = (
+            CheckConstraint(check="amount >= 0", name="payment_amount_not_negative"),
+            CheckConstraint(check="amount_captured >= 0", name="payment_captured_not_negative"),
+            CheckConstraint(check="amount_refunded >= 0", name="payment_refunded_not_negative"),
+            # Money given back never exceeds money taken (DESIGN §11).
+            CheckConstraint(check="amount_refunded <= amount_captured", name="payment_refunded_within_captured"),
+        )

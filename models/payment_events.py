@@ -67,3 +67,4 @@ class Dispute(Model):
 
     class Meta:
         table = "dispute"
+        constraints = (CheckConstraint(check="amount >= 0", name="dispute_amount_not_negative"),)

@@ -17,16 +17,23 @@ financialStatus moves only along the tables of `commerce.orders.lifecycle`.
 
 The machine runs in a worker thread and sends each step to the test's event
 loop. Derandomized and bounded for CI (`SHOPGRAPH_MODEL_EXAMPLES`, default 30,
-25 steps each); set it higher for a long run.
+25 steps each, on each database); `make soak` runs 500. Each run ends with a
+summary line per database: examples, steps (rule executions, per rule),
+violations and time, with the time per step over the first and the last
+tenth of the examples (close when a long run stays linear; hypothesis tries
+its simplest examples first, so in a short run the first tenth is cheaper).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
+import time
 import uuid
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from hypothesis import HealthCheck, settings, strategies as st
@@ -36,6 +43,7 @@ from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, summary_stat
 from commerce.orders.reconcile import reconcile
 from graph.relay import to_global_id
 from models import Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
+from tests.commerce.conftest import SUMMARIES
 from tests.conftest import GraphQLClient
 from tests.shop import stock_of, CONFIRM, cart_with, checkout, make_product
 from tests.stripe_emulator import authenticate_3ds, create_card_token
@@ -58,12 +66,56 @@ _MOVES = {(a, b) for a, targets in PAYMENT_MOVES.items() for b in targets} | {
     (a, b) for a in REFUND_STATES for b in REFUND_STATES}
 
 
+@dataclass
+class ModelRun:
+    """What one run of the model did: rule executions (steps) per rule, and each example's steps and time."""
+
+    database: str
+    rules: Counter = field(default_factory=Counter)
+    examples: list[tuple[int, float]] = field(default_factory=list)  # (steps, seconds) of each example that ran one
+    violations: int = 0
+    first_violation: tuple[int, int] | None = None  # (examples, steps) run when the first check failed
+
+    def note_violation(self) -> None:
+        if self.first_violation is None:
+            self.first_violation = (len(self.examples) + 1, sum(self.rules.values()))
+
+    def line(self, seconds: float) -> str:
+        tenth = max(len(self.examples) // 10, 1)
+        per_rule = ", ".join(f"{name} {count}" for name, count in sorted(self.rules.items()))
+        return (f"money model ({self.database}): {len(self.examples)} examples, {sum(self.rules.values())} steps "
+                f"({per_rule}), violations: {self.violations}, {seconds:.1f} s; ms/step first tenth of the "
+                f"examples {_ms_per_step(self.examples[:tenth]):.0f}, last tenth {_ms_per_step(self.examples[-tenth:]):.0f}"
+                + (f"; first violation in example {self.first_violation[0]}, after {self.first_violation[1]} steps"
+                   if self.first_violation else ""))
+
+
+def _ms_per_step(examples: list[tuple[int, float]]) -> float:
+    steps = sum(n for n, _ in examples)
+    return 1000 * sum(t for _, t in examples) / steps if steps else 0.0
+
+
+def counted(step):
+    """Counts each execution of a rule in the run (place it under `@rule`)."""
+    @functools.wraps(step)
+    def run(self, *args, **kwargs):
+        self.run.rules[step.__name__] += 1
+        try:
+            return step(self, *args, **kwargs)
+        except Exception:
+            self.run.note_violation()
+            raise
+    return run
+
+
 class MoneyModel(RuleBasedStateMachine):
     run_step = None  # set by the test: runs a coroutine on its event loop
+    run: ModelRun  # set by the test
     ctx: dict = {}
 
     def __init__(self) -> None:
         super().__init__()
+        self.started, self.steps_before = time.monotonic(), sum(self.run.rules.values())
         self.product = self.run_step(make_product(1000, STOCK))
         self.orders: list[str] = []  # order ids
         self.secrets: dict[str, str] = {}  # 3-D Secure client secrets
@@ -80,6 +132,9 @@ class MoneyModel(RuleBasedStateMachine):
             ids = await Order.filter(lines__product_id=self.product.id).distinct().values_list("id", flat=True)
             await Order.filter(id__in=list(ids)).delete()
         self.run_step(forget())
+        steps = sum(self.run.rules.values()) - self.steps_before
+        if steps:  # hypothesis also starts machines it runs no step on
+            self.run.examples.append((steps, time.monotonic() - self.started))
 
     # ---- steps -------------------------------------------------------------------------------------------------
     async def _checkout(self, client: GraphQLClient, token: str, quantity: int) -> None:
@@ -116,6 +171,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @rule(token=st.sampled_from(["pm_card_visa", "pm_card_chargeCustomerFail", "3ds", "manual"]),
           quantity=st.integers(1, 2))
+    @counted
     def do_checkout(self, token: str, quantity: int) -> None:
         async def go() -> None:
             client = self.ctx["manual"] if token == "manual" else self.ctx["shop"]
@@ -125,6 +181,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.secrets)
     @rule(data=st.data(), success=st.booleans())
+    @counted
     def complete_3ds(self, data, success: bool) -> None:
         order_id = data.draw(st.sampled_from(sorted(self.secrets)))
         secret = self.secrets.pop(order_id)
@@ -139,6 +196,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), how=st.sampled_from(["confirm", "webhook", "webhook twice", "late webhook"]))
+    @counted
     def tell_us(self, data, how: str) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
 
@@ -163,6 +221,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), amount=st.sampled_from([None, "1.00", "3.50"]))
+    @counted
     def refund(self, data, amount) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
         self.run_step(self.ctx["staff"].data(REFUND, {"o": to_global_id("Order", order_id), "a": amount,
@@ -170,6 +229,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
+    @counted
     def refund_fails(self, data) -> None:
         # Drawn among the orders with a refund that can fail: drawn among all orders, the three
         # steps it needs (a charge, a refund, its failure) on one order were too rare to be tried.
@@ -200,6 +260,7 @@ class MoneyModel(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), told=st.permutations(["charge", "refund", "reconcile"]), heard=st.integers(1, 3),
           twice=st.booleans(), listed=st.booleans())
+    @counted
     def refund_in_stripe_dashboard(self, data, told: list[str], heard: int, twice: bool, listed: bool) -> None:
         # Made on localstripe, so reconciler passes see it; the events (which localstripe never
         # sends) are signed payloads of its charge and refund, `heard` of them in `told`'s order.
@@ -227,6 +288,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), status=st.sampled_from(["needs_response", "won", "lost"]))
+    @counted
     def dispute(self, data, status: str) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
 
@@ -240,6 +302,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), amount=st.sampled_from([None, "4.00"]))
+    @counted
     def capture(self, data, amount) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
         self.run_step(self.ctx["staff"].data(CAPTURE, {"o": to_global_id("Order", order_id), "a": amount,
@@ -247,11 +310,13 @@ class MoneyModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
+    @counted
     def cancel(self, data) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
         self.run_step(self.ctx["staff"].data(CANCEL, {"o": to_global_id("Order", order_id)}))
 
     @rule()
+    @counted
     def reconciler_pass(self) -> None:
         async def go() -> None:
             await reconcile(self.ctx["gateway"], grace=timedelta(0), action_grace=timedelta(hours=1))
@@ -261,7 +326,11 @@ class MoneyModel(RuleBasedStateMachine):
     # ---- invariants ----------------------------------------------------------------------------------------------
     @invariant()
     def money_statuses_and_stock_agree(self) -> None:
-        self.run_step(self._check())
+        try:
+            self.run_step(self._check())
+        except Exception:
+            self.run.note_violation()
+            raise
 
     async def _check(self) -> None:
         orders = await Order.filter(id__in=self.orders)
@@ -316,8 +385,15 @@ async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_ur
         MoneyModel.ctx = {"stripe": localstripe_url, "gateway": gateway, "hook": hook,
                           "shop": GraphQLClient(hook), "manual": GraphQLClient(manual),
                           "staff": GraphQLClient(hook, headers={"Authorization": f"Bearer {key}"})}
-        machine_settings = settings_for_ci()
-        await asyncio.to_thread(run_state_machine_as_test, MoneyModel, settings=machine_settings)
+        MoneyModel.run = ModelRun("postgres" if settings.database_url.startswith("postgres") else "sqlite")
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(run_state_machine_as_test, MoneyModel, settings=settings_for_ci())
+        except BaseException:
+            MoneyModel.run.violations += 1
+            raise
+        finally:
+            SUMMARIES.append(MoneyModel.run.line(time.monotonic() - started))
 
 
 async def _in(context: contextvars.Context, coro):
