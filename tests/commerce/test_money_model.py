@@ -11,7 +11,10 @@ refunds or not, and reconciler passes among them, disputes (opened, won,
 lost: signed, localstripe has none), capture, cancel and reconciler passes.
 
 After every step: Stripe's money equals ours for every order we have been told
-about; each order's statuses agree with its payment; stock is conserved
+about (`payment.amountCaptured` is what Stripe took, partial captures included;
+`netPayment` is Stripe's captured less refunded; `totalOutstanding` the total
+less that; PARTIALLY_PAID exactly when less than the total was taken and
+nothing refunded); each order's statuses agree with its payment; stock is conserved
 (initial = on hand + held by orders holding stock); no order is charged twice;
 financialStatus moves only along the tables of `commerce.orders.lifecycle`.
 
@@ -59,6 +62,8 @@ REFUND = """mutation($o: ID!, $a: Decimal, $k: String) { refundOrder(orderId: $o
 CAPTURE = """mutation($o: ID!, $a: Decimal, $k: String!) { orderCapture(orderId: $o, amount: $a, idempotencyKey: $k) {
   userErrors { code } } }"""
 CANCEL = "mutation($o: ID!) { cancelOrder(orderId: $o) { userErrors { code } } }"
+MONEY = """query($id: ID!) { order(id: $id) { status financialStatus total { minorUnits } netPayment { minorUnits }
+  totalOutstanding { minorUnits } payment { amountCaptured { minorUnits } amountRefunded { minorUnits } } } }"""
 _EVENT_OF = {"succeeded": "payment_intent.succeeded", "requires_payment_method": "payment_intent.payment_failed",
              "canceled": "payment_intent.canceled", "requires_action": "payment_intent.requires_action",
              "requires_capture": "payment_intent.amount_capturable_updated"}
@@ -123,6 +128,7 @@ class MoneyModel(RuleBasedStateMachine):
         self.failed_refunds: dict[str, int] = {}  # amounts refund.failed gave back, which localstripe still counts
         self.untold: set[str] = set()  # orders Stripe moved without telling us yet
         self.seen: dict[str, F] = {}
+        self.captured: dict[str, int] = {}  # what Stripe took on a manual capture, as the model saw it happen
 
     def teardown(self) -> None:
         # Each example leaves the database as it found it: its orders (lines, payment, refunds,
@@ -301,12 +307,20 @@ class MoneyModel(RuleBasedStateMachine):
         self.run_step(go())
 
     @precondition(lambda self: self.orders)
-    @rule(data=st.data(), amount=st.sampled_from([None, "4.00"]))
+    @rule(data=st.data(), amount=st.sampled_from([None, "4.00", "9.99", "0.50"]))
     @counted
     def capture(self, data, amount) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
-        self.run_step(self.ctx["staff"].data(CAPTURE, {"o": to_global_id("Order", order_id), "a": amount,
-                                                       "k": uuid.uuid4().hex}))
+
+        async def go() -> None:
+            before = await self._intent(order_id)
+            await self.ctx["staff"].data(CAPTURE, {"o": to_global_id("Order", order_id), "a": amount,
+                                                   "k": uuid.uuid4().hex})
+            after = await self._intent(order_id)
+            if before and after and before["status"] == "requires_capture" and after["status"] == "succeeded":
+                asked = after["amount"] if amount is None else round(float(amount) * 100)  # the model's own count
+                self.captured[order_id] = min(asked, after["amount"])
+        self.run_step(go())
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -339,6 +353,7 @@ class MoneyModel(RuleBasedStateMachine):
             payment = await Payment.get_or_none(order_id=order.id)
             intent = await self._intent(order.id)
             await self._check_order(order, payment, intent)
+            await self._check_money_fields(order, intent)
             held += sum(await order.lines.all().values_list("quantity", flat=True)) if order.holds_stock else 0
         assert await stock_of(self.product) + held == STOCK, "stock not conserved"
 
@@ -368,6 +383,36 @@ class MoneyModel(RuleBasedStateMachine):
         in_flight = sum(await Refund.filter(order_id=order.id, status="pending").values_list("amount", flat=True))
         assert payment.amount_refunded + in_flight >= stripe_refunded >= payment.amount_refunded, (
             order.number, payment.amount_refunded, stripe_refunded)
+
+    async def _check_money_fields(self, order: Order, intent: dict | None) -> None:
+        """What the API says the order kept and is owed equals what Stripe holds: `netPayment` is
+        Stripe's captured less refunded (refunds in flight aside), `payment.amountCaptured` what
+        Stripe took, `totalOutstanding` the total less that, PARTIALLY_PAID exactly when less
+        than the total was taken and nothing refunded."""
+        if order.id in self.untold:
+            return
+        api = (await self.ctx["staff"].data(MONEY, {"id": to_global_id("Order", order.id)}))["order"]
+        charged = intent is not None and intent["status"] == "succeeded"
+        at_stripe = self.captured.get(order.id, intent["amount"]) if charged else 0
+        ours = 0 if api["payment"] is None or api["payment"]["amountCaptured"] is None \
+            else api["payment"]["amountCaptured"]["minorUnits"]
+        assert ours == at_stripe, (order.number, "captured", ours, "at Stripe", at_stripe)
+        net, total = api["netPayment"]["minorUnits"], api["total"]["minorUnits"]
+        if charged:
+            charge = intent["latest_charge"]
+            refunded = charge["amount_refunded"] - (intent["amount"] - at_stripe) - self.failed_refunds.get(order.id, 0)
+            in_flight = sum(await Refund.filter(order_id=order.id, status="pending").values_list("amount", flat=True))
+            assert net - in_flight <= at_stripe - refunded <= net, (order.number, "net", net, "at Stripe",
+                                                                   at_stripe - refunded)
+        else:
+            assert net == 0, (order.number, "net", net, "nothing taken at Stripe")
+        owed = 0 if api["status"] in ("CANCELLED", "PAYMENT_FAILED") else max(total - at_stripe, 0)
+        assert api["totalOutstanding"]["minorUnits"] == owed, (order.number, api["totalOutstanding"], owed)
+        refunded_ours = 0 if api["payment"] is None else api["payment"]["amountRefunded"]["minorUnits"]
+        partly = api["financialStatus"] in [s.name for s in REFUND_STATES] and 0 < at_stripe < total \
+            and refunded_ours == 0
+        assert (api["financialStatus"] == "PARTIALLY_PAID") == partly, (order.number, api["financialStatus"],
+                                                                      at_stripe, total)
 
 
 async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_url):
