@@ -51,11 +51,11 @@ from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, late_cancell
 from commerce.orders.reconcile import reconcile
 from graph.relay import to_global_id
 from payments.stripe_gateway import StripeGateway
-from models import Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
+from models import DiscountCode, Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
 from tests.commerce.conftest import SUMMARIES
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault
-from tests.shop import stock_of, CONFIRM, cart_with, checkout, make_product
+from tests.shop import stock_of, CHECKOUT, CONFIRM, cart_with, checkout, make_product
 from tests.stripe_emulator import TEST_SECRET_KEY, authenticate_3ds, create_card_token
 from tests.stripe_events import (
     api_key, app_client, deliver, dispute_object, event, refund_at_stripe, refund_object, stripe_get,
@@ -69,6 +69,9 @@ REFUND = """mutation($o: ID!, $a: Decimal, $k: String) { refundOrder(orderId: $o
 CAPTURE = """mutation($o: ID!, $a: Decimal, $k: String!) { orderCapture(orderId: $o, amount: $a, idempotencyKey: $k) {
   userErrors { code } } }"""
 CANCEL = "mutation($o: ID!) { cancelOrder(orderId: $o) { userErrors { code } } }"
+FREE = "MODEL-FREE100"
+CODES = """mutation($c: ID!, $codes: [String!]!) { cartDiscountCodesUpdate(cartId: $c, codes: $codes) {
+  cart { id } userErrors { code } } }"""
 MONEY = """query($id: ID!) { order(id: $id) { status financialStatus total { minorUnits } netPayment { minorUnits }
   totalOutstanding { minorUnits } payment { amountCaptured { minorUnits } amountRefunded { minorUnits } } } }"""
 _EVENT_OF = {"succeeded": "payment_intent.succeeded", "requires_payment_method": "payment_intent.payment_failed",
@@ -135,6 +138,10 @@ class MoneyModel(RuleBasedStateMachine):
         self.failed_refunds: dict[str, int] = {}  # amounts refund.failed gave back, which localstripe still counts
         self.untold: set[str] = set()  # orders Stripe moved without telling us yet
         self.seen: dict[str, F] = {}
+        self.late: set[str] = set()  # orders paid after they were cancelled
+        self.free_orders: set[str] = set()  # zero-total orders, placed without Stripe
+        self.code, _ = self.run_step(DiscountCode.get_or_create(code=FREE, defaults={"kind": "percentage",
+                                                                                      "value": 10_000}))
         self.captured: dict[str, int] = {}  # what Stripe took on a manual capture, as the model saw it happen
 
     def teardown(self) -> None:
@@ -168,7 +175,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     async def _intent(self, order_id: str) -> dict | None:
         payment = await Payment.get_or_none(order_id=order_id)
-        if payment is None:
+        if payment is None or payment.intent_id is None:
             return None
         return await stripe_get(self.ctx["stripe"], f"/v1/payment_intents/{payment.intent_id}")
 
@@ -207,6 +214,24 @@ class MoneyModel(RuleBasedStateMachine):
                 await self._snapshot(order_id)
         self.run_step(go())
 
+    @rule(quantity=st.integers(1, 2))
+    @counted
+    def zero_total_checkout(self, quantity: int) -> None:
+        """A cart made free by a 100 % code, placed with no payment token: no Stripe call."""
+        async def go() -> None:
+            if not await self._in_stock(quantity):
+                return
+            client = self.ctx["shop"]
+            cart_id = await cart_with(client, (self.product, quantity))
+            await client.data(CODES, {"c": cart_id, "codes": [FREE]})
+            placed = (await client.data(CHECKOUT, {"input": {"cartId": cart_id, "email": "free@example.com",
+                                                              "idempotencyKey": uuid.uuid4().hex}}))["checkout"]
+            assert placed["userErrors"] == [] and placed["paymentAction"] is None, placed
+            from tests.shop import key_of
+            self.orders.append(key_of(placed["order"]["id"]))
+            self.free_orders.add(self.orders[-1])
+        self.run_step(go())
+
     @precondition(lambda self: self.secrets)
     @rule(data=st.data(), sell_out=st.booleans(), told=st.sampled_from(["webhook", "reconciler", "not yet"]))
     @counted
@@ -232,8 +257,10 @@ class MoneyModel(RuleBasedStateMachine):
             left = await stock_of(self.product)
             if sell_out and left:
                 await self._checkout(self.ctx["shop"], "pm_card_visa", left)
+            await self._check()  # the cancel seen before 3-D Secure completes
             await authenticate_3ds(self.ctx["stripe"], intent["id"], secret, success=True)
             self.untold.add(order_id)
+            self.late.add(order_id)
             await self._snapshot(order_id)
             if told == "webhook":
                 await deliver(self.ctx["hook"], event("payment_intent.succeeded", await self._intent(order_id)))
@@ -301,6 +328,8 @@ class MoneyModel(RuleBasedStateMachine):
 
     async def _left_at_stripe(self, order_id: str) -> int:
         payment, intent = await Payment.get(order_id=order_id), await self._intent(order_id)
+        if intent is None:  # a zero-total order: nothing at Stripe
+            return 0
         released = payment.amount - payment.amount_captured
         refunded = intent["latest_charge"]["amount_refunded"] - released - self.failed_refunds.get(order_id, 0)
         return payment.amount_captured - refunded
@@ -398,6 +427,8 @@ class MoneyModel(RuleBasedStateMachine):
             await self._check_order(order, payment, intent)
             await self._check_money_fields(order, intent)
             held += sum(await order.lines.all().values_list("quantity", flat=True)) if order.holds_stock else 0
+        using = await Order.filter(id__in=list(self.free_orders)).exclude(status=OrderStatus.CANCELLED).count()
+        assert (await DiscountCode.get(code=FREE)).used_count == self.code.used_count + using, "code uses"
         on_hand = await stock_of(self.product)
         assert on_hand >= 0 and on_hand + held == STOCK, ("stock not conserved", on_hand, held)
 
@@ -409,11 +440,18 @@ class MoneyModel(RuleBasedStateMachine):
             assert order.status is summary_status(order.financial_status, order.fulfillment_status,
                                                   await dispute_standing(order.id))
         before = self.seen.get(order.id)
-        if before is not None and before is not order.financial_status:
+        # a late success takes a voided order's money (then, its stock gone, gives it back)
+        late = before is F.VOIDED and order.id in self.late and order.financial_status in REFUND_STATES
+        if before is not None and before is not order.financial_status and order.id not in self.free_orders \
+                and not late:
             assert (before, order.financial_status) in _MOVES, (order.number, before, order.financial_status)
-        self.seen[order.id] = order.financial_status
+        self.seen[order.id] = order.financial_status  # a zero-total order goes from PAID to VOIDED when cancelled
         if order.financial_status in (F.FAILED, F.VOIDED):
             assert not order.holds_stock
+        if order.id in self.free_orders:  # nothing to pay: paid without Stripe, or cancelled
+            assert payment.intent_id is None and payment.amount == payment.amount_captured == 0
+            assert order.total == 0 and order.financial_status in (F.PAID, F.VOIDED), (order.number, order.financial_status)
+            return
         if payment is None or intent is None:
             assert order.financial_status in (F.PENDING, F.VOIDED)
             return
