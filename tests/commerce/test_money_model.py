@@ -8,11 +8,18 @@ signed `refund.failed`, which localstripe cannot do), refunds made at Stripe
 (on localstripe, as from the dashboard) and told by signed `charge.refunded` /
 `refund.created` events in random order, duplicated, the charge listing its
 refunds or not, and reconciler passes among them, disputes (opened, won,
-lost: signed, localstripe has none), capture, cancel and reconciler passes.
+lost: signed, localstripe has none), capture (in full or partial), cancel,
+late successes (an order waiting for 3-D Secure cancelled through the fault
+proxy, its stock perhaps sold to another buyer, then 3-D Secure succeeding at
+localstripe, told by webhook, a reconciler pass or later) and reconciler passes.
 
 After every step: Stripe's money equals ours for every order we have been told
-about; each order's statuses agree with its payment; stock is conserved
-(initial = on hand + held by orders holding stock); no order is charged twice;
+about (`payment.amountCaptured` is what Stripe took, partial captures included;
+`netPayment` is Stripe's captured less refunded; `totalOutstanding` the total
+less that; PARTIALLY_PAID exactly when less than the total was taken and
+nothing refunded); each order's statuses agree with its payment; stock is conserved
+(initial = on hand + held by orders holding stock, never below zero: a late
+success whose stock is gone stays CANCELLED and holds none); no order is charged twice;
 financialStatus moves only along the tables of `commerce.orders.lifecycle`.
 
 The machine runs in a worker thread and sends each step to the test's event
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import json
 import os
 import time
 import uuid
@@ -39,14 +47,16 @@ from datetime import timedelta
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, summary_status
+from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, late_cancelled, summary_status
 from commerce.orders.reconcile import reconcile
 from graph.relay import to_global_id
-from models import Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
+from payments.stripe_gateway import StripeGateway
+from models import DiscountCode, Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
 from tests.commerce.conftest import SUMMARIES
 from tests.conftest import GraphQLClient
-from tests.shop import stock_of, CONFIRM, cart_with, checkout, make_product
-from tests.stripe_emulator import authenticate_3ds, create_card_token
+from tests.fault_proxy import Fault
+from tests.shop import stock_of, CHECKOUT, CONFIRM, cart_with, checkout, make_product
+from tests.stripe_emulator import TEST_SECRET_KEY, authenticate_3ds, create_card_token
 from tests.stripe_events import (
     api_key, app_client, deliver, dispute_object, event, refund_at_stripe, refund_object, stripe_get,
 )
@@ -59,6 +69,11 @@ REFUND = """mutation($o: ID!, $a: Decimal, $k: String) { refundOrder(orderId: $o
 CAPTURE = """mutation($o: ID!, $a: Decimal, $k: String!) { orderCapture(orderId: $o, amount: $a, idempotencyKey: $k) {
   userErrors { code } } }"""
 CANCEL = "mutation($o: ID!) { cancelOrder(orderId: $o) { userErrors { code } } }"
+FREE = "MODEL-FREE100"
+CODES = """mutation($c: ID!, $codes: [String!]!) { cartDiscountCodesUpdate(cartId: $c, codes: $codes) {
+  cart { id } userErrors { code } } }"""
+MONEY = """query($id: ID!) { order(id: $id) { status financialStatus total { minorUnits } netPayment { minorUnits }
+  totalOutstanding { minorUnits } payment { amountCaptured { minorUnits } amountRefunded { minorUnits } } } }"""
 _EVENT_OF = {"succeeded": "payment_intent.succeeded", "requires_payment_method": "payment_intent.payment_failed",
              "canceled": "payment_intent.canceled", "requires_action": "payment_intent.requires_action",
              "requires_capture": "payment_intent.amount_capturable_updated"}
@@ -123,6 +138,11 @@ class MoneyModel(RuleBasedStateMachine):
         self.failed_refunds: dict[str, int] = {}  # amounts refund.failed gave back, which localstripe still counts
         self.untold: set[str] = set()  # orders Stripe moved without telling us yet
         self.seen: dict[str, F] = {}
+        self.late: set[str] = set()  # orders paid after they were cancelled
+        self.free_orders: set[str] = set()  # zero-total orders, placed without Stripe
+        self.code, _ = self.run_step(DiscountCode.get_or_create(code=FREE, defaults={"kind": "percentage",
+                                                                                      "value": 10_000}))
+        self.captured: dict[str, int] = {}  # what Stripe took on a manual capture, as the model saw it happen
 
     def teardown(self) -> None:
         # Each example leaves the database as it found it: its orders (lines, payment, refunds,
@@ -155,7 +175,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     async def _intent(self, order_id: str) -> dict | None:
         payment = await Payment.get_or_none(order_id=order_id)
-        if payment is None:
+        if payment is None or payment.intent_id is None:
             return None
         return await stripe_get(self.ctx["stripe"], f"/v1/payment_intents/{payment.intent_id}")
 
@@ -192,6 +212,61 @@ class MoneyModel(RuleBasedStateMachine):
                 await authenticate_3ds(self.ctx["stripe"], intent["id"], secret, success=success)
                 self.untold.add(order_id)
                 await self._snapshot(order_id)
+        self.run_step(go())
+
+    @rule(quantity=st.integers(1, 2))
+    @counted
+    def zero_total_checkout(self, quantity: int) -> None:
+        """A cart made free by a 100 % code, placed with no payment token: no Stripe call."""
+        async def go() -> None:
+            if not await self._in_stock(quantity):
+                return
+            client = self.ctx["shop"]
+            cart_id = await cart_with(client, (self.product, quantity))
+            await client.data(CODES, {"c": cart_id, "codes": [FREE]})
+            placed = (await client.data(CHECKOUT, {"input": {"cartId": cart_id, "email": "free@example.com",
+                                                              "idempotencyKey": uuid.uuid4().hex}}))["checkout"]
+            assert placed["userErrors"] == [] and placed["paymentAction"] is None, placed
+            from tests.shop import key_of
+            self.orders.append(key_of(placed["order"]["id"]))
+            self.free_orders.add(self.orders[-1])
+        self.run_step(go())
+
+    @precondition(lambda self: self.secrets)
+    @rule(data=st.data(), sell_out=st.booleans(), told=st.sampled_from(["webhook", "reconciler", "not yet"]))
+    @counted
+    def late_success(self, data, sell_out: bool, told: str) -> None:
+        """An order waiting for 3-D Secure cancelled, its stock perhaps sold to another buyer, then
+        3-D Secure succeeding at Stripe. localstripe cannot race a cancel with 3-D Secure: the fault
+        proxy answers the cancel as Stripe would have, had the cancel come first, without passing
+        it on (as `tests/graph/test_money_truth.py` does)."""
+        order_id = data.draw(st.sampled_from(sorted(self.secrets)))
+        secret = self.secrets.pop(order_id)
+
+        async def go() -> None:
+            intent = await self._intent(order_id)
+            if intent["status"] != "requires_action":
+                return
+            proxy = self.ctx["proxy"]
+            proxy.arm("POST", rf"/v1/payment_intents/{intent['id']}/cancel", Fault.ANSWER, forward=False,
+                      body=json.dumps({**intent, "status": "canceled", "client_secret": None}).encode())
+            try:
+                await self.ctx["proxied"].data(CANCEL, {"o": to_global_id("Order", order_id)})
+            finally:
+                proxy.rules.clear()
+            left = await stock_of(self.product)
+            if sell_out and left:
+                await self._checkout(self.ctx["shop"], "pm_card_visa", left)
+            await self._check()  # the cancel seen before 3-D Secure completes
+            await authenticate_3ds(self.ctx["stripe"], intent["id"], secret, success=True)
+            self.untold.add(order_id)
+            self.late.add(order_id)
+            await self._snapshot(order_id)
+            if told == "webhook":
+                await deliver(self.ctx["hook"], event("payment_intent.succeeded", await self._intent(order_id)))
+                self.untold.discard(order_id)
+            elif told == "reconciler":
+                await self._reconcile()
         self.run_step(go())
 
     @precondition(lambda self: self.orders)
@@ -253,6 +328,8 @@ class MoneyModel(RuleBasedStateMachine):
 
     async def _left_at_stripe(self, order_id: str) -> int:
         payment, intent = await Payment.get(order_id=order_id), await self._intent(order_id)
+        if intent is None:  # a zero-total order: nothing at Stripe
+            return 0
         released = payment.amount - payment.amount_captured
         refunded = intent["latest_charge"]["amount_refunded"] - released - self.failed_refunds.get(order_id, 0)
         return payment.amount_captured - refunded
@@ -301,12 +378,20 @@ class MoneyModel(RuleBasedStateMachine):
         self.run_step(go())
 
     @precondition(lambda self: self.orders)
-    @rule(data=st.data(), amount=st.sampled_from([None, "4.00"]))
+    @rule(data=st.data(), amount=st.sampled_from([None, "4.00", "9.99", "0.50"]))
     @counted
     def capture(self, data, amount) -> None:
         order_id = data.draw(st.sampled_from(self.orders))
-        self.run_step(self.ctx["staff"].data(CAPTURE, {"o": to_global_id("Order", order_id), "a": amount,
-                                                       "k": uuid.uuid4().hex}))
+
+        async def go() -> None:
+            before = await self._intent(order_id)
+            await self.ctx["staff"].data(CAPTURE, {"o": to_global_id("Order", order_id), "a": amount,
+                                                   "k": uuid.uuid4().hex})
+            after = await self._intent(order_id)
+            if before and after and before["status"] == "requires_capture" and after["status"] == "succeeded":
+                asked = after["amount"] if amount is None else round(float(amount) * 100)  # the model's own count
+                self.captured[order_id] = min(asked, after["amount"])
+        self.run_step(go())
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -318,10 +403,11 @@ class MoneyModel(RuleBasedStateMachine):
     @rule()
     @counted
     def reconciler_pass(self) -> None:
-        async def go() -> None:
-            await reconcile(self.ctx["gateway"], grace=timedelta(0), action_grace=timedelta(hours=1))
-            self.untold.clear()  # the audit repairs what only follows Stripe forward
-        self.run_step(go())
+        self.run_step(self._reconcile())
+
+    async def _reconcile(self) -> None:
+        await reconcile(self.ctx["gateway"], grace=timedelta(0), action_grace=timedelta(hours=1))
+        self.untold.clear()  # the audit repairs what only follows Stripe forward
 
     # ---- invariants ----------------------------------------------------------------------------------------------
     @invariant()
@@ -339,19 +425,33 @@ class MoneyModel(RuleBasedStateMachine):
             payment = await Payment.get_or_none(order_id=order.id)
             intent = await self._intent(order.id)
             await self._check_order(order, payment, intent)
+            await self._check_money_fields(order, intent)
             held += sum(await order.lines.all().values_list("quantity", flat=True)) if order.holds_stock else 0
-        assert await stock_of(self.product) + held == STOCK, "stock not conserved"
+        using = await Order.filter(id__in=list(self.free_orders)).exclude(status=OrderStatus.CANCELLED).count()
+        assert (await DiscountCode.get(code=FREE)).used_count == self.code.used_count + using, "code uses"
+        on_hand = await stock_of(self.product)
+        assert on_hand >= 0 and on_hand + held == STOCK, ("stock not conserved", on_hand, held)
 
     async def _check_order(self, order: Order, payment: Payment | None, intent: dict | None) -> None:
         from commerce.orders.lifecycle import dispute_standing
-        assert order.status is summary_status(order.financial_status, order.fulfillment_status,
-                                              await dispute_standing(order.id))
+        if late_cancelled(order):  # paid after it ended unpaid, its stock sold meanwhile: stays cancelled
+            assert order.status is OrderStatus.CANCELLED, (order.number, order.status)
+        else:
+            assert order.status is summary_status(order.financial_status, order.fulfillment_status,
+                                                  await dispute_standing(order.id))
         before = self.seen.get(order.id)
-        if before is not None and before is not order.financial_status:
+        # a late success takes a voided order's money (then, its stock gone, gives it back)
+        late = before is F.VOIDED and order.id in self.late and order.financial_status in REFUND_STATES
+        if before is not None and before is not order.financial_status and order.id not in self.free_orders \
+                and not late:
             assert (before, order.financial_status) in _MOVES, (order.number, before, order.financial_status)
-        self.seen[order.id] = order.financial_status
+        self.seen[order.id] = order.financial_status  # a zero-total order goes from PAID to VOIDED when cancelled
         if order.financial_status in (F.FAILED, F.VOIDED):
             assert not order.holds_stock
+        if order.id in self.free_orders:  # nothing to pay: paid without Stripe, or cancelled
+            assert payment.intent_id is None and payment.amount == payment.amount_captured == 0
+            assert order.total == 0 and order.financial_status in (F.PAID, F.VOIDED), (order.number, order.financial_status)
+            return
         if payment is None or intent is None:
             assert order.financial_status in (F.PENDING, F.VOIDED)
             return
@@ -369,8 +469,38 @@ class MoneyModel(RuleBasedStateMachine):
         assert payment.amount_refunded + in_flight >= stripe_refunded >= payment.amount_refunded, (
             order.number, payment.amount_refunded, stripe_refunded)
 
+    async def _check_money_fields(self, order: Order, intent: dict | None) -> None:
+        """What the API says the order kept and is owed equals what Stripe holds: `netPayment` is
+        Stripe's captured less refunded (refunds in flight aside), `payment.amountCaptured` what
+        Stripe took, `totalOutstanding` the total less that, PARTIALLY_PAID exactly when less
+        than the total was taken and nothing refunded."""
+        if order.id in self.untold:
+            return
+        api = (await self.ctx["staff"].data(MONEY, {"id": to_global_id("Order", order.id)}))["order"]
+        charged = intent is not None and intent["status"] == "succeeded"
+        at_stripe = self.captured.get(order.id, intent["amount"]) if charged else 0
+        ours = 0 if api["payment"] is None or api["payment"]["amountCaptured"] is None \
+            else api["payment"]["amountCaptured"]["minorUnits"]
+        assert ours == at_stripe, (order.number, "captured", ours, "at Stripe", at_stripe)
+        net, total = api["netPayment"]["minorUnits"], api["total"]["minorUnits"]
+        if charged:
+            charge = intent["latest_charge"]
+            refunded = charge["amount_refunded"] - (intent["amount"] - at_stripe) - self.failed_refunds.get(order.id, 0)
+            in_flight = sum(await Refund.filter(order_id=order.id, status="pending").values_list("amount", flat=True))
+            assert net - in_flight <= at_stripe - refunded <= net, (order.number, "net", net, "at Stripe",
+                                                                   at_stripe - refunded)
+        else:
+            assert net == 0, (order.number, "net", net, "nothing taken at Stripe")
+        owed = 0 if api["status"] in ("CANCELLED", "PAYMENT_FAILED") else max(total - at_stripe, 0)
+        assert api["totalOutstanding"]["minorUnits"] == owed, (order.number, api["totalOutstanding"], owed)
+        refunded_ours = 0 if api["payment"] is None else api["payment"]["amountRefunded"]["minorUnits"]
+        partly = api["financialStatus"] in [s.name for s in REFUND_STATES] and 0 < at_stripe < total \
+            and refunded_ours == 0
+        assert (api["financialStatus"] == "PARTIALLY_PAID") == partly, (order.number, api["financialStatus"],
+                                                                      at_stripe, total)
 
-async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_url):
+
+async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_url, fault_proxy):
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
 
@@ -379,12 +509,16 @@ async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_ur
         return future.result(timeout=120)
 
     key = await api_key()
+    # cancels of PaymentIntents waiting for 3-D Secure go through the fault proxy (`late_success`)
+    proxied_gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
     async with app_client(settings, gateway) as hook, \
-            app_client(replace(settings, capture_method="manual"), gateway) as manual:
+            app_client(replace(settings, capture_method="manual"), gateway) as manual, \
+            app_client(settings, proxied_gateway) as proxied:
         MoneyModel.run_step = staticmethod(run_step)
         MoneyModel.ctx = {"stripe": localstripe_url, "gateway": gateway, "hook": hook,
                           "shop": GraphQLClient(hook), "manual": GraphQLClient(manual),
-                          "staff": GraphQLClient(hook, headers={"Authorization": f"Bearer {key}"})}
+                          "staff": GraphQLClient(hook, headers={"Authorization": f"Bearer {key}"}),
+                          "proxy": fault_proxy, "proxied": GraphQLClient(proxied, headers={"Authorization": f"Bearer {key}"})}
         MoneyModel.run = ModelRun("postgres" if settings.database_url.startswith("postgres") else "sqlite")
         started = time.monotonic()
         try:
@@ -394,6 +528,7 @@ async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_ur
             raise
         finally:
             SUMMARIES.append(MoneyModel.run.line(time.monotonic() - started))
+            await proxied_gateway.aclose()
 
 
 async def _in(context: contextvars.Context, coro):
