@@ -11,21 +11,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import httpx
-import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.connection import get_connection
 
 from graph.relay import to_global_id
 from models import CartLine, OrderLine, Product, ProductImage, ProductVariant
-from shopgraph import db
 from shopgraph.app import create_app
-from shopgraph.settings import Settings, tortoise_config
-from tests.conftest import GraphQLClient, unreachable_postgres
-from tests.databases import PostgresUnavailable, throwaway_database
+from shopgraph.settings import Settings
+from tests.conftest import GraphQLClient
+from tests.migrations.old_rows import migrated_from
 from commerce.checkout.seed import seed_shop_rules
 from tests.shop import checkout, ship_to
 from tests.stripe_emulator import create_card_token
-from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -45,35 +40,7 @@ OLD_ROWS = [
 ]
 
 
-async def _fill_at_0005(url: str) -> None:
-    await tortoise_migrate(config=tortoise_config(url), target="shop.0005_payment_events")
-    await db.init_db(url)
-    try:
-        connection = get_connection("default")
-        for sql in OLD_ROWS:
-            if url.startswith("sqlite"):
-                await connection.execute_query(sql.replace("$1", "?"), [NOW.isoformat()] * sql.count("$1"))
-            else:
-                await connection.execute_query(sql, [NOW] if "$1" in sql else [])
-    finally:
-        await db.close_db()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-async def migrated(request, tmp_path_factory):
-    EXECUTOR_CACHE.clear()
-    try:
-        async with throwaway_database(request.param, tmp_path_factory.mktemp("db")) as url:
-            await _fill_at_0005(url)
-            EXECUTOR_CACHE.clear()
-            await db.migrate(url)
-            await db.init_db(url)
-            try:
-                yield url
-            finally:
-                await db.close_db()
-    except PostgresUnavailable as error:
-        unreachable_postgres(error)
+migrated = migrated_from("shop.0005_payment_events", OLD_ROWS, NOW)
 
 
 async def test_each_product_gets_a_default_variant_with_its_price_stock_and_image(migrated):

@@ -11,16 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
-from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from models import DiscountRedemption, Payment
-from shopgraph import db
-from shopgraph.settings import tortoise_config
-from tests.conftest import unreachable_postgres
-from tests.databases import PostgresUnavailable, throwaway_database
+from tests.migrations.old_rows import migrated_from
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 _CODE = ("INSERT INTO discount_code (code, kind, value, used_count, once_per_customer, collection_ids, active, created_at)"
@@ -41,35 +35,7 @@ OLD_ROWS = [
 ]
 
 
-async def _fill_at_0011(url: str) -> None:
-    await tortoise_migrate(config=tortoise_config(url), target="shop.0011_hostile_input")
-    await db.init_db(url)
-    try:
-        connection = get_connection("default")
-        for sql in OLD_ROWS:
-            if url.startswith("sqlite"):
-                await connection.execute_query(sql.replace("$1", "?"), [NOW.isoformat()] * sql.count("$1"))
-            else:
-                await connection.execute_query(sql, [NOW] if "$1" in sql else [])
-    finally:
-        await db.close_db()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-async def migrated(request, tmp_path_factory):
-    EXECUTOR_CACHE.clear()
-    try:
-        async with throwaway_database(request.param, tmp_path_factory.mktemp("db")) as url:
-            await _fill_at_0011(url)
-            EXECUTOR_CACHE.clear()
-            await db.migrate(url)
-            await db.init_db(url)
-            try:
-                yield url
-            finally:
-                await db.close_db()
-    except PostgresUnavailable as error:
-        unreachable_postgres(error)
+migrated = migrated_from("shop.0011_hostile_input", OLD_ROWS, NOW)
 
 
 async def test_each_customers_first_use_holds_the_code_and_a_third_is_refused(migrated):
