@@ -26,6 +26,8 @@ from models import OrderEvent
 from payments.stripe_gateway import StripeGateway
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault, FaultProxy
+from tests.graph.test_fulfillment_capture import manual, manual_staff  # noqa: F401 (fixtures)
+from tests.graph.test_money_lifecycle import hook, staff  # noqa: F401 (fixtures)
 from tests.shop import cart_with, checkout, intents_of_order, key_of, make_product, stock_of
 from tests.stripe_emulator import TEST_SECRET_KEY
 from tests.stripe_events import (
@@ -56,28 +58,6 @@ mutation($orderId: ID!, $amount: Decimal) {
 """
 CANCEL = "mutation($id: ID!) { cancelOrder(orderId: $id) { order { status } userErrors { code } } }"
 FULFIL = "mutation($id: ID!) { fulfillmentCreate(orderId: $id) { fulfillment { id } userErrors { code field } } }"
-
-
-@pytest.fixture(scope="module")
-async def manual(settings, gateway):
-    async with app_client(replace(settings, capture_method="manual"), gateway) as http:
-        yield http
-
-
-@pytest.fixture
-async def manual_staff(manual) -> GraphQLClient:
-    return GraphQLClient(manual, headers={"Authorization": f"Bearer {await api_key()}"})
-
-
-@pytest.fixture(scope="module")
-async def hook(settings, gateway):
-    async with app_client(settings, gateway) as http:
-        yield http
-
-
-@pytest.fixture
-async def staff(hook) -> GraphQLClient:
-    return GraphQLClient(hook, headers={"Authorization": f"Bearer {await api_key()}"})
 
 
 async def money(gql: GraphQLClient, order_id: str) -> dict:
