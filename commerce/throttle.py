@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("shopgraph.throttle")
+REDIS_TIMEOUT = 1.0  # seconds for one Redis call, connecting included
 
 
 class RateLimited(Exception):
@@ -88,7 +89,9 @@ class RedisStore:
     def __init__(self, url: str, namespace: str) -> None:
         import redis.asyncio as redis
 
-        self._redis: Any = redis.from_url(url)
+        # Every call has a deadline: a count runs while a cart's row is locked, and a Redis that
+        # stops answering must cost a checked attempt a second, never the lock.
+        self._redis: Any = redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         self._prefix = f"shopgraph:{namespace}:ratelimit:"
 
     async def hits(self, bucket: str, since: float) -> tuple[int, float | None]:
