@@ -16,13 +16,14 @@ from graph.errors import UserError, user_errors
 from graph.orders import OrderConnection, connection, time_keyset
 from graph.pagination import page_args
 from graph.relay import to_global_id
+from graph.wallet import WalletFields
 from models import Customer as CustomerModel
 
 __all__ = ["AccountQuery", "AccountMutation", "Customer"]
 
 
 @strawberry.type(description="A shopper with an account.")
-class Customer:
+class Customer(WalletFields):
     id: strawberry.ID
     email: str
     created_at: datetime

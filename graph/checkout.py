@@ -15,6 +15,7 @@ from graph.cart import cart_key
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.orders import Order, order_key
+from graph.wallet import saved_card_key
 
 __all__ = ["CheckoutMutation"]
 
@@ -43,6 +44,9 @@ class CheckoutInput:
     )
     expected_total: Decimal | None = strawberry.field(
         default=None, description="The total the shopper saw; when it differs, TOTAL_CHANGED and nothing is charged."
+    )
+    saved_payment_method_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Pays with a card of the signed-in customer's wallet instead of a paymentToken."
     )
 
     def terms(self, info: Info) -> saga.CheckoutTerms:
@@ -93,6 +97,7 @@ class CheckoutMutation:
                 idempotency_key=input.idempotency_key,
                 capture_manually=info.context.settings.capture_method == "manual",
                 terms=input.terms(info),
+                saved_payment_method=saved_card_key(input.saved_payment_method_id),
             )
         except DomainError as error:
             if error.field == ["cartId"]:

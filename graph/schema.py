@@ -27,6 +27,8 @@ from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.staff import StaffMutation
 from graph.staff_catalog import StaffCatalogMutation
 from graph.subscriptions import OrderSubscription
+from graph.wallet import AddressMutation
+from graph.wallet_cards import CardMutation, CardQuery
 from graph.context import Info
 from graph.errors import ErrorCodes
 from graph.limits import Limits, shape_rule
@@ -44,11 +46,11 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, WebhookQuery,
-                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery))
+                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery, CardQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
                                   StaffCatalogMutation, RefundMutation, FulfillmentMutation, ShopRulesMutation,
-                                  WebhookMutation, ApiKeyMutation))
+                                  WebhookMutation, ApiKeyMutation, AddressMutation, CardMutation))
 
 
 class ShopSchema(strawberry.Schema):
