@@ -211,3 +211,33 @@ async def test_a_declined_card_is_not_saved(gql, localstripe_url):
     answer = (await buyer.data(COMPLETE, {"s": setup["setupIntentId"]}))["customerPaymentMethodSetupComplete"]
     assert answer["paymentMethod"] is None and [e["code"] for e in answer["userErrors"]] == ["INVALID"]
     assert (await buyer.data(CARDS))["customerPaymentMethods"] == []
+
+
+async def test_a_card_removed_while_stripe_cannot_be_told_is_never_charged(settings, fault_proxy, localstripe_url):
+    gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, gateway=gateway, manage_db=False)),
+                             base_url="http://shopgraph.test")
+    try:
+        buyer = await signed_in(GraphQLClient(http))
+        product = await make_product(1100, 4)
+        card = await save_card(buyer, localstripe_url)
+        fault_proxy.arm("POST", r"/v1/payment_methods/pm_\w+/detach", Fault.ERROR_500, forward=False)
+
+        removed = (await buyer.data(DELETE, {"id": card["id"]}))["customerPaymentMethodDelete"]
+        assert [e["code"] for e in removed["userErrors"]] == ["PAYMENT_FAILED"]
+        assert (await buyer.data(CARDS))["customerPaymentMethods"] == []
+        refused = await pay_with(buyer, card["id"], product)
+        assert [e["code"] for e in refused["userErrors"]] == ["PAYMENT_METHOD_REMOVED"] and refused["order"] is None
+
+        again = (await buyer.data(DELETE, {"id": card["id"]}))["customerPaymentMethodDelete"]
+        assert again == {"deletedPaymentMethodId": card["id"], "userErrors": []}
+        saved = await SavedPaymentMethod.get(id=int(key_of(card["id"])))
+        async with httpx.AsyncClient(base_url=localstripe_url,
+                                     headers={"Authorization": f"Bearer {TEST_SECRET_KEY}"}) as stripe_api:
+            method = (await stripe_api.get(f"/v1/payment_methods/{saved.stripe_payment_method_id}")).json()
+        assert method["customer"] is None
+        assert await charges_of_customer(localstripe_url, await stripe_customer_of(buyer)) == []
+        assert await stock_of(product) == 4
+    finally:
+        await http.aclose()
+        await gateway.aclose()
