@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.checkout.addresses import MailingAddress, validate_address
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.wallet.accounts import locked_wallet, wallet_of
+from commerce.wallet.wallets import locked_wallet, wallet_of
 from models import CustomerAddress, CustomerWallet
 
 __all__ = [

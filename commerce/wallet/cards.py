@@ -25,7 +25,7 @@ from tortoise.exceptions import IntegrityError
 
 from commerce.access import Caller
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.wallet.accounts import wallet_of
+from commerce.wallet.wallets import wallet_of
 from models import Customer, CustomerWallet, SavedPaymentMethod
 from payments.gateway import (
     GatewayUnavailable, InvalidPaymentToken, PaymentDeclined, PaymentError, PaymentGateway, PaymentMethodRef,
