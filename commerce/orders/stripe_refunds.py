@@ -18,22 +18,32 @@ The same running total settles our own refunds whose answer was lost
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked
+from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked, refund_status
 from commerce.orders.state import lock_order
 from commerce.outbound import events
 from commerce.outbound.outbox import record_order_event
 from models import Order, OrderEventType, Payment, Refund, RefundStatus
 
-__all__ = ["REPORTED_BY_STRIPE", "record_stripe_refund_locked", "note_stripe_total_locked", "note_stripe_total",
-           "refunded_of_captured", "settle_unanswered_refunds"]
+__all__ = ["REPORTED_BY_STRIPE", "record_stripe_refund_locked", "record_listed_refunds_locked", "claims_an_amount",
+           "note_stripe_total_locked", "note_stripe_total", "refunded_of_captured", "settle_unanswered_refunds"]
 
 REPORTED_BY_STRIPE = "reported_by_stripe"  # the reason of a refund first seen in Stripe's running total
 R = RefundStatus
+
+
+class _Listed(Protocol):
+    """A refund as a charge lists it: `ListedRefund` (events) or `RefundResult` (the gateway)."""
+    refund_id: str
+    amount: int
+    status: str | None
+
 
 log = logging.getLogger("shopgraph.refunds")
 
@@ -51,13 +61,39 @@ async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_ref
     return await record_refund_locked(order, refund, stripe_refund_id, status)
 
 
+async def record_listed_refunds_locked(order: Order, payment: Payment, listed: Iterable[_Listed]) -> int:
+    """Refunds a charge lists (an event's charge, or Stripe's answer to a listing), each by its
+    id, oldest first (Stripe lists the newest first), those matching an amount held without an
+    id before the others, so each claims its own. Returns how many changed the order."""
+    unnamed = set(await _unnamed(order.id).values_list("amount", flat=True))
+    changes = 0
+    for refund in sorted(reversed(list(listed)), key=lambda refund: refund.amount not in unnamed):
+        changes += await record_stripe_refund_locked(order, payment, refund.refund_id, refund.amount,
+                                                     refund_status(refund.status))
+    return changes
+
+
+async def claims_an_amount(order_id: str, stripe_refund_id: str) -> bool:
+    """Whether a refund object would claim an amount we hold without an id: a refund we do
+    not know, on an order with such an amount. Its own amount cannot tell whether it is that
+    refund or another one made since, so the caller asks Stripe for the charge's refunds."""
+    if await Refund.exists(stripe_refund_id=stripe_refund_id):
+        return False
+    return await _unnamed(order_id).exists()
+
+
+def _unnamed(order_id: str):
+    """Amounts counted as refunded that no Stripe id names yet."""
+    return Refund.filter(Q(reason=REPORTED_BY_STRIPE) | Q(reason=None), order_id=order_id,
+                         stripe_refund_id=None, status=R.SUCCEEDED)
+
+
 async def _claim_reported(order: Order, payment: Payment, stripe_refund_id: str, amount: int,
                           status: RefundStatus) -> Refund:
     """The row for a refund object we have no id for: an amount seen without an id that it
     explains (the same amount: reported by Stripe's total, or our own refund the total
     settled; or what the reported amounts cover of it, oldest first), or a new one."""
-    unnamed = await Refund.filter(Q(reason=REPORTED_BY_STRIPE) | Q(reason=None), order_id=order.id,
-                                  stripe_refund_id=None, status=R.SUCCEEDED).order_by("id")
+    unnamed = await _unnamed(order.id).order_by("id")
     same = next((row for row in unnamed if row.amount == amount), None)
     if same is not None:
         return same  # `record_refund_locked` gives it the id; a PENDING report does not undo SUCCEEDED

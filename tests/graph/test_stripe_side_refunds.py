@@ -200,3 +200,24 @@ async def test_our_refund_settled_by_the_reconciler_is_not_counted_again_by_its_
     await shop.step("refund", {"refund": event("refund.created", {**made, "payment_intent": shop.intent_id})})
     await shop.assert_same_as_stripe()
     assert await shop.stripe_refunded() == 1500
+
+
+@pytest.mark.parametrize("first, second", [(1500, 1500), (1000, 2500), (2500, 1000)])
+async def test_a_refund_object_does_not_claim_the_amount_an_earlier_refund_was_counted_as(
+        staff, gateway, localstripe_url, first, second):
+    """The first refund is told by the charge's running total only (an amount, no id); the
+    second by its own refund object only. The object cannot tell by its amount whether it is
+    the refund the total counted: the shop asks Stripe for the charge's refunds, and counts both."""
+    shop = await StripeSide.paid(staff, localstripe_url, gateway)
+    told_by_total = await shop.refund_in_dashboard(first, shape="total only")
+    await shop.step("charge", told_by_total)
+    await shop.assert_same_as_stripe()
+
+    told_by_object = await shop.refund_in_dashboard(second, shape="total only")
+    await shop.step("refund", told_by_object)
+
+    await shop.assert_same_as_stripe()
+    await shop.step("refund", told_by_total)  # the first one's object, late: claims its amount
+    await shop.step("reconcile", {})
+    await shop.assert_same_as_stripe()
+    assert await shop.stripe_refunded() == first + second
