@@ -150,7 +150,3 @@ class PaymentGateway(Protocol):
     async def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> RefundResult:
         """Refund `amount` of a succeeded PaymentIntent."""
         ...
-
-    async def list_refunds(self, intent_id: str) -> tuple[RefundResult, ...]:
-        """Every refund of a PaymentIntent's charge as the provider holds it now, failed ones included."""
-        ...

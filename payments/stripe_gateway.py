@@ -209,15 +209,6 @@ class StripeGateway:
             raise _translate(error) from error
         return RefundResult(refund_id=refund.id, amount=refund.amount, status=refund.status or "pending")
 
-    async def list_refunds(self, intent_id: str) -> tuple[RefundResult, ...]:
-        try:
-            page = await self._client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100})
-            return tuple([RefundResult(refund_id=refund.id, amount=refund.amount, status=refund.status or "pending")
-                          async for refund in page.auto_paging_iter()])
-        except stripe.InvalidRequestError as error:
-            raise (PaymentIntentNotFound(intent_id) if _is_missing(error) else _translate(error)) from error
-        except stripe.StripeError as error:
-            raise _translate(error) from error
 
     async def _state_after_refusal(self, intent_id: str, error: stripe.InvalidRequestError) -> PaymentResult:
         """Stripe refused to move an intent (its state does not allow it: already

@@ -236,3 +236,27 @@ async def test_a_late_payment_refunded_in_stripes_dashboard_is_never_refunded_tw
         now = await money(staff, order["id"])
         assert (now["status"], now["financialStatus"], now["needsAttention"]) == ("CANCELLED", "REFUNDED", False)
         assert [r["amount"] for r in await stripe_refunds(localstripe_url, paid["id"])] == [3000]
+
+
+async def test_two_stripe_side_refunds_of_one_amount_after_a_partial_capture_are_both_counted(manual_staff,
+                                                                                               localstripe_url):
+    """The first refund made in Stripe's dashboard reaches us as the charge's running total only
+    (an amount, no id), the second as its own refund object only. Its amount cannot say whether
+    it is the first one: the running total Stripe holds then says it is another."""
+    order = await authorised(manual_staff, 1000)
+    await manual_staff.data(CAPTURE, {"orderId": order["id"], "amount": "4.00", "key": uuid.uuid4().hex})
+    [intent] = await intents_of_order(localstripe_url, key_of(order["id"]))
+
+    await refund_at_stripe(localstripe_url, intent["id"], 150)
+    charge = {**(await stripe_get(localstripe_url, f"/v1/payment_intents/{intent['id']}"))["latest_charge"],
+              "payment_intent": intent["id"]}
+    del charge["refunds"]
+    await deliver(manual_staff.http, event("charge.refunded", charge))
+    assert (await money(manual_staff, order["id"]))["payment"]["amountRefunded"]["amount"] == "1.50"
+
+    second = await refund_at_stripe(localstripe_url, intent["id"], 150)
+    await deliver(manual_staff.http, event("refund.created", {**second, "payment_intent": intent["id"]}))
+
+    now = await money(manual_staff, order["id"])
+    assert (now["payment"]["amountRefunded"]["amount"], now["netPayment"]["amount"]) == ("3.00", "1.00")
+    assert now["financialStatus"] == "PARTIALLY_REFUNDED"
