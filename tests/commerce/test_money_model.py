@@ -49,7 +49,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from commerce.orders.lifecycle import PAYMENT_MOVES, REFUND_STATES, late_cancelled, summary_status
 from commerce.orders.reconcile import reconcile
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from payments.stripe_gateway import StripeGateway
 from models import DiscountCode, Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
 from tests.commerce.conftest import SUMMARIES

@@ -10,7 +10,7 @@ import pytest
 from tests import shop
 
 from commerce.checkout.carts import purge_carts
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from models import Cart, CartLine, Product, ProductVariant
 
 CART_FIELDS = """
@@ -63,7 +63,7 @@ async def snapshot(cart_id: str | None) -> list[tuple]:
     """What the database holds for a cart, to prove a refused change wrote nothing."""
     if cart_id is None:
         return []
-    from graph.relay import from_global_id
+    from graph.core.ids import from_global_id
 
     key = from_global_id(cart_id)[1]
     cart = await Cart.get(id=key)
@@ -194,7 +194,7 @@ async def test_a_line_of_another_cart_is_not_found(gql, stocked_cart):
 async def test_a_checked_out_cart_takes_no_changes(gql, stocked_cart):
     cart, product, _ = stocked_cart
     key = cart["id"]
-    from graph.relay import from_global_id
+    from graph.core.ids import from_global_id
 
     await Cart.filter(id=from_global_id(key)[1]).update(status="checked_out")
     before = await snapshot(key)
@@ -259,7 +259,7 @@ async def test_purge_removes_only_old_empty_open_carts(gql):
     empty_old = await Cart.create(currency="USD")
     empty_new = await Cart.create(currency="USD")
     full_old = (await add(gql, product))["cart"]
-    from graph.relay import from_global_id
+    from graph.core.ids import from_global_id
 
     long_ago = datetime.now(timezone.utc) - timedelta(days=40)
     await Cart.filter(id__in=[empty_old.id, from_global_id(full_old["id"])[1]]).update(updated_at=long_ago)

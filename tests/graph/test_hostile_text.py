@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from models import Cart, Customer, ShippingZone, WebhookSubscription
 from tests.graph.test_accounts import REGISTER, api_key, as_
 from tests.graph.test_partner_webhooks import CREATE as WEBHOOK_CREATE

@@ -9,7 +9,7 @@ import pytest
 
 from graphql import parse
 
-from graph.limits import Limits, operation_cost
+from graph.core.limits import Limits, operation_cost
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
 

@@ -153,7 +153,7 @@ async def _race(staff, localstripe_url, delay: float) -> tuple[str, dict, dict, 
         while (order := await Order.filter(cart_id=key_of(cart_id)).first()) is None:
             await asyncio.sleep(0.001)
         await asyncio.sleep(delay)
-        from graph.relay import to_global_id
+        from graph.core.ids import to_global_id
         return (await staff.data(CANCEL, {"orderId": to_global_id("Order", order.id)}))["cancelOrder"]
 
     paid, cancelled = await asyncio.gather(checkout(staff, cart_id, "pm_card_visa"), cancel_when_the_order_exists())

@@ -113,7 +113,7 @@ async def test_variants_are_added_changed_and_deleted_and_a_product_keeps_one(st
 async def test_inventory_adjust_is_atomic_and_never_goes_below_zero(staff):
     variant = await ProductVariant.create(product_id=(await Product.create(
         slug="adjust-me", title="Adjust Me", price=100, currency="USD")).id, price=100, stock=5)
-    from graph.relay import to_global_id
+    from graph.core.ids import to_global_id
     vid = to_global_id("ProductVariant", variant.id)
     results = await asyncio.gather(*(staff.data(ADJUST, {"v": vid, "d": -1}) for _ in range(8)))
     refused = [r for r in results if r["inventoryAdjust"]["userErrors"]]

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from commerce import throttle
-from graph.forwarded import parse_networks
+from graph.core.forwarded import parse_networks
 from models import DiscountCode, DiscountKind
 from shopgraph.app import create_app
 from shopgraph.settings import Settings
@@ -205,7 +205,7 @@ async def test_x_forwarded_for_is_honoured_only_from_a_trusted_proxy(gql, settin
     ("127.0.0.9", "127.0.0.9"),  # only trusted proxies: the farthest of them
 ])
 def test_the_client_address_from_a_trusted_proxy(forwarded_for, expected):
-    from graph.forwarded import client_address
+    from graph.core.forwarded import client_address
 
     assert client_address("127.0.0.1", [forwarded_for], parse_networks("127.0.0.0/8")) == expected
     assert client_address("192.0.2.1", [forwarded_for], parse_networks("127.0.0.0/8")) == "192.0.2.1"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from commerce.catalog.seed import demo_catalog, seed_demo_catalog
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from models import Product, ProductVariant
 from commerce.catalog import search
 from commerce.checkout.seed import seed_shop_rules
@@ -201,11 +201,11 @@ async def test_a_products_page_loads_what_it_shows_before_its_fields_resolve(gql
     """Through `edges`, `nodes` and fragments alike, every Product field of a page answers from rows
     loaded before the fields resolve: none waits on a loader batch of its own (a coroutine per
     product and field), and the page costs no statement more than one batch per loader."""
-    import graph.products
+    import graph.catalog.types
 
     waited = []
-    real_then = graph.products._then
-    monkeypatch.setattr(graph.products, "_then", lambda future, then: waited.append(1) or real_then(future, then))
+    real_then = graph.catalog.types._then
+    monkeypatch.setattr(graph.catalog.types, "_then", lambda future, then: waited.append(1) or real_then(future, then))
     query = """fragment Card on Product { slug title featuredImage { url } priceRange { minVariantPrice { amount } } }
       query { products(first: 20) { edges { node { ...Card availableForSale } }
         nodes { ... on Product { tags options { name } variants(first: 3) { nodes { sku } } } } } }"""
