@@ -18,7 +18,8 @@ from graph.checkout.countries import CountriesQuery
 from graph.catalog.types import Product, ProductVariant
 from graph.checkout.cart_buyer import CartBuyerMutation
 from graph.checkout.mutations import CheckoutMutation
-from graph.orders.types import Order, OrderQuery
+from graph.orders.queries import OrderQuery
+from graph.orders.types import Order
 from graph.outbound.feed import OrderEventQuery
 from graph.orders.fulfillment import FulfillmentMutation
 from graph.outbound.webhooks import WebhookMutation, WebhookQuery

@@ -1,5 +1,6 @@
-"""Orders in the schema: the order types, `order(id)` and the partners' `orders`
-feed (`types`), an order's statuses, dispute and fulfillments (`parts`), refunds
-and cancelling (`refunds`), and fulfilment and capture (`fulfillment`)."""
+"""Orders in the schema: the order types and the connection of order lists
+(`types`), `order(id)` and the partners' `orders` feed (`queries`), an order's
+statuses, dispute and fulfillments (`parts`), refunds and cancelling (`refunds`),
+and fulfilment and capture (`fulfillment`)."""
 
-__all__ = ["fulfillment", "parts", "refunds", "types"]
+__all__ = ["fulfillment", "parts", "queries", "refunds", "types"]

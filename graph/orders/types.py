@@ -1,11 +1,10 @@
-"""Order types, `order(id)` and the partners' `orders` feed."""
+"""Order types, and the connection and cursors of order lists."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 
@@ -19,7 +18,7 @@ from graph.checkout.cost import DiscountApplication, OrderCost, ShippingLine, Ta
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.event_cursors import event_cursor
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import PageInfo
 from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.orders.parts import Fulfillment, OrderDispute, OrderFinancialStatus, OrderFulfillmentStatus
@@ -27,8 +26,8 @@ from graph.core.ids import decode_cursor, encode_cursor, secret_key, secret_key_
 from models import Order as OrderModel, OrderStatus as _OrderStatus, PaymentStatus as _PaymentStatus
 
 __all__ = [
-    "Order", "OrderLine", "Payment", "OrderStatus", "PaymentStatus", "OrderConnection", "OrderQuery",
-    "order_key", "connection", "time_keyset",
+    "Order", "OrderLine", "Payment", "OrderStatus", "PaymentStatus", "OrderConnection",
+    "order_key", "order_node", "connection", "time_keyset",
 ]
 
 OrderStatus = strawberry.enum(
@@ -239,12 +238,12 @@ def order_key(global_id: str | None) -> str | None:
     return secret_key(global_id, "Order")
 
 
-async def _order_node(info: Info, key: str) -> Order | None:
+async def order_node(info: Info, key: str) -> Order | None:
     model = await order_queries.read_order(await caller(info), key) if secret_key_of(key) else None
     return None if model is None else Order.from_model(model)
 
 
-register_node("Order", _order_node)
+register_node("Order", order_node)
 
 
 @strawberry.type
@@ -288,39 +287,3 @@ def time_keyset(cursor: str | None, argument: str = "after") -> tuple[datetime, 
     except (TypeError, ValueError):
         raise bad_user_input(f"`{argument}` is not a cursor of this list.") from None
     return when, pk
-
-
-def _page_size(first: int) -> int:
-    return page_args(first, None).first or 0
-
-
-@strawberry.type
-class OrderQuery:
-    @strawberry.field(description="An order by its id; null when there is none or it is not yours.")
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        key = order_key(id)
-        return None if key is None else await _order_node(info, key)
-
-    @strawberry.field(
-        description="Every order, oldest change first (API keys with orders:read). Poll with "
-        "`updatedSince` or keep paging from the last cursor: each change shows up once."
-    )
-    async def orders(
-        self,
-        info: Info,
-        first: int = 50,
-        after: str | None = None,
-        status: list[OrderStatus] | None = None,
-        updated_since: datetime | None = None,
-        needs_attention: Annotated[bool | None, strawberry.argument(
-            description="Only the orders that need attention (true), or only the others (false).")] = None,
-    ) -> OrderConnection:
-        page = await order_queries.order_feed(
-            await caller(info),
-            first=_page_size(first),
-            after=time_keyset(after),
-            statuses=[_OrderStatus[s.name] for s in status] if status else None,
-            updated_since=updated_since,
-            needs_attention=needs_attention,
-        )
-        return connection(page, lambda m: [m.updated_at.isoformat(), m.id], has_previous_page=after is not None)
