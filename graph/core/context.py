@@ -9,8 +9,8 @@ import strawberry
 
 from commerce.access import Caller
 from graph.core.dataloaders import Loaders
+from graph.core.settings import GraphSettings
 from payments.gateway import PaymentGateway
-from shopgraph.settings import Settings
 
 __all__ = ["Context", "Info"]
 
@@ -19,7 +19,7 @@ __all__ = ["Context", "Info"]
 class Context:
     request: Any
     response: Any
-    settings: Settings
+    settings: GraphSettings
     gateway: PaymentGateway
     loaders: Loaders = field(default_factory=Loaders)
     bus: Any = None  # shopgraph.events bus, for subscriptions

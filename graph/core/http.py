@@ -35,8 +35,8 @@ from graph.core.context import Context
 from graph.core.errors import classify
 from graph.core.persisted import PersistedQueries, PersistedQueryMismatch, PersistedQueryNotFound
 from graph.core.response_cache import CachedResponse, ResponseCache, catalog_only
+from graph.core.settings import GraphSettings
 from payments.gateway import PaymentGateway
-from shopgraph.settings import Settings
 
 __all__ = ["GraphQLView"]
 
@@ -63,7 +63,7 @@ class GraphQLView(GraphQL):
     def __init__(
         self,
         schema: Any,
-        settings: Settings,
+        settings: GraphSettings,
         gateway: PaymentGateway,
         bus: Any,
         *,
