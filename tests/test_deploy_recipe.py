@@ -1,5 +1,5 @@
 """The container recipe (Dockerfile, compose.yaml) sets only variables that
-shopgraph reads, ships every package, and starts the way the README says."""
+shopgraph reads, ships every package, and starts the way docs/operations.md says."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from shopgraph.emulator import free_port
 
 
 def verify(secret: str, body: bytes, header: str, tolerance: int = 300) -> bool:
-    """Checks `Shopgraph-Signature` as the README tells partners to."""
+    """Checks `Shopgraph-Signature` as docs/partners.md tells partners to."""
     parts = dict(item.split("=", 1) for item in header.split(","))
     timestamp = int(parts["t"])
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

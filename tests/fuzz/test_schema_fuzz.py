@@ -23,7 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from tests.conftest import unreachable_postgres
 from tests.databases import PostgresUnavailable, throwaway_database
 from tests.e2e.server import running_server, server_env, shopgraph
