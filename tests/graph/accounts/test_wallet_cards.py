@@ -13,6 +13,7 @@ the fault proxy.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import httpx
@@ -288,6 +289,31 @@ async def test_a_buyer_with_the_number_of_another_shops_buyer_gets_a_stripe_cust
         setup = (await other.data(SETUP))["customerPaymentMethodSetup"]
         assert setup["userErrors"] == [] and setup["setupIntentId"], setup
         assert await stripe_customer_of(other) not in (None, theirs)
+    finally:
+        await http.aclose()
+        await gateway.aclose()
+
+
+async def test_a_saved_card_stripe_no_longer_takes_is_named_as_the_saved_card(settings, fault_proxy, localstripe_url):
+    """Stripe refuses the saved card (detached there behind the shop's back): the error names
+    `savedPaymentMethodId`, which the buyer sent, not a `paymentToken` they never typed."""
+    gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, gateway=gateway, manage_db=False)),
+                             base_url="http://shopgraph.test")
+    try:
+        buyer = await signed_in(GraphQLClient(http))
+        product = await make_product(800, 3)
+        card = await save_card(buyer, localstripe_url)
+        fault_proxy.arm("POST", r"/v1/payment_intents", Fault.ANSWER, forward=False, status=400, body=json.dumps(
+            {"error": {"type": "invalid_request_error", "param": "payment_method",
+                       "message": "The provided PaymentMethod was detached from a Customer. It may not be used again."}}
+        ).encode())
+
+        refused = await pay_with(buyer, card["id"], product)
+        assert [e["field"] for e in refused["userErrors"]] == [["input", "savedPaymentMethodId"]], refused
+        assert refused["order"] is None or refused["order"]["status"] != "PAID"
+        assert await charges_of_customer(localstripe_url, await stripe_customer_of(buyer)) == []
+        assert await stock_of(product) == 3
     finally:
         await http.aclose()
         await gateway.aclose()
