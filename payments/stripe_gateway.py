@@ -269,12 +269,11 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _translate(error) from error
         card = method.get("card") or {}
-        if method.get("type") != "card" or not card.get("last4"):
+        if method.get("type") != "card" or _last4(card) is None or not isinstance(method.get("id"), str):
             raise InvalidPaymentToken("the payment method is not a card")
-        brand = card.get("brand") or "unknown"
-        return SavedCard(payment_method=method["id"], customer=customer, brand=_SOURCE_BRANDS.get(brand, brand.lower()),
-                         last4=card["last4"], exp_month=int(card.get("exp_month") or 0),
-                         exp_year=int(card.get("exp_year") or 0))
+        return SavedCard(payment_method=method["id"], customer=customer, brand=_brand(card) or "unknown",
+                         last4=_last4(card), exp_month=_small_int(card.get("exp_month"), 12),
+                         exp_year=_small_int(card.get("exp_year"), 9999))
 
     async def detach_payment_method(self, payment_method: str) -> None:
         if not _PAYMENT_METHOD.fullmatch(payment_method):
@@ -367,10 +366,32 @@ def _card_of(intent: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if isinstance(charge, Mapping):
         candidates.append((charge.get("payment_method_details") or {}).get("card"))
     for card in candidates:
-        if isinstance(card, Mapping) and card.get("last4"):
-            brand = card.get("brand")
-            return (_SOURCE_BRANDS.get(brand, brand.lower()) if brand else None), card["last4"]
+        if isinstance(card, Mapping) and _last4(card) is not None:
+            return _brand(card), _last4(card)
     return None, None
+
+
+def _last4(card: Mapping[str, Any]) -> str | None:
+    """The card's last four digits, when Stripe's answer holds exactly that."""
+    last4 = card.get("last4")
+    return last4 if isinstance(last4, str) and len(last4) == 4 and last4.isdigit() else None
+
+
+def _brand(card: Mapping[str, Any]) -> str | None:
+    """The card's brand in PaymentMethod spelling ("visa", "amex"), at most 32 characters."""
+    brand = card.get("brand")
+    if not isinstance(brand, str) or not brand:
+        return None
+    return _SOURCE_BRANDS.get(brand, brand.lower())[:32]
+
+
+def _small_int(value: Any, most: int) -> int:
+    """An expiry month or year from Stripe's answer; 0 when it is not a number in range."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 <= number <= most else 0
 
 
 def _shopper_message(error: Mapping[str, Any]) -> str:

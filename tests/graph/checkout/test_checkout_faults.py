@@ -159,3 +159,27 @@ async def test_stripe_unreachable_at_confirm_leaves_the_order_for_the_reconciler
     finally:
         await http.aclose()
         await gateway.aclose()
+
+
+async def test_a_garbled_card_in_stripes_answer_does_not_fail_the_paid_order(settings, fault_proxy):
+    """Stripe's answer is not trusted for shape: a card whose brand runs long and whose last 4
+    are not four digits (the fault proxy rewrites the confirmation's answer) leaves the order
+    PAID without a card to show, never a 500 or a column overflow."""
+    def garble(intent: dict) -> dict:
+        for card in (intent.get("payment_method"), (intent.get("payment_method") or {}).get("card")):
+            if isinstance(card, dict):
+                card.update(brand="B" * 200, last4="1234567890")
+        return intent
+
+    fault_proxy.arm("POST", r"/v1/payment_intents/pi_\w+/confirm", Fault.REWRITE, rewrite=garble)
+    gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
+    http, gql = await _client_with(settings, gateway)
+    try:
+        product = await make_product(1500, 4)
+        result = await checkout(gql, await cart_with(gql, (product, 1)), "pm_card_visa")
+        assert result["order"]["status"] == "PAID", result
+        payment = await Payment.get(order_id=key_of(result["order"]["id"]))
+        assert (payment.card_brand, payment.card_last4) == (None, None)  # no card could be read from it
+    finally:
+        await http.aclose()
+        await gateway.aclose()
