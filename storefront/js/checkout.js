@@ -5,6 +5,8 @@
 // total shown (`expectedTotal`); 3-D Secure runs in Stripe.js
 // (confirmCardPayment), then `checkoutConfirm`. A signed-in buyer may ship to a saved
 // address and pay with a saved card, or save the new ones (checkout-wallet.js).
+// When the shop's total is zero (a 100 % code, say) there is nothing to pay: the
+// card section goes and `checkout` is sent without a card.
 
 import { AddressForm } from './address.js';
 import { Q, gql, shopperMessage } from './api.js';
@@ -46,18 +48,20 @@ function checkoutForm(addressForm) {
       h('div', { id: 'delivery-options' }),
       h('p', { class: 'field-error', id: 'delivery-error', role: 'alert' })),
     h('h2', { id: 'pay-heading' }, 'Payment'),
-    h('div', { id: 'saved-card-picker' }),
-    h('div', { class: 'field', id: 'new-card' },
-      h('span', { class: 'label', id: 'card-label' }, 'Card'),
-      h('div', { id: 'card-element', class: 'card-element', role: 'group',
-        'aria-labelledby': 'card-label', 'aria-describedby': 'card-error card-hint' }),
-      h('p', { class: 'hint', id: 'card-hint' }, 'Card number, expiry month and year, security code (CVC) and postcode.'),
-      h('p', { class: 'field-error', id: 'card-error', role: 'alert' }),
-      h('div', { class: 'save-row', id: 'save-card-row', hidden: true },
-        h('input', { type: 'checkbox', id: 'save-card' }),
-        h('label', { for: 'save-card', class: 'check' }, 'Save this card for next time'))),
+    h('p', { id: 'nothing-to-pay', role: 'status', hidden: true }),
+    h('div', { id: 'card-section' },
+      h('div', { id: 'saved-card-picker' }),
+      h('div', { class: 'field', id: 'new-card' },
+        h('span', { class: 'label', id: 'card-label' }, 'Card'),
+        h('div', { id: 'card-element', class: 'card-element', role: 'group',
+          'aria-labelledby': 'card-label', 'aria-describedby': 'card-error card-hint' }),
+        h('p', { class: 'hint', id: 'card-hint' }, 'Card number, expiry month and year, security code (CVC) and postcode.'),
+        h('p', { class: 'field-error', id: 'card-error', role: 'alert' }),
+        h('div', { class: 'save-row', id: 'save-card-row', hidden: true },
+          h('input', { type: 'checkbox', id: 'save-card' }),
+          h('label', { for: 'save-card', class: 'check' }, 'Save this card for next time')))),
     h('button', { type: 'submit', class: 'button primary wide', id: 'pay' }, 'Pay'),
-    h('p', { class: 'hint center' }, 'Your card details go straight to Stripe. We never see them.'));
+    h('p', { class: 'hint center', id: 'card-privacy' }, 'Your card details go straight to Stripe. We never see them.'));
 }
 
 function orderSummary() {
@@ -90,6 +94,7 @@ class Checkout {
     this.el = (id) => view.querySelector(`#${id}`);
     this.address = null;
     this.card = null;
+    this.cardsWork = true;  // false when Stripe.js could not be set up
     this.el('discount-form').addEventListener('submit', (event) => { event.preventDefault(); this.applyCode(); });
     this.el('delivery-options').addEventListener('change', (event) => {
       if (event.target.name === 'delivery') this.chooseDelivery(event.target.value);
@@ -120,7 +125,29 @@ class Checkout {
     this.el('summary-costs').replaceChildren(costList(cartCostRows(cart), 'checkout'));
     this.el('discount-codes').replaceChildren(...cart.discountCodes.map((c) => this.codeItem(c)));
     this.renderDelivery();
-    if (!this.busy) this.el('pay').textContent = `Pay ${money(cart.cost.total)}`;
+    this.renderPayment();
+    if (!this.busy) this.el('pay').textContent = this.payLabel();
+  }
+
+  /** True when the shop's answer leaves nothing to pay: a total of zero, with no delivery still to price. */
+  nothingToPay() {
+    const cart = this.cart;
+    return Number(cart.cost.total.amount) === 0 && (!cart.requiresShipping || Boolean(cart.selectedDeliveryOption));
+  }
+
+  payLabel() {
+    return this.nothingToPay() ? 'Place order' : `Pay ${money(this.cart.cost.total)}`;
+  }
+
+  /** A card is asked for only when there is something to pay; it comes back when there is again. */
+  renderPayment() {
+    const free = this.nothingToPay();
+    this.el('card-section').hidden = free;
+    this.el('card-privacy').hidden = free;
+    const note = this.el('nothing-to-pay');
+    note.hidden = !free;
+    note.textContent = free ? 'There is nothing to pay for this order, so no card is needed.' : '';
+    if (!this.busy) this.el('pay').disabled = !free && !this.cardsWork;
   }
 
   renderDelivery() {
@@ -238,9 +265,9 @@ class Checkout {
   setBusy(on, label) {
     const button = this.el('pay');
     this.busy = on;
-    button.disabled = on;
+    button.disabled = on || (!this.nothingToPay() && !this.cardsWork);
     this.form.setAttribute('aria-busy', String(on));
-    button.textContent = on ? label : `Pay ${money(this.cart.cost.total)}`;
+    button.textContent = on ? label : this.payLabel();
   }
 
   clearErrors() {
@@ -318,11 +345,16 @@ class Checkout {
     return true;
   }
 
-  async totalChanged(seen) {
+  /** Reads the cart again and redraws it; a failure leaves the page as it was. */
+  async reload() {
     try {
       const cart = (await gql(Q.checkoutCart, { id: this.cart.id })).cart;
       if (cart) { this.cart = cart; setCart(cart); this.render(); }
-    } catch (error) { /* the message below still holds */ }
+    } catch (error) { /* the page still shows the last answer */ }
+  }
+
+  async totalChanged(seen) {
+    await this.reload();
     const box = this.el('form-error');
     box.replaceChildren(
       h('p', { id: 'total-changed' }, `The total changed from ${money(seen)} to ${money(this.cart.cost.total)} `
@@ -343,12 +375,13 @@ class Checkout {
     let done = false;
     try {
       if (!(await this.readyToPay())) return;
-      this.setBusy(true, 'Checking your card…');
-      const payment = await this.paymentInput();
+      const free = this.nothingToPay();  // decided on the cart as the shop last answered
+      if (!free) this.setBusy(true, 'Checking your card…');
+      const payment = free ? {} : await this.paymentInput();
       if (!payment) return;
       const seen = this.cart.cost.total;  // what the Pay button and the breakdown show
       this.attemptKey = this.attemptKey || newAttemptKey();
-      this.setBusy(true, 'Paying…');
+      this.setBusy(true, free ? 'Placing your order…' : 'Paying…');
       let payload = (await gql(Q.checkout, { input: {
         cartId: this.cart.id, email: address, ...payment, idempotencyKey: this.attemptKey, expectedTotal: seen.amount,
       } })).checkout;
@@ -372,7 +405,10 @@ class Checkout {
         return;
       }
       if (payload.userErrors.some((e) => e.code === 'TOTAL_CHANGED')) await this.totalChanged(seen);
-      else if (payload.userErrors.length) this.showUserErrors(payload.userErrors);
+      else if (payload.userErrors.length) {
+        if (free) await this.reload();  // a code's last use went meanwhile: the card comes back
+        this.showUserErrors(payload.userErrors);
+      }
       else this.el('form-error').append(h('p', {}, 'Your payment did not go through. Please try again.'));
       loadCart();  // a decline reopens the cart: refresh the badge
     } catch (error) {  // no answer: the same key goes with the next try, so it cannot pay twice
@@ -425,7 +461,8 @@ export async function checkoutView(stillHere) {
   if (!canPay()) {
     view.querySelector('#card-element').replaceChildren(
       h('p', {}, 'Card payments are not available right now. Please try again later.'));
-    view.querySelector('#pay').disabled = true;
+    page.cardsWork = false;  // an order with nothing to pay can still be placed
+    page.renderPayment();
     return;
   }
   page.mountCard();
