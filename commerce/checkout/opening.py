@@ -20,13 +20,13 @@ from commerce.catalog.stock import reserve_stock
 from commerce.checkout.buyer import check_email
 from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
 from commerce.checkout.costs import CartCost
-from commerce.checkout.discount_codes import (
+from commerce.discounts.usage import (
     CodeUseTaken, claim_discount, customer_key, record_redemptions, unclaim_discounts,
 )
 from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.free_orders import pay_nothing_locked
-from commerce.orders.state import OPEN_ORDER_STATUSES
+from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES
 from commerce.outbound.outbox import record_order_event
 from models import (
     Cart, CartLine, CartStatus, Order, OrderEventType, OrderLine, OrderNumber, OrderStatus, ProductVariant,

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
+from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import (
@@ -202,7 +202,7 @@ async def checkout(
         opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
     if isinstance(opened, Replay):
         return await _result(gateway, await _settled(opened.order))
-    await events.order_changed(opened.id)  # a new order, and stock taken from the catalog
+    await notices.order_changed(opened.id)  # a new order, and stock taken from the catalog
     if method is None or opened.financial_status is OrderFinancialStatus.PAID:  # there was nothing to pay
         return CheckoutResult(opened)
     return await _pay(gateway, opened, method, capture_manually)

@@ -10,7 +10,7 @@
 
 A replay of the key while the order is still AUTHORIZED (Stripe's answer was
 lost) asks Stripe again with the same amount, which cannot capture twice.
-`cancelOrder` voids an authorisation (`commerce.orders.state.cancel_order`).
+`cancelOrder` voids an authorisation (`commerce.orders.payment_outcomes.cancel_order`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import amount_field, to_decimal
 from commerce.orders.lifecycle import REFUND_STATES
-from commerce.orders.state import apply_payment_result, lock_order
+from commerce.orders.payment_outcomes import apply_payment_result, lock_order
 from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway
 

@@ -3,7 +3,7 @@
 A payment that succeeds after its order ended unpaid, once the order's stock
 was sold to someone else, leaves the order CANCELLED with its payment recorded,
 a refund `STOCK_UNAVAILABLE` of all that was captured, and a needs-attention
-mark (`commerce.orders.state`, all in one transaction). `settle_late_payments`
+mark (`commerce.orders.payment_outcomes`, all in one transaction). `settle_late_payments`
 sends that refund after the commit; when Stripe refused it, or a refund that
 had succeeded failed later, a new one is made for what is still owed (once
 Stripe's running total is read, so a refund made in its dashboard counts) and sent.
@@ -22,7 +22,7 @@ from commerce.errors import DomainError
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
 from commerce.orders.lifecycle import late_cancelled
 from commerce.orders.refunds import send_automatic_refunds
-from commerce.orders.state import STOCK_UNAVAILABLE, cancel_at_stripe, lock_order
+from commerce.orders.payment_outcomes import STOCK_UNAVAILABLE, cancel_at_stripe, lock_order
 from commerce.orders.stripe_refunds import note_stripe_total
 from models import Order, OrderFinancialStatus, Payment, Refund, RefundStatus
 from payments.gateway import PaymentGateway

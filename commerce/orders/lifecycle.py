@@ -84,7 +84,7 @@ def captured_status(captured: int, refunded: int, total: int) -> OrderFinancialS
 
 def late_cancelled(order: Order) -> bool:
     """Paid after it had ended unpaid, its stock sold meanwhile: the money goes back and the
-    order stays cancelled (`commerce.orders.state`)."""
+    order stays cancelled (`commerce.orders.payment_outcomes`)."""
     return order.cancel_reason is not None and not order.holds_stock and order.financial_status in REFUND_STATES
 
 

@@ -39,7 +39,7 @@ from commerce.errors import DomainError
 from commerce.orders.attention import clear_attention, count_needing_attention, mark_attention
 from commerce.orders.late_payments import owing_late_payments, settle_late_payments, still_owed
 from commerce.orders.lifecycle import REFUND_STATES, captured_status
-from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order
+from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order
 from commerce.orders.stripe_refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentIntentNotFound, PaymentOutcome, PaymentResult

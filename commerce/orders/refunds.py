@@ -39,13 +39,13 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import amount_field, to_decimal
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
 from commerce.orders.lifecycle import PAID_STATES, REFUND_STATES, captured_status, late_cancelled, save_order
-from commerce.orders.state import lock_order
+from commerce.orders.payment_outcomes import lock_order
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
@@ -216,7 +216,7 @@ async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Or
             await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
         log.info("order %s is now %s", order.number, order.status.name)
-        await events.order_changed(order.id)
+        await notices.order_changed(order.id)
     return order, refund
 
 

@@ -19,7 +19,7 @@ from payments import (
     PaymentResult,
 )
 from payments.stripe_gateway import StripeGateway
-from payments.webhooks import InvalidWebhook, PaymentEvent, parse_webhook
+from payments.stripe_events import InvalidWebhook, PaymentEvent, parse_webhook
 from tests.fault_proxy import read_request, write_response
 from tests.stripe_emulator import (
     TEST_SECRET_KEY,

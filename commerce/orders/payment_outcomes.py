@@ -34,13 +34,13 @@ from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
     PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, save_order,
 )
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from models import (
     Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderStatus,
     Payment, PaymentStatus, Refund,
 )
-from commerce.checkout.discount_codes import count_again, customer_key, give_back_discounts
+from commerce.discounts.usage import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
@@ -149,7 +149,7 @@ async def apply_payment_result(order_id: str, result: PaymentResult, gateway: Pa
         if changed:
             await record_order_event(order, payment_event_type(order))
     if changed:
-        await events.order_changed(order.id)
+        await notices.order_changed(order.id)
         if gateway is not None:
             from commerce.orders.late_payments import settle_late_payments  # it builds on this module
 
@@ -205,7 +205,7 @@ async def cancel_unpaid_order(order_id: str) -> Order | None:
         order.financial_status = F.VOIDED
         await save_order(order, was=was)
         await record_order_event(order, OrderEventType.ORDER_CANCELLED)
-    await events.order_changed(order.id)
+    await notices.order_changed(order.id)
     return order
 
 
@@ -225,7 +225,7 @@ async def cancel_free_order(order_id: str) -> Order:
         order.financial_status = F.VOIDED
         await save_order(order, was=was)
         await record_order_event(order, OrderEventType.ORDER_CANCELLED)
-    await events.order_changed(order.id)
+    await notices.order_changed(order.id)
     return order
 
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 
-from commerce.outbound.events import RESYNC
+from commerce.outbound.notices import RESYNC
 
 __all__ = ["MemoryBus", "PostgresBus", "bus_for"]
 

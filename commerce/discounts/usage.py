@@ -21,8 +21,8 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from commerce import throttle
-from commerce.checkout.discounts import Discount
-from commerce.checkout.rules_input import amount, count, invalid, optional_amount
+from commerce.discounts.lines import Discount
+from commerce.shop_rules.checks import amount, count, invalid, optional_amount
 from commerce.errors import DomainError, UserErrorCode as Code
 from models import DiscountCode, DiscountKind, DiscountRedemption
 
