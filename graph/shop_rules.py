@@ -9,8 +9,7 @@ from enum import Enum
 import strawberry
 
 from commerce.access import Scope
-from commerce.discounts import usage as discount_codes
-from commerce.shop_rules import tax_rates, zones
+from commerce.shop_rules import discount_codes, tax_rates, zones
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.access import require_scope
 from graph.context import Info
