@@ -25,6 +25,7 @@ from commerce.discounts.usage import (
 )
 from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import key_reused
 from commerce.orders.free_orders import pay_nothing_locked
 from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES
 from commerce.outbound.outbox import record_order_event
@@ -81,9 +82,7 @@ async def _known_order(key: str | None, cart_id: str) -> Order | None:
         return None
     order = await Order.get_or_none(idempotency_key=key)
     if order is not None and order.cart_id != cart_id:
-        raise DomainError(
-            Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.", ["input", "idempotencyKey"]
-        )
+        raise key_reused("cart", ["input", "idempotencyKey"])
     return order
 
 

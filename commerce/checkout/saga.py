@@ -21,7 +21,6 @@ leaves a state the reconciler finishes (`commerce.reconcile`).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -30,6 +29,7 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import notices
 from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import check_client_key, confirm_key, key_reused, payment_intent_key, stripe_customer_key
 from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
@@ -46,6 +46,7 @@ from payments.gateway import (
 __all__ = ["CheckoutResult", "CheckoutTerms", "checkout", "confirm_checkout", "REPLAY_WAIT_SECONDS"]
 
 REPLAY_WAIT_SECONDS = 10.0
+_KEY_FIELD = ("input", "idempotencyKey")
 _NOTHING_CHARGED = "The payment could not be started, and nothing was charged. Please try again."
 
 
@@ -61,11 +62,6 @@ class CheckoutResult:
 def _unreadable_card() -> DomainError:
     return DomainError(Code.INVALID, "The card details could not be read. Please enter them again.",
                        ["input", "paymentToken"])
-
-
-def _check_key(idempotency_key: str | None) -> None:
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["input", "idempotencyKey"])
 
 
 async def _result(gateway: PaymentGateway, order: Order, client_secret: str | None = None) -> CheckoutResult:
@@ -123,7 +119,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
     try:
         intent_id = await gateway.create_payment_intent(
             amount=order.total, currency=order.currency, method=method,
-            order_id=order.id, idempotency_key=f"shopgraph-pi-{order.id}", capture_manually=capture_manually,
+            order_id=order.id, idempotency_key=payment_intent_key(order.id), capture_manually=capture_manually,
         )
     except InvalidPaymentToken:  # a pm_ id Stripe does not know
         order = await cancel_unpaid_order(order.id) or order
@@ -134,7 +130,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
     if not await _store_payment(order, intent_id, capture_manually):
         return await _cancelled_meanwhile(gateway, order, intent_id)
 
-    result = await gateway.confirm_payment_intent(intent_id, idempotency_key=f"shopgraph-confirm-{order.id}")
+    result = await gateway.confirm_payment_intent(intent_id, idempotency_key=confirm_key(order.id))
     if result.outcome is PaymentOutcome.UNKNOWN:
         try:  # the confirmation may have gone through: ask rather than guess
             result = await gateway.retrieve_payment_intent(intent_id)
@@ -152,7 +148,7 @@ async def _payment_method(gateway: PaymentGateway, payment_token: str | None, em
     try:
         return await gateway.prepare_payment_method(
             payment_token, email=email,
-            idempotency_key=f"shopgraph-customer-{idempotency_key or uuid.uuid4().hex}",
+            idempotency_key=stripe_customer_key(idempotency_key),
         )
     except InvalidPaymentToken:
         raise _unreadable_card() from None
@@ -167,8 +163,7 @@ async def _open(caller: Caller, cart_id: str, email: str, key: str | None, terms
     try:
         return await open_order(caller, cart_id, email, key, terms, paying=paying)
     except IntegrityError:  # the same key, at the same moment, for another cart
-        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.",
-                          ["input", "idempotencyKey"]) from None
+        raise key_reused("cart", _KEY_FIELD) from None
 
 
 async def checkout(
@@ -188,7 +183,7 @@ async def checkout(
     `email` may be left out when the cart has one. A total of zero needs no
     `payment_token`: the order is paid at once and nothing reaches Stripe.
     """
-    _check_key(idempotency_key)
+    check_client_key(idempotency_key, _KEY_FIELD)
     known = await precheck(caller, cart_id, email, idempotency_key, terms)
     if isinstance(known, Order):
         return await _result(gateway, await _settled(known))

@@ -19,6 +19,7 @@ import logging
 from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError
+from commerce.idempotency import late_refund_key
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
 from commerce.orders.lifecycle import late_cancelled
 from commerce.orders.refunds import send_automatic_refunds
@@ -58,7 +59,7 @@ async def _refund_again(order_id: str) -> None:
             return
         tries = await Refund.filter(order_id=order_id, reason=STOCK_UNAVAILABLE).count()
         await Refund.create(order_id=order_id, amount=owed, currency=payment.currency, reason=STOCK_UNAVAILABLE,
-                            idempotency_key=f"shopgraph-late-{order_id}-{tries + 1}")
+                            idempotency_key=late_refund_key(order_id, tries + 1))
         log.warning("order %s: the refund of its late payment failed; %s is sent again", order.number, owed)
 
 

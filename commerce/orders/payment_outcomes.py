@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import late_refund_key
 from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
 from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
@@ -118,7 +119,7 @@ async def _take_stock_again(order: Order, payment: Payment, target: OrderFinanci
     order.cancel_reason = _SOLD_OUT
     if target is F.PAID and not await Refund.exists(order_id=order.id, reason=STOCK_UNAVAILABLE):
         await Refund.create(order_id=order.id, amount=payment.amount_captured, currency=payment.currency,
-                            reason=STOCK_UNAVAILABLE, idempotency_key=f"shopgraph-late-{order.id}")
+                            reason=STOCK_UNAVAILABLE, idempotency_key=late_refund_key(order.id))
         await mark_attention(order, f"{MONEY_NOT_BACK}: the late payment of {payment.amount_captured} (its stock "
                              "was sold meanwhile) is being refunded.", datetime.now(timezone.utc))
 

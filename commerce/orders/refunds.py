@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,6 +41,7 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import check_client_key, key_reused, refund_key, refund_record_key
 from commerce.money import amount_field, to_decimal
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
 from commerce.orders.lifecycle import PAID_STATES, REFUND_STATES, captured_status, late_cancelled, save_order
@@ -55,6 +55,7 @@ __all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_stat
 log = logging.getLogger("shopgraph.refunds")
 
 REPLAY_WAIT_SECONDS = 10.0
+_KEY_FIELD = ("idempotencyKey",)
 _PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 F = OrderFinancialStatus
 R = RefundStatus
@@ -92,11 +93,6 @@ def refund_status(stripe_status: str | None) -> RefundStatus:
     return RefundStatus.PENDING
 
 
-def _check_key(key: str | None) -> None:
-    if key is not None and not 1 <= len(key) <= 255:
-        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["idempotencyKey"])
-
-
 def _minor_units(amount: Decimal | str | None, currency: str) -> int | None:
     return None if amount is None else amount_field(amount, currency, "amount")
 
@@ -125,8 +121,7 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
             known = await Refund.get_or_none(idempotency_key=key)
             if known is not None:
                 if known.order_id != order.id or (minor is not None and minor != known.amount):
-                    raise DomainError(Code.IDEMPOTENCY_KEY_REUSED,
-                                      "This idempotency key was used for another refund.", ["idempotencyKey"])
+                    raise key_reused("refund", _KEY_FIELD)
                 return _Replay(known)
         payment = await Payment.get_or_none(order_id=order.id)
         refundable = (order.financial_status in (*PAID_STATES, F.PARTIALLY_REFUNDED)
@@ -147,7 +142,7 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
             )
         refund = await Refund.create(
             order_id=order.id, amount=minor, currency=order.currency,
-            idempotency_key=key or f"shopgraph-{uuid.uuid4().hex}",
+            idempotency_key=key or refund_record_key(),
         )
     return refund, payment.intent_id
 
@@ -261,12 +256,11 @@ async def refund_order(
     Raises DomainError when nothing was asked of Stripe. The same key always
     answers the same refund and never asks Stripe twice.
     """
-    _check_key(idempotency_key)
+    check_client_key(idempotency_key, _KEY_FIELD)
     try:
         recorded = await _record_request(order_id, amount, idempotency_key)
     except IntegrityError:  # the same key, at the same moment, for another order
-        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another refund.",
-                          ["idempotencyKey"]) from None
+        raise key_reused("refund", _KEY_FIELD) from None
     if isinstance(recorded, _Replay):
         return await _replayed(recorded.refund)
     refund, intent_id = recorded
@@ -279,7 +273,7 @@ async def refund_order(
 async def _send(gateway: PaymentGateway, refund: Refund, intent_id: str) -> tuple[Order, Refund]:
     """Step 2 and 3: ask Stripe for `refund` and apply its answer."""
     try:
-        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=f"shopgraph-refund-{refund.id}")
+        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=refund_key(refund.id))
     except GatewayUnavailable:
         log.warning("refund %s of order %s: Stripe did not answer; left for the reconciler", refund.id, refund.order_id)
         return await Order.get(id=refund.order_id), refund
