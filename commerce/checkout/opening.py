@@ -27,19 +27,16 @@ from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import key_reused
 from commerce.orders.free_orders import pay_nothing_locked
-from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES
+from commerce.orders.lifecycle import CART_TAKEN_STATUSES
 from commerce.outbound.outbox import record_order_event
 from models import (
-    Cart, CartLine, CartStatus, Order, OrderEventType, OrderLine, OrderNumber, OrderStatus, ProductVariant,
+    Cart, CartLine, CartStatus, Order, OrderEventType, OrderLine, OrderNumber, ProductVariant,
 )
 from models.ids import new_secret_id
 
 __all__ = ["CheckoutTerms", "Checkable", "PaymentNeeded", "Replay", "precheck", "open_order"]
 
 _ATTEMPTS = 3  # one more than needed: the second attempt sees the use the first lost to
-
-_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.FULFILLED,
-                      OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
 
 
 async def _checkable_lines(cart: Cart) -> list[CartLine]:
-    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=_BLOCKING_STATUSES):
+    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=CART_TAKEN_STATUSES):
         raise DomainError(Code.CART_ALREADY_CHECKED_OUT, "This cart has already been checked out.", ["input", "cartId"])
     lines = await CartLine.filter(cart_id=cart.id).order_by("id")
     if not lines:

@@ -30,7 +30,8 @@ from commerce.outbound import notices
 from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import check_client_key, confirm_key, key_reused, payment_intent_key, stripe_customer_key
-from commerce.orders.payment_outcomes import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
+from commerce.orders.lifecycle import OPEN_ORDER_STATUSES, lock_order
+from commerce.orders.payment_outcomes import apply_payment_result, cancel_unpaid_order
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import (

@@ -24,8 +24,8 @@ from tortoise.transactions import in_transaction
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import capture_key, check_client_key, key_reused
 from commerce.money import amount_field, to_decimal
-from commerce.orders.lifecycle import REFUND_STATES
-from commerce.orders.payment_outcomes import apply_payment_result, lock_order
+from commerce.orders.lifecycle import REFUND_STATES, lock_order
+from commerce.orders.payment_outcomes import apply_payment_result
 from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders.lifecycle import FULFILLABLE, save_order
-from commerce.orders.payment_outcomes import lock_order
+from commerce.orders.lifecycle import FULFILLABLE, lock_order, save_order
 from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from models import Fulfillment, FulfillmentLine, Order, OrderEventType, OrderFulfillmentStatus, OrderLine

@@ -21,9 +21,9 @@ from tortoise.transactions import in_transaction
 from commerce.errors import DomainError
 from commerce.idempotency import late_refund_key
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
-from commerce.orders.lifecycle import late_cancelled
+from commerce.orders.lifecycle import MONEY_HELD, late_cancelled, lock_order
 from commerce.orders.refunds import send_automatic_refunds
-from commerce.orders.payment_outcomes import STOCK_UNAVAILABLE, cancel_at_stripe, lock_order
+from commerce.orders.payment_outcomes import STOCK_UNAVAILABLE, cancel_at_stripe
 from commerce.orders.stripe_refunds import note_stripe_total
 from models import Order, OrderFinancialStatus, Payment, Refund, RefundStatus
 from payments.gateway import PaymentGateway
@@ -38,7 +38,7 @@ R = RefundStatus
 async def owing_late_payments() -> list[Order]:
     """The orders a late success may have left money owed on (for the reconciler)."""
     return await Order.filter(cancel_reason__not_isnull=True, holds_stock=False,
-                              financial_status__in=(F.AUTHORIZED, F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED))
+                              financial_status__in=MONEY_HELD)
 
 
 async def _owed(order: Order, payment: Payment) -> int:

@@ -33,19 +33,19 @@ from commerce.idempotency import late_refund_key
 from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
 from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
-    PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, save_order,
+    PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, lock_order, save_order,
 )
 from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from models import (
-    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderStatus,
+    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine,
     Payment, PaymentStatus, Refund,
 )
 from commerce.discounts.usage import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
-    "OPEN_ORDER_STATUSES", "get_order", "lock_order", "apply_payment_result", "apply_payment_result_locked",
+    "apply_payment_result", "apply_payment_result_locked",
     "cancel_unpaid_order", "cancel_free_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE",
     "order_lines",
 ]
@@ -53,9 +53,6 @@ __all__ = [
 log = logging.getLogger("shopgraph.orders")
 
 F = OrderFinancialStatus
-S = OrderStatus
-# Orders still waiting for their payment: they hold stock and keep the cart closed.
-OPEN_ORDER_STATUSES = (S.PENDING_PAYMENT, S.ACTION_REQUIRED)
 STOCK_UNAVAILABLE = "STOCK_UNAVAILABLE"  # the reason of the refund of a late payment whose stock was sold
 _SOLD_OUT = ("Paid after the order had ended unpaid, and its stock had been sold meanwhile: "
              "the payment is given back in full.")
@@ -70,18 +67,6 @@ _PAYMENT_STATUS = {
     F.PAID: PaymentStatus.SUCCEEDED, F.AUTHORIZED: PaymentStatus.PENDING,
     F.ACTION_REQUIRED: PaymentStatus.REQUIRES_ACTION, F.FAILED: PaymentStatus.FAILED, F.VOIDED: PaymentStatus.CANCELED,
 }
-
-
-async def get_order(order_id: str) -> Order | None:
-    return await Order.get_or_none(id=order_id)
-
-
-async def lock_order(order_id: str) -> Order | None:
-    """The order, its row locked until the caller's transaction ends (PostgreSQL).
-
-    SQLite has no row locks; there Tortoise runs one transaction at a time.
-    """
-    return await Order.filter(id=order_id).select_for_update().first()
 
 
 async def _locked(order_id: str) -> Order:

@@ -17,7 +17,7 @@ of it is one ORDER_REFUNDED.
 
 Refunds made at Stripe, and what Stripe's running total says, are
 `commerce.orders.stripe_refunds`. A refund
-row moves only along `REFUND_MOVES`: a late `refund.updated` cannot revive a
+row moves only along `lifecycle.REFUND_MOVES`: a late `refund.updated` cannot revive a
 failed refund. Refunds only touch orders whose money was taken
 (`lifecycle.REFUND_STATES`).
 
@@ -44,27 +44,22 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import check_client_key, key_reused, refund_key, refund_record_key
 from commerce.money import amount_field, to_decimal
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
-from commerce.orders.lifecycle import PAID_STATES, REFUND_STATES, captured_status, late_cancelled, save_order
-from commerce.orders.payment_outcomes import lock_order
+from commerce.orders.lifecycle import (
+    PAYMENT_CAPTURED, PAYMENT_REFUNDABLE, REFUND_MOVES, REFUND_STATES, REFUNDABLE, captured_status, late_cancelled,
+    lock_order, save_order,
+)
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
 __all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "REPLAY_WAIT_SECONDS",
-           "REFUND_MOVES", "refresh_refunds_locked", "send_automatic_refunds"]
+           "refresh_refunds_locked", "send_automatic_refunds"]
 
 log = logging.getLogger("shopgraph.refunds")
 
 REPLAY_WAIT_SECONDS = 10.0
 _KEY_FIELD = ("idempotencyKey",)
-_PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 F = OrderFinancialStatus
 R = RefundStatus
-# A refund's own states: Stripe can fail a refund that had succeeded (the bank sent it back).
-REFUND_MOVES: dict[RefundStatus, set[RefundStatus]] = {
-    R.PENDING: {R.SUCCEEDED, R.FAILED},
-    R.SUCCEEDED: {R.FAILED},
-    R.FAILED: set(),
-}
 _UNKNOWN = ("Stripe did not answer, so the refund's outcome is not known yet. It will be checked; "
             "retry with the same idempotencyKey to see it.")
 
@@ -124,9 +119,8 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
                     raise key_reused("refund", _KEY_FIELD)
                 return _Replay(known)
         payment = await Payment.get_or_none(order_id=order.id)
-        refundable = (order.financial_status in (*PAID_STATES, F.PARTIALLY_REFUNDED)
-                      and order.status is not OrderStatus.DISPUTED)
-        if not refundable or payment is None or payment.status not in _PAID_PAYMENT:
+        refundable = order.financial_status in REFUNDABLE and order.status is not OrderStatus.DISPUTED
+        if not refundable or payment is None or payment.status not in PAYMENT_REFUNDABLE:
             raise _not_refundable(order)
         left = payment.amount_captured - payment.amount_refunded - await _in_flight(order.id)
         if minor is None:
@@ -179,7 +173,7 @@ async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     amount_changed = refunded != payment.amount_refunded
     if amount_changed:
         payment.amount_refunded = refunded
-        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
+        if payment.status in PAYMENT_CAPTURED:
             payment.status = (PaymentStatus.REFUNDED if refunded >= payment.amount_captured else
                               PaymentStatus.PARTIALLY_REFUNDED if refunded else PaymentStatus.SUCCEEDED)
         await payment.save(update_fields=["amount_refunded", "status", "updated_at"])

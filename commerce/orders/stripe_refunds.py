@@ -26,7 +26,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked, refund_status
-from commerce.orders.payment_outcomes import lock_order
+from commerce.orders.lifecycle import lock_order
 from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from models import Order, OrderEventType, Payment, Refund, RefundStatus
