@@ -1,4 +1,4 @@
-"""Buses that carry `commerce.events` notices to subscribers.
+"""Buses that carry `commerce.outbound.notices` to subscribers.
 
 `MemoryBus` serves one process (SQLite). `PostgresBus` uses PostgreSQL's
 LISTEN/NOTIFY, so a notice published by any server process on the database

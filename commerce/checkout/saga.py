@@ -12,10 +12,10 @@
    finds the PaymentIntent and cancels it at Stripe, which settles the race
    (cancelled, or paid and ORDER_ALREADY_PAID).
 3. Confirm the stored PaymentIntent.
-4. Apply the outcome (`commerce.orders.apply_payment_result`).
+4. Apply the outcome (`commerce.orders.payment_outcomes.apply_payment_result`).
 
 Network calls happen outside transactions. A crash between any two steps
-leaves a state the reconciler finishes (`commerce.reconcile`).
+leaves a state the reconciler finishes (`commerce.orders.reconcile`).
 """
 
 from __future__ import annotations

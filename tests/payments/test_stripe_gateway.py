@@ -247,7 +247,7 @@ async def test_the_gateway_never_shows_its_key() -> None:
     await gateway.aclose()
 
 
-# Webhooks (payments.webhooks): signed payloads, and a real delivery from localstripe.
+# Webhooks (payments.stripe_events): signed payloads, and a real delivery from localstripe.
 
 WEBHOOK_SECRET = "whsec_shopgraph_test"
 
