@@ -11,7 +11,7 @@ import strawberry
 
 from commerce.orders import queries as order_queries
 from commerce.access import Scope
-from commerce.orders.lifecycle import total_outstanding
+from commerce.orders.lifecycle import PAYMENT_CAPTURED as _CAPTURED_PAYMENT, total_outstanding
 from graph.access import caller, require_scope
 from graph.products import Product, ProductVariant
 from graph.addresses import MailingAddress
@@ -36,7 +36,6 @@ OrderStatus = strawberry.enum(
     description="Where an order stands. ACTION_REQUIRED waits for the shopper's bank (3-D Secure).",
 )
 PaymentStatus = strawberry.enum(Enum("PaymentStatus", {s.name: s.name for s in _PaymentStatus}))
-_CAPTURED_PAYMENT = (_PaymentStatus.SUCCEEDED, _PaymentStatus.PARTIALLY_REFUNDED, _PaymentStatus.REFUNDED)
 
 
 @strawberry.type(description="A variant as it was sold; title, variant title, SKU and price are copied at checkout.")
