@@ -56,7 +56,7 @@ test: install services browser
 SOAK_EXAMPLES ?= 500
 
 soak: install services
-	SHOPGRAPH_MODEL_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/commerce/test_money_model.py -q
+	SHOPGRAPH_MODEL_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/commerce/orders/test_money_model.py -q
 
 # Load benchmarks (issue 15), not part of `make test`: wrk against SQLite and PostgreSQL,
 # table in bench/results.md. `make bench BENCH_ARGS=--profile` also records py-spy profiles

@@ -9,29 +9,32 @@ from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from graph.accounts import AccountMutation, AccountQuery
-from graph.api_keys import ApiKeyMutation, ApiKeyQuery
-from graph.cart import Cart, CartMutation, CartQuery
-from graph.catalog import CatalogQuery
-from graph.collections import Collection
-from graph.countries import CountriesQuery
-from graph.products import Product, ProductVariant
-from graph.cart_buyer import CartBuyerMutation
-from graph.checkout import CheckoutMutation
-from graph.orders import Order, OrderQuery
-from graph.outbound import OrderEventQuery
-from graph.fulfillment import FulfillmentMutation
-from graph.webhooks import WebhookMutation, WebhookQuery
-from graph.refunds import RefundMutation
-from graph.shop_rules import ShopRulesMutation, ShopRulesQuery
-from graph.staff import StaffMutation
-from graph.staff_catalog import StaffCatalogMutation
-from graph.subscriptions import OrderSubscription
-from graph.context import Info
-from graph.errors import ErrorCodes
-from graph.limits import Limits, shape_rule
-from graph.node import Node, resolve_node
-from graph.scalars import SCALAR_OVERRIDES
+from graph.accounts.customers import AccountMutation, AccountQuery
+from graph.accounts.api_keys import ApiKeyMutation, ApiKeyQuery
+from graph.checkout.cart import Cart, CartMutation, CartQuery
+from graph.catalog.queries import CatalogQuery
+from graph.catalog.collections import Collection
+from graph.checkout.countries import CountriesQuery
+from graph.catalog.types import Product, ProductVariant
+from graph.checkout.cart_buyer import CartBuyerMutation
+from graph.checkout.mutations import CheckoutMutation
+from graph.orders.queries import OrderQuery
+from graph.orders.types import Order
+from graph.outbound.feed import OrderEventQuery
+from graph.orders.fulfillment import FulfillmentMutation
+from graph.outbound.webhooks import WebhookMutation, WebhookQuery
+from graph.orders.refunds import RefundMutation
+from graph.checkout.shop_rules import ShopRulesMutation, ShopRulesQuery
+from graph.catalog.staff_products import StaffMutation
+from graph.catalog.staff_variants import StaffCatalogMutation
+from graph.outbound.subscriptions import OrderSubscription
+from graph.accounts.wallet import AddressMutation
+from graph.accounts.wallet_cards import CardMutation, CardQuery
+from graph.core.context import Info
+from graph.core.errors import ErrorCodes
+from graph.core.limits import Limits, shape_rule
+from graph.core.node import Node, resolve_node
+from graph.core.scalars import SCALAR_OVERRIDES
 
 __all__ = ["schema", "make_schema"]
 
@@ -44,11 +47,11 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, WebhookQuery,
-                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery))
+                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery, CardQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
                                   StaffCatalogMutation, RefundMutation, FulfillmentMutation, ShopRulesMutation,
-                                  WebhookMutation, ApiKeyMutation))
+                                  WebhookMutation, ApiKeyMutation, AddressMutation, CardMutation))
 
 
 class ShopSchema(strawberry.Schema):

@@ -16,6 +16,7 @@ from models.product import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
 )
 from models.throttle import RateLimitHit
+from models.wallet import CustomerAddress, CustomerWallet, SavedPaymentMethod
 
 __all__ = [
     "ApiKey", "Customer", "CustomerSession", "Cart", "CartLine", "CartStatus", "Order", "OrderLine", "OrderNumber", "OrderStatus",
@@ -25,5 +26,5 @@ __all__ = [
     "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
     "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
     "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus", "RateLimitHit",
-    "SubscriptionDisabledReason",
+    "SubscriptionDisabledReason", "CustomerAddress", "CustomerWallet", "SavedPaymentMethod",
 ]

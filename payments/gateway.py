@@ -12,6 +12,9 @@ from enum import Enum
 from typing import Protocol
 
 __all__ = [
+    "SavedCard",
+    "SetupIntentRef",
+    "SetupResult",
     "GatewayUnavailable",
     "InvalidPaymentToken",
     "PaymentDeclined",
@@ -67,6 +70,36 @@ class RefundResult:
     refund_id: str
     amount: int
     status: str  # Stripe's refund status: succeeded, pending, failed, canceled…
+
+
+@dataclass(frozen=True)
+class SetupIntentRef:
+    """A SetupIntent made for a customer: the browser confirms it with `client_secret` (Stripe.js)."""
+
+    id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """Where a SetupIntent stands: `status` is Stripe's (`succeeded`, `requires_action`…)."""
+
+    id: str
+    status: str
+    customer: str | None
+    payment_method: str | None
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """A card PaymentMethod attached to a customer, as a wallet lists it."""
+
+    payment_method: str
+    customer: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
 
 
 class PaymentError(Exception):
@@ -151,6 +184,26 @@ class PaymentGateway(Protocol):
         """Refund `amount` of a succeeded PaymentIntent."""
         ...
 
-    async def list_refunds(self, intent_id: str) -> tuple[RefundResult, ...]:
-        """Every refund of a PaymentIntent's charge as the provider holds it now, failed ones included."""
+    # The buyer's wallet (DESIGN §13). `InvalidPaymentToken`: the provider does not know the id.
+
+    async def create_customer(self, *, email: str, reference: str, idempotency_key: str) -> str:
+        """A customer at the provider for one of ours (`reference` names it in its metadata); its id."""
+        ...
+
+    async def create_setup_intent(self, *, customer: str, reference: str, idempotency_key: str) -> SetupIntentRef:
+        """A SetupIntent that saves a card to `customer` once the browser confirms it."""
+        ...
+
+    async def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
+        """The SetupIntent as the provider records it."""
+        ...
+
+    async def attach_payment_method(self, payment_method: str, *, customer: str) -> SavedCard:
+        """The card, attached to `customer` (already attached to it: nothing changes). Raises
+        `PaymentDeclined` when the bank refuses it, `InvalidPaymentToken` when it is not a
+        card or belongs to another customer."""
+        ...
+
+    async def detach_payment_method(self, payment_method: str) -> None:
+        """The card is no longer the customer's at the provider (detached already: nothing changes)."""
         ...

@@ -26,6 +26,9 @@ from payments.gateway import (
     PaymentOutcome,
     PaymentResult,
     RefundResult,
+    SavedCard,
+    SetupIntentRef,
+    SetupResult,
 )
 
 __all__ = ["StripeGateway", "result_from_intent"]
@@ -34,6 +37,8 @@ __all__ = ["StripeGateway", "result_from_intent"]
 logging.getLogger("stripe").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"(?:pm|tok)_[A-Za-z0-9_]{1,250}")
+_SETUP_INTENT = re.compile(r"seti_[A-Za-z0-9_]{1,250}")
+_PAYMENT_METHOD = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
 _EXPAND = ["payment_method", "latest_charge"]
 # Stripe did not answer, or answered that it failed: the request may or may not have taken effect.
 _UNREACHABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
@@ -209,13 +214,77 @@ class StripeGateway:
             raise _translate(error) from error
         return RefundResult(refund_id=refund.id, amount=refund.amount, status=refund.status or "pending")
 
-    async def list_refunds(self, intent_id: str) -> tuple[RefundResult, ...]:
+    async def create_customer(self, *, email: str, reference: str, idempotency_key: str) -> str:
         try:
-            page = await self._client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100})
-            return tuple([RefundResult(refund_id=refund.id, amount=refund.amount, status=refund.status or "pending")
-                          async for refund in page.auto_paging_iter()])
+            customer = await self._client.v1.customers.create_async(
+                params={"email": email, "metadata": {"shopgraph_customer_id": reference}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return customer.id
+
+    async def create_setup_intent(self, *, customer: str, reference: str, idempotency_key: str) -> SetupIntentRef:
+        try:
+            intent = await self._client.v1.setup_intents.create_async(
+                params={"customer": customer, "payment_method_types": ["card"],
+                        "metadata": {"shopgraph_customer_id": reference}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return SetupIntentRef(id=intent.id, client_secret=intent.client_secret)
+
+    async def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
+        if not _SETUP_INTENT.fullmatch(setup_intent_id):
+            raise InvalidPaymentToken("not a SetupIntent id")
+        try:
+            intent = (await self._client.v1.setup_intents.retrieve_async(setup_intent_id)).to_dict()
         except stripe.InvalidRequestError as error:
-            raise (PaymentIntentNotFound(intent_id) if _is_missing(error) else _translate(error)) from error
+            raise (InvalidPaymentToken("Stripe does not know the SetupIntent") if _is_missing(error)
+                   else _translate(error)) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return SetupResult(id=intent["id"], status=intent.get("status") or "", customer=_id_of(intent.get("customer")),
+                           payment_method=_id_of(intent.get("payment_method")))
+
+    async def attach_payment_method(self, payment_method: str, *, customer: str) -> SavedCard:
+        """Real Stripe attaches a SetupIntent's card to its customer when the SetupIntent succeeds;
+        localstripe does not (DESIGN §5), so the card is attached here unless it already is."""
+        if not _PAYMENT_METHOD.fullmatch(payment_method):
+            raise InvalidPaymentToken("not a PaymentMethod id")
+        methods = self._client.v1.payment_methods
+        try:
+            method = (await methods.retrieve_async(payment_method)).to_dict()
+            owner = _id_of(method.get("customer"))
+            if owner is not None and owner != customer:
+                raise InvalidPaymentToken("the card belongs to another customer")
+            if owner is None:
+                method = (await methods.attach_async(payment_method, params={"customer": customer})).to_dict()
+        except stripe.CardError as error:
+            raise PaymentDeclined(error.user_message or _CARD_DECLINED, _decline_code(error)) from error
+        except stripe.InvalidRequestError as error:
+            raise (InvalidPaymentToken("Stripe does not know the card") if _is_missing(error)
+                   else _translate(error)) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        card = method.get("card") or {}
+        if method.get("type") != "card" or not card.get("last4"):
+            raise InvalidPaymentToken("the payment method is not a card")
+        brand = card.get("brand") or "unknown"
+        return SavedCard(payment_method=method["id"], customer=customer, brand=_SOURCE_BRANDS.get(brand, brand.lower()),
+                         last4=card["last4"], exp_month=int(card.get("exp_month") or 0),
+                         exp_year=int(card.get("exp_year") or 0))
+
+    async def detach_payment_method(self, payment_method: str) -> None:
+        if not _PAYMENT_METHOD.fullmatch(payment_method):
+            raise InvalidPaymentToken("not a PaymentMethod id")
+        try:
+            await self._client.v1.payment_methods.detach_async(payment_method)
+        except stripe.InvalidRequestError as error:
+            if _is_missing(error) or error.code == "payment_method_unexpected_state":
+                return  # gone, or detached already
+            raise _translate(error) from error
         except stripe.StripeError as error:
             raise _translate(error) from error
 
@@ -232,6 +301,13 @@ def _translate(error: stripe.StripeError) -> PaymentError:
     if isinstance(error, _UNREACHABLE):
         return GatewayUnavailable(f"Stripe did not answer ({kind}, HTTP {error.http_status})")
     return PaymentError(f"Stripe refused the request ({kind}, HTTP {error.http_status}, code {error.code})")
+
+
+def _id_of(value: Any) -> str | None:
+    """An object's id whether the API gave it expanded or as a plain id."""
+    if isinstance(value, Mapping):
+        return value.get("id")
+    return value or None
 
 
 def _is_missing(error: stripe.InvalidRequestError) -> bool:

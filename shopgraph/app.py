@@ -21,11 +21,11 @@ from starlette.routing import Route, WebSocketRoute
 
 from commerce import throttle
 from commerce.orders.reconcile import reconcile
-from graph.http import GraphQLView
+from graph.core.http import GraphQLView
 from payments.gateway import PaymentGateway
 from payments.stripe_gateway import StripeGateway
-from graph.limits import Limits
-from graph.response_cache import ResponseCache
+from graph.core.limits import Limits
+from graph.core.response_cache import ResponseCache
 from graph.schema import make_schema
 from commerce.outbound import notices
 from shopgraph import db, metrics

@@ -184,7 +184,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
 def _serve(settings: Settings, host: str, port: int, log_level: str, workers: int) -> None:
     import uvicorn
 
-    from graph.limits import Limits
+    from graph.core.limits import Limits
 
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -199,7 +199,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str, workers: in
             "shopgraph.app:create_app", factory=True, host=host, port=port, log_level=log_level, access_log=False,
             workers=workers, log_config=logging_config(settings.log_format, level),
             ws_max_size=Limits().max_body_bytes,  # a websocket message is capped like a /graphql body
-            # The client is the TCP peer unless SHOPGRAPH_TRUSTED_PROXIES says otherwise (graph.forwarded):
+            # The client is the TCP peer unless SHOPGRAPH_TRUSTED_PROXIES says otherwise (graph.core.forwarded):
             # uvicorn's own X-Forwarded-For handling would believe any peer on 127.0.0.1.
             proxy_headers=False,
             # On SIGTERM: stop accepting, let requests in flight finish for this long, then shut down.

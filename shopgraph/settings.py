@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.forwarded import IPNetwork, parse_networks
+from graph.core.forwarded import IPNetwork, parse_networks
 
 __all__ = ["Settings", "load_settings", "check_production", "tortoise_config", "TORTOISE_ORM"]
 

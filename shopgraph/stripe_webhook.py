@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from commerce.orders.payment_events import apply_payment_event
-from graph.bodies import BodyTooLarge, read_capped_body
+from graph.core.bodies import BodyTooLarge, read_capped_body
 from payments.gateway import PaymentGateway
 from payments.stripe_events import DEFAULT_TOLERANCE, InvalidWebhook, parse_webhook
 from shopgraph.settings import Settings

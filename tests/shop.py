@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from graph.relay import from_global_id, to_global_id
+from graph.core.ids import from_global_id, to_global_id
 from models import Product, ProductVariant
 from tests.stripe_emulator import TEST_SECRET_KEY
 

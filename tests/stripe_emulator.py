@@ -18,6 +18,7 @@ __all__ = [
     "TEST_SECRET_KEY",
     "authenticate_3ds",
     "charges_of_customer",
+    "confirm_card_setup",
     "create_card_token",
     "free_port",
     "register_webhook",
@@ -54,6 +55,24 @@ async def authenticate_3ds(base_url: str, intent_id: str, client_secret: str, su
             json={"client_secret": client_secret, "key": TEST_PUBLISHABLE_KEY},
         )
     response.raise_for_status()
+
+
+async def confirm_card_setup(
+    base_url: str, client_secret: str, number: str, authenticate: bool = True
+) -> dict[str, object]:
+    """Confirm a SetupIntent with a new card, as localstripe's Stripe.js `confirmCardSetup`
+    does (publishable key, client secret); a card that asks for 3-D Secure is then
+    authenticated (or, `authenticate=False`, left waiting). Returns the SetupIntent."""
+    setup_intent = client_secret.split("_secret_")[0]
+    card = {"number": number, "exp_month": 12, "exp_year": datetime.date.today().year + 3, "cvc": "123"}
+    body: dict[str, object] = {"key": TEST_PUBLISHABLE_KEY, "use_stripe_sdk": True, "client_secret": client_secret,
+                               "payment_method_data": {"type": "card", "card": card}}
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.post(f"/v1/setup_intents/{setup_intent}/confirm", json=body)
+        if response.is_success and response.json()["status"] == "requires_action" and authenticate:
+            response = await http.post(f"/v1/setup_intents/{setup_intent}/confirm", json={
+                "key": TEST_PUBLISHABLE_KEY, "use_stripe_sdk": True, "client_secret": client_secret})
+    return response.json()
 
 
 async def charges_of_customer(base_url: str, customer: str) -> list[dict[str, object]]:

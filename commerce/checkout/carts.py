@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.access import Caller, can_use_cart
 from commerce.errors import DomainError, UserErrorCode
+from commerce.wallet.addresses import default_address_json
 from models import Cart, CartLine, CartStatus, Product, ProductVariant
 
 __all__ = ["MAX_LINE_QUANTITY", "locked_open_cart", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
@@ -100,7 +101,8 @@ async def add_to_cart(
         variant, field = await _variant_to_add(variant_id, product_id)
         product: Product = variant.product
         if cart_id is None:
-            cart = await Cart.create(currency=product.currency, customer_id=caller.customer_id)
+            cart = await Cart.create(currency=product.currency, customer_id=caller.customer_id,
+                                     shipping_address=await default_address_json(caller.customer_id))
             line = None
         else:
             cart = await _locked_open_cart(caller, cart_id)

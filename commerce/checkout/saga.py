@@ -32,6 +32,7 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import check_client_key, confirm_key, key_reused, payment_intent_key, stripe_customer_key
 from commerce.orders.lifecycle import OPEN_ORDER_STATUSES, lock_order
 from commerce.orders.payment_outcomes import apply_payment_result, cancel_unpaid_order
+from commerce.wallet.cards import card_for_checkout
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
 from payments.gateway import (
@@ -142,8 +143,11 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
 
 
 async def _payment_method(gateway: PaymentGateway, payment_token: str | None, email: str,
-                          idempotency_key: str | None) -> PaymentMethodRef:
-    """The shopper's card as Stripe knows it (the pre-check's `tok_` to a customer's card)."""
+                          idempotency_key: str | None, saved: PaymentMethodRef | None = None) -> PaymentMethodRef:
+    """The shopper's card as Stripe knows it (the pre-check's `tok_` to a customer's card, or
+    the saved card of the wallet)."""
+    if saved is not None:
+        return saved
     if not payment_token:
         raise DomainError(Code.INVALID, "Enter your card details.", ["input", "paymentToken"])
     try:
@@ -177,24 +181,30 @@ async def checkout(
     idempotency_key: str | None = None,
     capture_manually: bool = False,
     terms: CheckoutTerms = CheckoutTerms(),
+    saved_payment_method: int | None = None,
 ) -> CheckoutResult:
     """Turns the cart into an order and charges its `cost.total` (or, `capture_manually`,
     authorises it). Raises DomainError when no order is made.
 
     `email` may be left out when the cart has one. A total of zero needs no
     `payment_token`: the order is paid at once and nothing reaches Stripe.
+    `saved_payment_method` (a card of the caller's wallet) pays instead of a token.
     """
     check_client_key(idempotency_key, _KEY_FIELD)
+    if saved_payment_method is not None and payment_token:
+        raise DomainError(Code.INVALID, "Give a paymentToken or a savedPaymentMethodId, not both.",
+                          ["input", "savedPaymentMethodId"])
     known = await precheck(caller, cart_id, email, idempotency_key, terms)
     if isinstance(known, Order):
         return await _result(gateway, await _settled(known))
     email = known.email
+    saved = None if saved_payment_method is None else await card_for_checkout(caller, saved_payment_method)
 
-    method = await _payment_method(gateway, payment_token, email, idempotency_key) if known.total else None
+    method = await _payment_method(gateway, payment_token, email, idempotency_key, saved) if known.total else None
     try:
         opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=method is not None)
     except PaymentNeeded:  # the total is no longer zero (a code's last use went meanwhile)
-        method = await _payment_method(gateway, payment_token, email, idempotency_key)
+        method = await _payment_method(gateway, payment_token, email, idempotency_key, saved)
         opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
     if isinstance(opened, Replay):
         return await _result(gateway, await _settled(opened.order))

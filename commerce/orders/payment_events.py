@@ -22,9 +22,8 @@ Each event type changes only its own part of the order (`commerce.orders.lifecyc
 |                                                | PARTIALLY_REFUNDED ↔ REFUNDED, only once money was taken|
 | `charge.refunded`                              | the refunds it lists, by id; beyond them, records as an |
 |                                                | amount refunds made at Stripe we did not know of; their |
-|                                                | refund objects claim it later (a refund object we do    |
-|                                                | not know, while such an amount is held, first has the   |
-|                                                | charge's refunds listed by Stripe, each recorded by id) |
+|                                                | refund objects claim it later (one whose amount Stripe's|
+|                                                | running total, read then, holds beside it is new)       |
 | `charge.dispute.created/updated/closed`        | the dispute only                                        |
 
 No payment event touches an order whose money was taken; no refund event
@@ -49,7 +48,7 @@ from commerce.orders.refunds import refund_status
 from commerce.orders.stripe_refunds import (claims_an_amount, note_stripe_total_locked, record_listed_refunds_locked,
                                             record_stripe_refund_locked)
 from models import Order, OrderEventType, OrderStatus, Payment, StripeEvent
-from payments.gateway import PaymentError, PaymentGateway, RefundResult
+from payments.gateway import PaymentError, PaymentGateway
 from payments.stripe_events import PaymentEvent
 
 __all__ = ["EventOutcome", "apply_payment_event", "HANDLED_EVENT_TYPES"]
@@ -82,12 +81,12 @@ async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent) 
     return changes
 
 
-async def _refund(order: Order, payment: Payment, event: PaymentEvent) -> int:
+async def _refund(order: Order, payment: Payment, event: PaymentEvent, stripe_refunded: int | None = None) -> int:
     """`refund.*` / `charge.refund.updated`: one refund, ours or one made at Stripe, by its id."""
     if event.object_id is None:
         return False
     return await record_stripe_refund_locked(order, payment, event.object_id, event.amount,
-                                             refund_status(event.status))
+                                             refund_status(event.status), stripe_refunded)
 
 
 async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> int:
@@ -97,24 +96,23 @@ async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> int:
     return await apply_dispute_locked(order, event.object_id, event.status, event.amount, event.reason)
 
 
-async def _charge_refunds_if_ambiguous(event: PaymentEvent, payment: Payment,
-                                      gateway: PaymentGateway | None) -> tuple[RefundResult, ...]:
+async def _running_total_if_ambiguous(event: PaymentEvent, payment: Payment,
+                                     gateway: PaymentGateway | None) -> int | None:
     """A refund object we do not know, on an order holding refunded amounts no id names yet,
-    may be the refund one of them stands for or one made since. Stripe's list of the charge's
-    refunds tells which: each listed refund is then recorded by its id before the event. Read
-    before the transaction (a network call); unanswered, the event claims an amount as before
-    and the reconciler's next look at the running total records what is missing."""
-    if gateway is None or event.object_id is None or payment.intent_id is None \
-            or payment.amount_captured != payment.amount:  # after a partial capture Stripe may list the released rest
-        return ()
+    may be the refund one of them stands for or one made since; its amount cannot tell. The
+    charge's running total as Stripe holds it now can: read before the transaction (a network
+    call). Unanswered, the event claims an amount as before, and the reconciler's next look at
+    the running total records what is missing."""
+    if gateway is None or event.object_id is None or payment.intent_id is None:
+        return None
     if not await claims_an_amount(payment.order_id, event.object_id):
-        return ()
+        return None
     try:
-        return await gateway.list_refunds(payment.intent_id)
+        return (await gateway.retrieve_payment_intent(payment.intent_id)).amount_refunded
     except PaymentError as error:
-        log.warning("Stripe event %s: the refunds of PaymentIntent %s could not be listed (%s)",
+        log.warning("Stripe event %s: the running total of PaymentIntent %s could not be read (%s)",
                     event.event_id, payment.intent_id, error)
-        return ()
+        return None
 
 
 # A handler answers how many changes it made to the order (True: one); each is one outbox event.
@@ -157,7 +155,7 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
         log.warning("Stripe event %s (%s) names PaymentIntent %s, which no order has: acknowledged",
                     event.event_id, event.type, event.intent_id)
         return EventOutcome.UNKNOWN_PAYMENT
-    listed = await _charge_refunds_if_ambiguous(event, payment, gateway) if handler is _refund else ()
+    stripe_refunded = await _running_total_if_ambiguous(event, payment, gateway) if handler is _refund else None
     async with in_transaction():
         order = await lock_order(payment.order_id)
         if order is None:
@@ -165,11 +163,9 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
         # Checked with the order locked, so two deliveries of one event apply it once.
         if await StripeEvent.exists(event_id=event.event_id):
             return EventOutcome.DUPLICATE
-        changed = 0
-        if listed:
-            changed += await record_listed_refunds_locked(order, await Payment.get(id=payment.id), listed)
         payment = await Payment.get(id=payment.id)
-        changed += await handler(order, payment, event)
+        changed = await (handler(order, payment, event) if stripe_refunded is None
+                         else _refund(order, payment, event, stripe_refunded))
         await StripeEvent.create(event_id=event.event_id, type=event.type,
                                  object_id=event.object_id or event.intent_id)
         for _ in range(int(changed)):

@@ -39,7 +39,7 @@ R = RefundStatus
 
 
 class _Listed(Protocol):
-    """A refund as a charge lists it: `ListedRefund` (events) or `RefundResult` (the gateway)."""
+    """A refund as a charge lists it (`payments.stripe_events.ListedRefund`)."""
     refund_id: str
     amount: int
     status: str | None
@@ -49,22 +49,44 @@ log = logging.getLogger("shopgraph.refunds")
 
 
 async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_refund_id: str, amount: int | None,
-                                      status: RefundStatus) -> bool:
+                                      status: RefundStatus, stripe_refunded: int | None = None) -> int:
     """A Stripe refund object, ours or one made at Stripe, inside the caller's transaction on
     the locked order: matched by its id, else to an amount Stripe's running total reported
-    (`REPORTED_BY_STRIPE`), else recorded. Returns True when the order changed."""
+    (`REPORTED_BY_STRIPE`), else recorded. With the charge's running total as Stripe holds it
+    now (`stripe_refunded`, read by the caller when `claims_an_amount`), a refund the total
+    holds beside every amount we count is recorded as a new one rather than claiming one of
+    them, and the total is then noted. Returns how many changes the order had."""
     refund = await Refund.get_or_none(stripe_refund_id=stripe_refund_id)
     if refund is None:
         if not amount or amount < 0:
             return False
-        refund = await _claim_reported(order, payment, stripe_refund_id, amount, status)
-    return await record_refund_locked(order, refund, stripe_refund_id, status)
+        if stripe_refunded is not None and await _beside_known(order, payment, amount, stripe_refunded):
+            refund = await Refund.create(order_id=order.id, stripe_refund_id=stripe_refund_id, amount=amount,
+                                         currency=payment.currency, status=status)
+        else:
+            refund = await _claim_reported(order, payment, stripe_refund_id, amount, status)
+    changes = int(await record_refund_locked(order, refund, stripe_refund_id, status))
+    if stripe_refunded is not None:
+        changes += await note_stripe_total_locked(order, await Payment.get(id=payment.id), stripe_refunded)
+    return changes
+
+
+async def _beside_known(order: Order, payment: Payment, amount: int, stripe_refunded: int) -> bool:
+    """Whether Stripe's running total holds `amount` more than every refund we count."""
+    return refunded_of_captured(payment, stripe_refunded) >= await _known(order.id) + amount
+
+
+async def _known(order_id: str) -> int:
+    """Every refund we count against Stripe's running total: failed ones with a Stripe id too,
+    as a snapshot of the total may predate the failure."""
+    rows = await Refund.filter(order_id=order_id).values_list("amount", "status", "stripe_refund_id")
+    return sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
 
 
 async def record_listed_refunds_locked(order: Order, payment: Payment, listed: Iterable[_Listed]) -> int:
-    """Refunds a charge lists (an event's charge, or Stripe's answer to a listing), each by its
-    id, oldest first (Stripe lists the newest first), those matching an amount held without an
-    id before the others, so each claims its own. Returns how many changed the order."""
+    """Refunds an event's charge lists, each by its id, oldest first (Stripe lists the newest
+    first), those matching an amount held without an id before the others, so each claims its
+    own. Returns how many changed the order."""
     unnamed = set(await _unnamed(order.id).values_list("amount", flat=True))
     changes = 0
     for refund in sorted(reversed(list(listed)), key=lambda refund: refund.amount not in unnamed):
@@ -76,7 +98,7 @@ async def record_listed_refunds_locked(order: Order, payment: Payment, listed: I
 async def claims_an_amount(order_id: str, stripe_refund_id: str) -> bool:
     """Whether a refund object would claim an amount we hold without an id: a refund we do
     not know, on an order with such an amount. Its own amount cannot tell whether it is that
-    refund or another one made since, so the caller asks Stripe for the charge's refunds."""
+    refund or another one made since, so the caller reads the charge's running total first."""
     if await Refund.exists(stripe_refund_id=stripe_refund_id):
         return False
     return await _unnamed(order_id).exists()
@@ -126,8 +148,7 @@ async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refund
     is a refund made at Stripe that we have not heard of: recorded as one that succeeded,
     `REPORTED_BY_STRIPE`, for its refund object to claim."""
     total = refunded_of_captured(payment, stripe_refunded)
-    rows = await Refund.filter(order_id=order.id).values_list("amount", "status", "stripe_refund_id")
-    known = sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
+    known = await _known(order.id)
     if total > known:
         await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
                             status=R.SUCCEEDED, reason=REPORTED_BY_STRIPE)

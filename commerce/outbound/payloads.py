@@ -21,7 +21,7 @@ __all__ = ["global_id", "event_payload", "order_payload"]
 
 
 def global_id(type_name: str, key: object) -> str:
-    """`base64url("Type:key")`, the id the GraphQL API shows (graph.relay.to_global_id)."""
+    """`base64url("Type:key")`, the id the GraphQL API shows (graph.core.ids.to_global_id)."""
     return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
 
 

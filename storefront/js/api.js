@@ -37,6 +37,9 @@ const PAGE_ARGS = `$first: Int, $after: String, $last: Int, $before: String, $qu
 const PAGE_PARAMS = 'first: $first, after: $after, last: $last, before: $before, query: $query, filters: $filters, sortKey: TITLE';
 const USER_ERRORS = 'userErrors { field message code }';
 
+const CARD = 'id brand last4 expMonth expYear';
+const SAVED_ADDRESS = `id isDefault address { ${ADDRESS} formatted }`;
+
 export const Q = {
   products: `query Products(${PAGE_ARGS}) { products(${PAGE_PARAMS}) { ${PAGE} } }`,
   collectionProducts: `query CollectionProducts($slug: String!, ${PAGE_ARGS}) {
@@ -65,6 +68,20 @@ export const Q = {
     cartDiscountCodesUpdate(cartId: $cartId, codes: $codes) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
   checkout: `mutation Checkout($input: CheckoutInput!) {
     checkout(input: $input) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
+  register: `mutation Register($email: String!, $password: String!) {
+    customerRegister(email: $email, password: $password) { ${USER_ERRORS} } }`,
+  login: `mutation Login($email: String!, $password: String!, $cartId: ID) {
+    customerLogin(email: $email, password: $password, cartId: $cartId) { sessionToken ${USER_ERRORS} } }`,
+  logout: 'mutation Logout { customerLogout { userErrors { code } } }',
+  wallet: `query Wallet { me { email addresses { ${SAVED_ADDRESS} } defaultAddress { ${SAVED_ADDRESS} }
+    paymentMethods { ${CARD} } } }`,
+  saveAddress: `mutation SaveAddress($address: MailingAddressInput!) {
+    customerAddressCreate(address: $address) { customerAddress { ${SAVED_ADDRESS} } ${USER_ERRORS} } }`,
+  deleteAddress: `mutation DeleteAddress($id: ID!) { customerAddressDelete(id: $id) { ${USER_ERRORS} } }`,
+  cardSetup: `mutation CardSetup { customerPaymentMethodSetup { clientSecret setupIntentId ${USER_ERRORS} } }`,
+  cardSetupComplete: `mutation CardSetupComplete($setupIntentId: String!) {
+    customerPaymentMethodSetupComplete(setupIntentId: $setupIntentId) { paymentMethod { ${CARD} } ${USER_ERRORS} } }`,
+  deleteCard: `mutation DeleteCard($id: ID!) { customerPaymentMethodDelete(id: $id) { ${USER_ERRORS} } }`,
   checkoutConfirm: `mutation CheckoutConfirm($orderId: ID!) {
     checkoutConfirm(orderId: $orderId) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
 };
@@ -72,13 +89,32 @@ export const Q = {
 /** A request whose outcome we do not know: no answer, or the server failed. */
 export class ShopUnavailable extends Error {}
 
-/** The `data` of a GraphQL request; ShopUnavailable when there is none. */
+const SESSION_KEY = 'shopgraph.session';
+
+/** The signed-in customer's session token (localStorage), or null for a guest. */
+export function sessionToken() {
+  try { return localStorage.getItem(SESSION_KEY); } catch (error) { return null; }
+}
+
+export function setSessionToken(token) {
+  try {
+    if (token) localStorage.setItem(SESSION_KEY, token);
+    else localStorage.removeItem(SESSION_KEY);
+  } catch (error) { /* storage is off: the session lasts as long as the page */ }
+}
+
+/** The `data` of a GraphQL request; ShopUnavailable when there is none. A signed-in
+ * shopper's requests carry their session; an expired one is dropped and the request
+ * sent again as a guest's. */
 export async function gql(query, variables) {
+  const token = sessionToken();
   let response;
   try {
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
     response = await fetch('/graphql', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers,
       body: JSON.stringify({ query, variables }),
     });
   } catch (error) {
@@ -86,6 +122,10 @@ export async function gql(query, variables) {
   }
   let body = null;
   try { body = await response.json(); } catch (error) { /* handled below */ }
+  if (token && body && (body.errors || []).some((e) => (e.extensions || {}).code === 'UNAUTHENTICATED')) {
+    setSessionToken(null);
+    return gql(query, variables);
+  }
   if (!body || !body.data || (body.errors && body.errors.length)) {
     if (body && body.errors) console.error('GraphQL errors', body.errors);
     throw new ShopUnavailable('Something went wrong on our side. Please try again in a moment.');
@@ -111,6 +151,8 @@ export function shopperMessage(error) {
       return 'Enter your shipping address first.';
     case 'DELIVERY_OPTION_REQUIRED':
       return /deliver to/i.test(error.message) ? `${error.message} Please use another address.` : 'Choose a delivery option.';
+    case 'PAYMENT_METHOD_REMOVED':
+      return 'This saved card was removed. Please choose another card.';
     case 'IDEMPOTENCY_KEY_REUSED':
       return 'Something went wrong with this attempt. Please try again.';
     default:

@@ -3,11 +3,13 @@
 // breakdown is redrawn from the shop's answer. Stripe.js turns the card into a
 // token (card details go to Stripe only); `checkout` gets the token and the
 // total shown (`expectedTotal`); 3-D Secure runs in Stripe.js
-// (confirmCardPayment), then `checkoutConfirm`.
+// (confirmCardPayment), then `checkoutConfirm`. A signed-in buyer may ship to a saved
+// address and pay with a saved card, or save the new ones (checkout-wallet.js).
 
 import { AddressForm } from './address.js';
 import { Q, gql, shopperMessage } from './api.js';
 import { changeCart, currentCart, lineName, loadCart, setCart } from './cart.js';
+import { CheckoutWallet } from './checkout-wallet.js';
 import { cartCostRows, costList } from './costs.js';
 import { h, money, notice, show } from './dom.js';
 import { canPay, cardTokenMessage, confirmWithBank, focusCard, labelPlainCardInputs, newAttemptKey, showError,
@@ -34,18 +36,26 @@ function checkoutForm(addressForm) {
       h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'email', required: true,
         spellcheck: 'false', 'aria-describedby': 'email-error' }),
       h('p', { class: 'field-error', id: 'email-error', role: 'alert' })),
+    h('div', { id: 'saved-address-picker' }),
     addressForm.root,
+    h('div', { class: 'save-row', id: 'save-address-row', hidden: true },
+      h('input', { type: 'checkbox', id: 'save-address' }),
+      h('label', { for: 'save-address', class: 'check' }, 'Save this address for next time')),
     h('fieldset', { class: 'delivery', id: 'delivery', 'aria-describedby': 'delivery-error' },
       h('legend', {}, 'Delivery'),
       h('div', { id: 'delivery-options' }),
       h('p', { class: 'field-error', id: 'delivery-error', role: 'alert' })),
     h('h2', { id: 'pay-heading' }, 'Payment'),
-    h('div', { class: 'field' },
+    h('div', { id: 'saved-card-picker' }),
+    h('div', { class: 'field', id: 'new-card' },
       h('span', { class: 'label', id: 'card-label' }, 'Card'),
       h('div', { id: 'card-element', class: 'card-element', role: 'group',
         'aria-labelledby': 'card-label', 'aria-describedby': 'card-error card-hint' }),
       h('p', { class: 'hint', id: 'card-hint' }, 'Card number, expiry month and year, security code (CVC) and postcode.'),
-      h('p', { class: 'field-error', id: 'card-error', role: 'alert' })),
+      h('p', { class: 'field-error', id: 'card-error', role: 'alert' }),
+      h('div', { class: 'save-row', id: 'save-card-row', hidden: true },
+        h('input', { type: 'checkbox', id: 'save-card' }),
+        h('label', { for: 'save-card', class: 'check' }, 'Save this card for next time'))),
     h('button', { type: 'submit', class: 'button primary wide', id: 'pay' }, 'Pay'),
     h('p', { class: 'hint center' }, 'Your card details go straight to Stripe. We never see them.'));
 }
@@ -245,7 +255,8 @@ class Checkout {
     for (const error of errors) {
       const field = (error.field || []).slice(-1)[0];
       const message = shopperMessage(error);
-      if (field === 'email' || field === 'paymentToken') {
+      if (field === 'savedPaymentMethodId') this.wallet.chooseNewCard();  // removed meanwhile: type a card in
+      if (field === 'email' || field === 'paymentToken' || field === 'savedPaymentMethodId') {
         const input = field === 'email' ? this.el('email') : null;
         showError(this.el(field === 'email' ? 'email-error' : 'card-error'), input, message);
         if (!focused) { if (input) input.focus(); else focusCard(this.card, this.mount); focused = true; }
@@ -273,6 +284,19 @@ class Checkout {
     }
     focusCard(this.card, this.mount);
     return null;
+  }
+
+  /** How this attempt pays: a saved card, a new card saved first, or a card token; null after an error. */
+  async paymentInput() {
+    const saved = this.wallet.chosenCard();
+    if (saved) return { savedPaymentMethodId: saved };
+    if (this.wallet.saveCardWanted()) {
+      const showCardError = (message) => { showError(this.el('card-error'), null, message); focusCard(this.card, this.mount); };
+      const id = await this.wallet.saveNewCard(this.card, showCardError);
+      return id ? { savedPaymentMethodId: id } : null;
+    }
+    const paymentToken = await this.cardToken();
+    return paymentToken ? { paymentToken } : null;
   }
 
   /** Whether the cart is ready to pay for; says what is missing when it is not. */
@@ -320,13 +344,13 @@ class Checkout {
     try {
       if (!(await this.readyToPay())) return;
       this.setBusy(true, 'Checking your card…');
-      const paymentToken = await this.cardToken();
-      if (!paymentToken) return;
+      const payment = await this.paymentInput();
+      if (!payment) return;
       const seen = this.cart.cost.total;  // what the Pay button and the breakdown show
       this.attemptKey = this.attemptKey || newAttemptKey();
       this.setBusy(true, 'Paying…');
       let payload = (await gql(Q.checkout, { input: {
-        cartId: this.cart.id, email: address, paymentToken, idempotencyKey: this.attemptKey, expectedTotal: seen.amount,
+        cartId: this.cart.id, email: address, ...payment, idempotencyKey: this.attemptKey, expectedTotal: seen.amount,
       } })).checkout;
       this.attemptKey = null;  // the shop answered: the next attempt is a new one
       if (payload.order && payload.paymentAction && payload.paymentAction.clientSecret) {
@@ -342,6 +366,7 @@ class Checkout {
       }
       if (payload.order && !payload.userErrors.length) {
         done = true;
+        await this.wallet.keepAddress(this.address.value());
         setCart(null);  // the cart became this order
         location.hash = `#/order/${encodeURIComponent(payload.order.id)}`;
         return;
@@ -380,9 +405,16 @@ export async function checkoutView(stillHere) {
     h('div', { class: 'checkout-grid' }, checkoutForm(address), orderSummary()));
   page = new Checkout(view, cart, stillHere);
   page.address = address;
+  page.wallet = new CheckoutWallet(view, async (saved) => {
+    await address.load(saved);
+    page.saveAddress(address.value());
+  });
+  const me = await page.wallet.load();
+  if (!stillHere()) return;
   page.render();
   show(view, 'Checkout');
-  if (cart.email) view.querySelector('#email').value = cart.email;
+  page.wallet.render();
+  if (cart.email || me) view.querySelector('#email').value = cart.email || me.email;
   try {
     await address.load(cart.shippingAddress);
   } catch (error) {

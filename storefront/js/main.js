@@ -1,8 +1,9 @@
 // shopgraph storefront: products, cart and checkout over the public GraphQL API.
 // Plain JavaScript modules, no build step. The URL hash picks the view:
 // #/ (products), #/collections, #/collection/<slug>, #/product/<slug>, #/cart,
-// #/checkout, #/order/<id>.
+// #/checkout, #/order/<id>, #/account.
 
+import { accountView } from './account.js';
 import { loadCart } from './cart.js';
 import { cartView } from './cart-view.js';
 import { productView } from './catalog.js';
@@ -52,6 +53,7 @@ function route() {
   if (parts[0] === 'cart') return cartView(stillHere);
   if (parts[0] === 'checkout') return checkoutView(stillHere);
   if (parts[0] === 'order' && parts[1]) return orderView(parts[1], stillHere);
+  if (parts[0] === 'account') return accountView(stillHere);
   return notice('Page not found', h('a', { href: '#/' }, 'See all products'));
 }
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import websockets
 
-from graph.limits import Limits
+from graph.core.limits import Limits
 
 from tests.e2e.server import running_server, server_env
 

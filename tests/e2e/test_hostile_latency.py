@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from tests.e2e.server import running_server, server_env, shopgraph
 
 SENDERS = 4

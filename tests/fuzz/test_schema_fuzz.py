@@ -23,7 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from tests.conftest import unreachable_postgres
 from tests.databases import PostgresUnavailable, throwaway_database
 from tests.e2e.server import running_server, server_env, shopgraph
@@ -41,7 +41,7 @@ HOSTILE_TIMES = ["0000-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "0001-01-01T00
                  "9999-12-31T23:59:59-05:00", "2026-02-30T00:00:00Z", "1e600000", "２０２６-01-01T00:00:00Z",
                  "2026-01-01T00:00:00\x00", "2026-01-01T" + "0" * 1000, "NaN", LONG, BIG]
 TYPES = ["Product", "ProductVariant", "Collection", "Cart", "CartLine", "Order", "OrderLine", "ShippingZone",
-         "WebhookSubscription", "WebhookDelivery", "Nope"]
+         "WebhookSubscription", "WebhookDelivery", "CustomerAddress", "CustomerPaymentMethod", "Nope"]
 HOSTILE_KEYS = ["²", "١٢", "１", "9" * 20, str(2**31), str(2**63), "-1", "+1", " 1", "01", "", "1\x00", "A" * 32,
                 "²" * 32, "0" * 32]
 

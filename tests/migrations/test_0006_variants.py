@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-from graph.relay import to_global_id
+from graph.core.ids import to_global_id
 from models import CartLine, OrderLine, Product, ProductImage, ProductVariant
 from shopgraph.app import create_app
 from shopgraph.settings import Settings

@@ -1,0 +1,54 @@
+"""`orderStatusChanged`: each change of an order, pushed over graphql-transport-ws.
+
+What is pushed comes from the outbox, so nothing is missed: with `after` the
+subscription first replays the order's events after that cursor; then each
+notice (or a bus's RESYNC after its connection dropped) makes it read the
+events after the last one it pushed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from commerce.orders import queries as order_queries
+from commerce.outbound import feed, notices as events
+from graph.core.access import caller
+from graph.core.context import Info
+from graph.core.errors import bad_user_input
+from graph.core.event_cursors import event_sequence
+from graph.orders.types import Order, order_key
+
+__all__ = ["OrderSubscription"]
+
+_BATCH = 100
+
+
+@strawberry.type
+class OrderSubscription:
+    @strawberry.subscription(
+        description="The order after each of its changes (the same access rules as `order(id)`). With `after` "
+        "(an `eventCursor`), the changes since that one come first, so a client that reconnects misses "
+        "nothing. Send the token as `Authorization` in the connection_init payload."
+    )
+    async def order_status_changed(self, info: Info, order_id: strawberry.ID,
+                                   after: str | None = None) -> AsyncGenerator[Order, None]:
+        who = await caller(info)
+        key = order_key(order_id)
+        order = await order_queries.read_order(who, key) if key else None
+        if order is None:
+            raise bad_user_input("No order with this id.")
+        since = event_sequence(after)
+        async with info.context.bus.subscribe(events.ORDERS) as notices:
+            if after is None:  # only what happens from now on
+                since = await feed.latest_order_event(key)
+            while True:
+                batch = await feed.order_events_since(who, order, since, limit=_BATCH)
+                for event in batch:
+                    since = event.sequence
+                    yield Order.from_model(feed.order_as_it_was(event), event_sequence=event.sequence)
+                if len(batch) == _BATCH:
+                    continue  # more to replay
+                while await notices.get() not in (key, events.RESYNC):
+                    pass

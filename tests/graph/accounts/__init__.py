@@ -1,0 +1,1 @@
+"""Tests of `graph/accounts/`, through the public GraphQL API."""

@@ -1,0 +1,1 @@
+"""Tests of `graph/catalog/`, through the public GraphQL API."""

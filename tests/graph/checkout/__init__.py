@@ -1,0 +1,1 @@
+"""Tests of `graph/checkout/`, through the public GraphQL API."""

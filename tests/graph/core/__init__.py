@@ -1,0 +1,1 @@
+"""Tests of `graph/core/`, through the public GraphQL API."""

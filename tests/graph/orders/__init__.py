@@ -1,0 +1,1 @@
+"""Tests of `graph/orders/`, through the public GraphQL API."""

@@ -1,0 +1,1 @@
+"""Tests of `graph/outbound/`, through the public GraphQL API."""
