@@ -21,7 +21,8 @@ from commerce.errors import DomainError, UserErrorCode as Code
 
 __all__ = [
     "MAX_KEY_LENGTH", "check_client_key", "key_reused",
-    "payment_intent_key", "confirm_key", "stripe_customer_key", "capture_key", "refund_key",
+    "payment_intent_key", "confirm_key", "checkout_customer_key", "capture_key", "refund_key",
+    "wallet_customer_key", "setup_intent_key",
     "refund_record_key", "late_refund_key",
 ]
 
@@ -52,10 +53,20 @@ def confirm_key(order_id: str) -> str:
     return f"shopgraph-confirm-{order_id}"
 
 
-def stripe_customer_key(client_key: str | None) -> str:
+def checkout_customer_key(client_key: str | None) -> str:
     """Turning the shopper's card token into a customer's card: under the checkout's own key,
     or a fresh one when the client sent none."""
     return f"shopgraph-customer-{client_key or uuid.uuid4().hex}"
+
+
+def wallet_customer_key(customer_id: int) -> str:
+    """Making the signed-in customer's one Stripe Customer for their wallet."""
+    return f"shopgraph-wallet-customer-{customer_id}"
+
+
+def setup_intent_key() -> str:
+    """A SetupIntent to save a card: a fresh key, since each asks for a new one."""
+    return f"shopgraph-seti-{uuid.uuid4().hex}"
 
 
 def capture_key(payment_id: int) -> str:

@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import notices
 from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.idempotency import check_client_key, confirm_key, key_reused, payment_intent_key, stripe_customer_key
+from commerce.idempotency import check_client_key, checkout_customer_key, confirm_key, key_reused, payment_intent_key
 from commerce.orders.lifecycle import OPEN_ORDER_STATUSES, lock_order
 from commerce.orders.payment_outcomes import apply_payment_result, cancel_unpaid_order
 from commerce.wallet.cards import card_for_checkout
@@ -153,7 +153,7 @@ async def _payment_method(gateway: PaymentGateway, payment_token: str | None, em
     try:
         return await gateway.prepare_payment_method(
             payment_token, email=email,
-            idempotency_key=stripe_customer_key(idempotency_key),
+            idempotency_key=checkout_customer_key(idempotency_key),
         )
     except InvalidPaymentToken:
         raise _unreadable_card() from None
