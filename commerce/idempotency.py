@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from commerce.errors import DomainError, UserErrorCode as Code
 
@@ -59,9 +60,11 @@ def checkout_customer_key(client_key: str | None) -> str:
     return f"shopgraph-customer-{client_key or uuid.uuid4().hex}"
 
 
-def wallet_customer_key(customer_id: int) -> str:
-    """Making the signed-in customer's one Stripe Customer for their wallet."""
-    return f"shopgraph-wallet-customer-{customer_id}"
+def wallet_customer_key(customer_id: int, wallet_created_at: datetime) -> str:
+    """Making the signed-in customer's one Stripe Customer for their wallet: the key names the
+    wallet, not just the customer's number, which another shop on the same Stripe account (or
+    this one, restored from a backup) may give to someone else."""
+    return f"shopgraph-wallet-customer-{customer_id}-{wallet_created_at.timestamp():.6f}"
 
 
 def setup_intent_key() -> str:

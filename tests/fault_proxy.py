@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from types import TracebackType
@@ -36,6 +37,7 @@ class Fault(Enum):
     DROP = "drop"  # close the connection without an answer
     DELAY = "delay"  # say nothing for `delay` seconds, then close the connection
     ANSWER = "answer"  # answer `status` with `body` (JSON), whatever localstripe would have said
+    REWRITE = "rewrite"  # answer what localstripe said, its JSON passed through `rewrite` first
 
 
 @dataclass
@@ -48,6 +50,7 @@ class FaultRule:
     times: int = 1  # how many matching requests it still applies to
     status: int = 200  # Fault.ANSWER only
     body: bytes = b""  # Fault.ANSWER only
+    rewrite: Callable[[dict], dict] | None = None  # Fault.REWRITE only
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and method == self.method and re.fullmatch(self.path, path) is not None
@@ -95,10 +98,11 @@ class FaultProxy:
 
     def arm(
         self, method: str, path: str, fault: Fault, *, forward: bool = True, delay: float = 0.0, times: int = 1,
-        status: int = 200, body: bytes = b"",
+        status: int = 200, body: bytes = b"", rewrite: Callable[[dict], dict] | None = None,
     ) -> FaultRule:
         """Apply `fault` to the next `times` requests matching `method` and `path` (a regex)."""
-        rule = FaultRule(method, path, fault, forward=forward, delay=delay, times=times, status=status, body=body)
+        rule = FaultRule(method, path, fault, forward=forward, delay=delay, times=times, status=status, body=body,
+                         rewrite=rewrite)
         self.rules.append(rule)
         return rule
 
@@ -167,6 +171,13 @@ class FaultProxy:
             return True
         if rule.fault is Fault.ERROR_500:
             await write_response(writer, 500, [("Content-Type", "application/json")], _ERROR_500)
+            return True
+        if rule.fault is Fault.REWRITE:
+            assert upstream is not None and rule.rewrite is not None
+            body = upstream.content
+            if upstream.status_code == 200:
+                body = json.dumps(rule.rewrite(upstream.json())).encode()
+            await write_response(writer, upstream.status_code, [("Content-Type", "application/json")], body)
             return True
         if rule.fault is Fault.ANSWER:
             await write_response(writer, rule.status, [("Content-Type", "application/json")], rule.body)

@@ -61,7 +61,10 @@ class CheckoutResult:
     error: DomainError | None = None
 
 
-def _unreadable_card() -> DomainError:
+def _unreadable_card(saved: bool = False) -> DomainError:
+    if saved:  # a card of the wallet Stripe no longer takes (detached or deleted there)
+        return DomainError(Code.INVALID, "This saved card can no longer be charged; nothing was charged. "
+                           "Choose another card.", ["input", "savedPaymentMethodId"])
     return DomainError(Code.INVALID, "The card details could not be read. Please enter them again.",
                        ["input", "paymentToken"])
 
@@ -116,7 +119,7 @@ async def _cancelled_meanwhile(gateway: PaymentGateway, order: Order, intent_id:
 
 
 async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
-               capture_manually: bool = False) -> CheckoutResult:
+               capture_manually: bool = False, saved: bool = False) -> CheckoutResult:
     """Steps 2 to 4."""
     try:
         intent_id = await gateway.create_payment_intent(
@@ -125,7 +128,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
         )
     except InvalidPaymentToken:  # a pm_ id Stripe does not know
         order = await cancel_unpaid_order(order.id) or order
-        return CheckoutResult(order, error=_unreadable_card())
+        return CheckoutResult(order, error=_unreadable_card(saved))
     except PaymentError:
         # Nothing was confirmed, so nothing can have been charged.
         return await _result(gateway, await cancel_unpaid_order(order.id) or order)
@@ -211,7 +214,7 @@ async def checkout(
     await notices.order_changed(opened.id)  # a new order, and stock taken from the catalog
     if method is None or opened.financial_status is OrderFinancialStatus.PAID:  # there was nothing to pay
         return CheckoutResult(opened)
-    return await _pay(gateway, opened, method, capture_manually)
+    return await _pay(gateway, opened, method, capture_manually, saved=saved is not None)
 
 
 async def confirm_checkout(gateway: PaymentGateway, caller: Caller, order_id: str) -> CheckoutResult:

@@ -45,8 +45,8 @@ from commerce.orders.late_payments import settle_late_payments
 from commerce.orders.lifecycle import lock_order
 from commerce.orders.payment_outcomes import apply_payment_result_locked
 from commerce.orders.refunds import refund_status
-from commerce.orders.stripe_refunds import (claims_an_amount, note_stripe_total_locked, record_listed_refunds_locked,
-                                            record_stripe_refund_locked)
+from commerce.orders.stripe_refunds import (claims_an_amount, has_failed_at_stripe, note_stripe_total_locked,
+                                            record_listed_refunds_locked, record_stripe_refund_locked)
 from models import Order, OrderEventType, OrderStatus, Payment, StripeEvent
 from payments.gateway import PaymentError, PaymentGateway
 from payments.stripe_events import PaymentEvent
@@ -68,16 +68,20 @@ async def _payment_intent(order: Order, payment: Payment, event: PaymentEvent) -
     return event.payment is not None and await apply_payment_result_locked(order, event.payment)
 
 
-async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent) -> int:
+async def _charge_refunded(order: Order, payment: Payment, event: PaymentEvent,
+                           stripe_refunded: int | None = None) -> int:
     """`charge.refunded`: the refunds the charge lists, each by its id, then its running total
-    for those it does not list. (After a partial capture the released rest can be listed as
-    a refund: then only the total, which accounts for it, is read.)"""
+    for those it does not list: the event's snapshot, or the total read from Stripe just now
+    (`stripe_refunded`) when the snapshot is ambiguous. (After a partial capture the released
+    rest can be listed as a refund: then only the total, which accounts for it, is read.)"""
     changes = 0
     if payment.amount_captured == payment.amount:
         changes += await record_listed_refunds_locked(order, payment, event.refunds)
         payment = await Payment.get(id=payment.id)
-    if event.amount_refunded is not None:
-        changes += await note_stripe_total_locked(order, payment, event.amount_refunded)
+    if stripe_refunded is not None:
+        changes += await note_stripe_total_locked(order, payment, stripe_refunded, current=True)
+    elif event.amount_refunded is not None:
+        changes += await note_stripe_total_locked(order, payment, event.amount_refunded, current=False)
     return changes
 
 
@@ -98,14 +102,19 @@ async def _dispute(order: Order, payment: Payment, event: PaymentEvent) -> int:
 
 async def _running_total_if_ambiguous(event: PaymentEvent, payment: Payment,
                                      gateway: PaymentGateway | None) -> int | None:
-    """A refund object we do not know, on an order holding refunded amounts no id names yet,
-    may be the refund one of them stands for or one made since; its amount cannot tell. The
-    charge's running total as Stripe holds it now can: read before the transaction (a network
-    call). Unanswered, the event claims an amount as before, and the reconciler's next look at
-    the running total records what is missing."""
-    if gateway is None or event.object_id is None or payment.intent_id is None:
+    """Two refund events cannot be read alone. A refund object we do not know, on an order
+    holding refunded amounts no id names yet, may be the refund one of them stands for or one
+    made since: its amount cannot tell. A `charge.refunded` snapshot on an order one of whose
+    refunds failed may or may not count it. The charge's running total as Stripe holds it now
+    tells both: read before the transaction (a network call). Unanswered, the event is read
+    alone, never counting more than Stripe holds, and the reconciler's next look at the running
+    total records what is missing."""
+    if gateway is None or payment.intent_id is None:
         return None
-    if not await claims_an_amount(payment.order_id, event.object_id):
+    if event.type == "charge.refunded":
+        if not await has_failed_at_stripe(payment.order_id):
+            return None
+    elif event.object_id is None or not await claims_an_amount(payment.order_id, event.object_id):
         return None
     try:
         return (await gateway.retrieve_payment_intent(payment.intent_id)).amount_refunded
@@ -155,7 +164,8 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
         log.warning("Stripe event %s (%s) names PaymentIntent %s, which no order has: acknowledged",
                     event.event_id, event.type, event.intent_id)
         return EventOutcome.UNKNOWN_PAYMENT
-    stripe_refunded = await _running_total_if_ambiguous(event, payment, gateway) if handler is _refund else None
+    stripe_refunded = (await _running_total_if_ambiguous(event, payment, gateway)
+                       if handler in (_refund, _charge_refunded) else None)
     async with in_transaction():
         order = await lock_order(payment.order_id)
         if order is None:
@@ -165,7 +175,7 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
             return EventOutcome.DUPLICATE
         payment = await Payment.get(id=payment.id)
         changed = await (handler(order, payment, event) if stripe_refunded is None
-                         else _refund(order, payment, event, stripe_refunded))
+                         else handler(order, payment, event, stripe_refunded))
         await StripeEvent.create(event_id=event.event_id, type=event.type,
                                  object_id=event.object_id or event.intent_id)
         for _ in range(int(changed)):

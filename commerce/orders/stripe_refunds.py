@@ -32,6 +32,7 @@ from commerce.outbound.outbox import record_order_event
 from models import Order, OrderEventType, Payment, Refund, RefundStatus
 
 __all__ = ["REPORTED_BY_STRIPE", "record_stripe_refund_locked", "record_listed_refunds_locked", "claims_an_amount",
+           "has_failed_at_stripe",
            "note_stripe_total_locked", "note_stripe_total", "refunded_of_captured", "settle_unanswered_refunds"]
 
 REPORTED_BY_STRIPE = "reported_by_stripe"  # the reason of a refund first seen in Stripe's running total
@@ -67,20 +68,30 @@ async def record_stripe_refund_locked(order: Order, payment: Payment, stripe_ref
             refund = await _claim_reported(order, payment, stripe_refund_id, amount, status)
     changes = int(await record_refund_locked(order, refund, stripe_refund_id, status))
     if stripe_refunded is not None:
-        changes += await note_stripe_total_locked(order, await Payment.get(id=payment.id), stripe_refunded)
+        changes += await note_stripe_total_locked(order, await Payment.get(id=payment.id), stripe_refunded,
+                                                  current=True)
     return changes
 
 
 async def _beside_known(order: Order, payment: Payment, amount: int, stripe_refunded: int) -> bool:
-    """Whether Stripe's running total holds `amount` more than every refund we count."""
-    return refunded_of_captured(payment, stripe_refunded) >= await _known(order.id) + amount
+    """Whether Stripe's running total, read just now, holds `amount` more than every refund we count."""
+    return refunded_of_captured(payment, stripe_refunded) >= await _known(order.id, current=True) + amount
 
 
-async def _known(order_id: str) -> int:
-    """Every refund we count against Stripe's running total: failed ones with a Stripe id too,
-    as a snapshot of the total may predate the failure."""
+async def _known(order_id: str, *, current: bool) -> int:
+    """The refunds we count against Stripe's running total. A refund that failed leaves the
+    total it was in: a total read just now holds none of them; a snapshot may predate the
+    failure, so there the failed ones Stripe had (those with an id) count, and a refund the
+    snapshot seems to show beside them waits for a total read from Stripe (`has_failed_at_stripe`)."""
     rows = await Refund.filter(order_id=order_id).values_list("amount", "status", "stripe_refund_id")
-    return sum(amount for amount, status, stripe_id in rows if status is not R.FAILED or stripe_id is not None)
+    return sum(amount for amount, status, stripe_id in rows
+               if status is not R.FAILED or (stripe_id is not None and not current))
+
+
+async def has_failed_at_stripe(order_id: str) -> bool:
+    """Whether one of the order's refunds failed at Stripe, making a snapshot of the running
+    total ambiguous: taken before the failure, it counts that refund; after, it does not."""
+    return await Refund.exists(order_id=order_id, status=R.FAILED, stripe_refund_id__not_isnull=True)
 
 
 async def record_listed_refunds_locked(order: Order, payment: Payment, listed: Iterable[_Listed]) -> int:
@@ -142,13 +153,13 @@ def refunded_of_captured(payment: Payment, stripe_refunded: int) -> int:
     return max(stripe_refunded - (payment.amount - payment.amount_captured), 0) if payment.amount_captured else 0
 
 
-async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int) -> bool:
-    """`charge.refunded` (a snapshot) or the reconciler: Stripe's running total. More than
-    every refund we know of (failed ones included, as a snapshot may predate the failure)
-    is a refund made at Stripe that we have not heard of: recorded as one that succeeded,
+async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refunded: int, *, current: bool) -> bool:
+    """Stripe's running total of the charge's refunds: read from Stripe just now (`current`), or
+    a `charge.refunded` snapshot. More than every refund we count against it (`_known`) is a
+    refund made at Stripe that we have not heard of: recorded as one that succeeded,
     `REPORTED_BY_STRIPE`, for its refund object to claim."""
     total = refunded_of_captured(payment, stripe_refunded)
-    known = await _known(order.id)
+    known = await _known(order.id, current=current)
     if total > known:
         await Refund.create(order_id=order.id, amount=total - known, currency=payment.currency,
                             status=R.SUCCEEDED, reason=REPORTED_BY_STRIPE)
@@ -156,11 +167,13 @@ async def note_stripe_total_locked(order: Order, payment: Payment, stripe_refund
 
 
 async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
-    """`note_stripe_total_locked` in a transaction of its own, announced after commit."""
+    """`note_stripe_total_locked` of a total read from Stripe just now, in a transaction of its
+    own, announced after commit."""
     async with in_transaction():
         order = await lock_order(order_id)
         payment = await Payment.get_or_none(order_id=order.id)
-        changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded)
+        changed = payment is not None and await note_stripe_total_locked(order, payment, stripe_refunded,
+                                                                          current=True)
         if changed:
             await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:

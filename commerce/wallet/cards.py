@@ -43,8 +43,12 @@ async def stripe_customer(gateway: PaymentGateway, customer_id: int) -> str:
     if wallet.stripe_customer_id:
         return wallet.stripe_customer_id
     customer = await Customer.get(id=customer_id)
-    made = await gateway.create_customer(email=customer.email, reference=str(customer_id),
-                                         idempotency_key=wallet_customer_key(customer_id))
+    # The key names this wallet, not just the customer's number, which another shop on the same
+    # Stripe account (or this one, restored from a backup) may give to someone else.
+    made = await gateway.create_customer(
+        email=customer.email, reference=str(customer_id),
+        idempotency_key=wallet_customer_key(customer_id, wallet.created_at),
+    )
     # Two first needs at once: the first recorded Stripe Customer wins, the other is never used.
     await CustomerWallet.filter(id=wallet.id, stripe_customer_id=None).update(stripe_customer_id=made)
     return (await CustomerWallet.get(id=wallet.id)).stripe_customer_id

@@ -4,7 +4,10 @@ Rules: checkouts (success, decline, 3-D Secure, manual capture), 3-D Secure
 completed or failed at localstripe, `checkoutConfirm`, webhooks (signed
 payloads of the PaymentIntent as localstripe holds it: delivered once, twice,
 or an older snapshot delivered late), refunds (partial, full, and failed by a
-signed `refund.failed`, which localstripe cannot do), refunds made at Stripe
+signed `refund.failed`, which localstripe cannot do: every read of a
+PaymentIntent, the shop's and the model's, goes through the fault proxy, which
+answers as Stripe would after the failure, the failed refund out of the charge's
+running total and listed as failed), refunds made at Stripe
 (on localstripe, as from the dashboard) and told by signed `charge.refunded` /
 `refund.created` events in random order, duplicated, the charge listing its
 refunds or not, and reconciler passes among them, disputes (opened, won,
@@ -136,6 +139,8 @@ class MoneyModel(RuleBasedStateMachine):
         self.secrets: dict[str, str] = {}  # 3-D Secure client secrets
         self.snapshots: dict[str, list[dict]] = {}  # PaymentIntents as they were, for late deliveries
         self.failed_refunds: dict[str, int] = {}  # amounts refund.failed gave back, which localstripe still counts
+        self.ctx["failed"].clear()  # the same by PaymentIntent id, for the fault proxy's answers
+        self.ctx["failed_ids"].clear()
         self.untold: set[str] = set()  # orders Stripe moved without telling us yet
         self.seen: dict[str, F] = {}
         self.late: set[str] = set()  # orders paid after they were cancelled
@@ -177,7 +182,7 @@ class MoneyModel(RuleBasedStateMachine):
         payment = await Payment.get_or_none(order_id=order_id)
         if payment is None or payment.intent_id is None:
             return None
-        return await stripe_get(self.ctx["stripe"], f"/v1/payment_intents/{payment.intent_id}")
+        return await stripe_get(self.ctx["proxy"].url, f"/v1/payment_intents/{payment.intent_id}")  # as Stripe holds it
 
     async def _orders_with_refunds(self) -> list[str]:
         ids = await Refund.filter(order_id__in=self.orders, status="succeeded",
@@ -261,12 +266,12 @@ class MoneyModel(RuleBasedStateMachine):
             if intent["status"] != "requires_action":
                 return
             proxy = self.ctx["proxy"]
-            proxy.arm("POST", rf"/v1/payment_intents/{intent['id']}/cancel", Fault.ANSWER, forward=False,
+            cancel = proxy.arm("POST", rf"/v1/payment_intents/{intent['id']}/cancel", Fault.ANSWER, forward=False,
                       body=json.dumps({**intent, "status": "canceled", "client_secret": None}).encode())
             try:
-                await self.ctx["proxied"].data(CANCEL, {"o": to_global_id("Order", order_id)})
+                await self.ctx["staff"].data(CANCEL, {"o": to_global_id("Order", order_id)})
             finally:
-                proxy.rules.clear()
+                proxy.rules.remove(cancel)
             left = await stock_of(self.product)
             if sell_out and left:
                 await self._checkout(self.ctx["shop"], "pm_card_visa", left)
@@ -329,9 +334,11 @@ class MoneyModel(RuleBasedStateMachine):
         async def go() -> None:
             refund = await Refund.filter(order_id=order_id, status="succeeded", stripe_refund_id__not_isnull=True).first()
             intent = await self._intent(order_id)
+            self.failed_refunds[order_id] = self.failed_refunds.get(order_id, 0) + refund.amount
+            self.ctx["failed"][intent["id"]] = self.ctx["failed"].get(intent["id"], 0) + refund.amount  # Stripe first
+            self.ctx["failed_ids"].add(refund.stripe_refund_id)
             await deliver(self.ctx["hook"], event("refund.failed", refund_object(
                 intent["id"], refund.stripe_refund_id, "failed", refund.amount)))
-            self.failed_refunds[order_id] = self.failed_refunds.get(order_id, 0) + refund.amount
         self.run_step(go())
 
     async def _refundable_at_stripe(self) -> list[str]:
@@ -345,7 +352,7 @@ class MoneyModel(RuleBasedStateMachine):
         if intent is None:  # a zero-total order: nothing at Stripe
             return 0
         released = payment.amount - payment.amount_captured
-        refunded = intent["latest_charge"]["amount_refunded"] - released - self.failed_refunds.get(order_id, 0)
+        refunded = intent["latest_charge"]["amount_refunded"] - released
         return payment.amount_captured - refunded
 
     @precondition(lambda self: self.orders)
@@ -478,7 +485,7 @@ class MoneyModel(RuleBasedStateMachine):
         assert order.financial_status in REFUND_STATES, f"order {order.number}: charged at Stripe, {order.financial_status}"
         charge = intent["latest_charge"]
         released = payment.amount - payment.amount_captured
-        stripe_refunded = charge["amount_refunded"] - released - self.failed_refunds.get(order.id, 0)
+        stripe_refunded = charge["amount_refunded"] - released
         in_flight = sum(await Refund.filter(order_id=order.id, status="pending").values_list("amount", flat=True))
         assert payment.amount_refunded + in_flight >= stripe_refunded >= payment.amount_refunded, (
             order.number, payment.amount_refunded, stripe_refunded)
@@ -499,7 +506,7 @@ class MoneyModel(RuleBasedStateMachine):
         net, total = api["netPayment"]["minorUnits"], api["total"]["minorUnits"]
         if charged:
             charge = intent["latest_charge"]
-            refunded = charge["amount_refunded"] - (intent["amount"] - at_stripe) - self.failed_refunds.get(order.id, 0)
+            refunded = charge["amount_refunded"] - (intent["amount"] - at_stripe)
             in_flight = sum(await Refund.filter(order_id=order.id, status="pending").values_list("amount", flat=True))
             assert net - in_flight <= at_stripe - refunded <= net, (order.number, "net", net, "at Stripe",
                                                                    at_stripe - refunded)
@@ -523,16 +530,20 @@ async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_ur
         return future.result(timeout=120)
 
     key = await api_key()
-    # cancels of PaymentIntents waiting for 3-D Secure go through the fault proxy (`late_success`)
+    # The shop's Stripe calls go through the fault proxy: cancels of PaymentIntents waiting for
+    # 3-D Secure (`late_success`), and reads of PaymentIntents as Stripe holds them (`refund_fails`).
+    failed: dict[str, int] = {}
+    failed_ids: set[str] = set()
+    fault_proxy.arm("GET", r"/v1/payment_intents/pi_\w+", Fault.REWRITE, times=10**9,
+                    rewrite=_as_stripe_holds(failed, failed_ids))
     proxied_gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
-    async with app_client(settings, gateway) as hook, \
-            app_client(replace(settings, capture_method="manual"), gateway) as manual, \
-            app_client(settings, proxied_gateway) as proxied:
+    async with app_client(settings, proxied_gateway) as hook, \
+            app_client(replace(settings, capture_method="manual"), proxied_gateway) as manual:
         MoneyModel.run_step = staticmethod(run_step)
-        MoneyModel.ctx = {"stripe": localstripe_url, "gateway": gateway, "hook": hook,
+        MoneyModel.ctx = {"stripe": localstripe_url, "gateway": proxied_gateway, "hook": hook,
                           "shop": GraphQLClient(hook), "manual": GraphQLClient(manual),
                           "staff": GraphQLClient(hook, headers={"Authorization": f"Bearer {key}"}),
-                          "proxy": fault_proxy, "proxied": GraphQLClient(proxied, headers={"Authorization": f"Bearer {key}"})}
+                          "proxy": fault_proxy, "failed": failed, "failed_ids": failed_ids}
         MoneyModel.run = ModelRun("postgres" if settings.database_url.startswith("postgres") else "sqlite")
         started = time.monotonic()
         try:
@@ -543,6 +554,20 @@ async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_ur
         finally:
             SUMMARIES.append(MoneyModel.run.line(time.monotonic() - started))
             await proxied_gateway.aclose()
+
+
+def _as_stripe_holds(failed: dict[str, int], failed_ids: set[str]):
+    """A PaymentIntent as Stripe would answer it once the refunds `refund_fails` failed have:
+    out of the charge's running total (`failed`, by PaymentIntent), listed as failed."""
+    def rewrite(intent: dict) -> dict:
+        charge = intent.get("latest_charge")
+        if isinstance(charge, dict):
+            charge["amount_refunded"] -= failed.get(intent["id"], 0)
+            for refund in (charge.get("refunds") or {}).get("data", []):
+                if refund["id"] in failed_ids:
+                    refund["status"] = "failed"
+        return intent
+    return rewrite
 
 
 async def _in(context: contextvars.Context, coro):

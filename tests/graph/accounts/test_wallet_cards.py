@@ -13,17 +13,20 @@ the fault proxy.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import httpx
 import pytest
 
-from models import CustomerWallet, SavedPaymentMethod
+from commerce.passwords import hash_password
+from models import Customer, CustomerWallet, SavedPaymentMethod
+from payments.gateway import PaymentError
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault
-from tests.graph.accounts.test_accounts import as_, customer, error_code
+from tests.graph.accounts.test_accounts import LOGIN, as_, customer, error_code
 from tests.shop import CHECKOUT, CONFIRM, cart_with, key_of, make_product, stock_of
 from tests.stripe_emulator import TEST_SECRET_KEY, authenticate_3ds, charges_of_customer, confirm_card_setup
 
@@ -238,6 +241,79 @@ async def test_a_card_removed_while_stripe_cannot_be_told_is_never_charged(setti
         assert method["customer"] is None
         assert await charges_of_customer(localstripe_url, await stripe_customer_of(buyer)) == []
         assert await stock_of(product) == 4
+    finally:
+        await http.aclose()
+        await gateway.aclose()
+
+
+class IdempotentStripe(StripeGateway):
+    """Stripe's idempotency keys for Customers, which localstripe ignores: a key sent again
+    answers as it first did, and with other parameters is refused (Stripe's idempotency_error)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.customers: dict[str, tuple[tuple[str, str], str]] = {}
+
+    async def create_customer(self, *, email: str, reference: str, idempotency_key: str) -> str:
+        if idempotency_key in self.customers:
+            sent, made = self.customers[idempotency_key]
+            if sent != (email, reference):
+                raise PaymentError("Keys for idempotent requests can only be used with the same parameters")
+            return made
+        made = await super().create_customer(email=email, reference=reference, idempotency_key=idempotency_key)
+        self.customers[idempotency_key] = ((email, reference), made)
+        return made
+
+
+async def test_a_buyer_with_the_number_of_another_shops_buyer_gets_a_stripe_customer_of_their_own(
+        settings, localstripe_url):
+    """Two shops on one Stripe account (or one shop restored from a backup) number their
+    customers alike: customer #n of the second still gets a Stripe Customer of their own."""
+    gateway = IdempotentStripe(TEST_SECRET_KEY, api_base=localstripe_url)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, gateway=gateway, manage_db=False)),
+                             base_url="http://shopgraph.test")
+    try:
+        gql = GraphQLClient(http)
+        first = await signed_in(gql)
+        assert (await first.data(SETUP))["customerPaymentMethodSetup"]["userErrors"] == []
+        theirs = await stripe_customer_of(first)
+
+        email = (await first.data("{ me { email } }"))["me"]["email"]
+        number = (await Customer.get(email=email)).id
+        await Customer.filter(id=number).delete()  # the other shop's customer #number
+        other_email, password = f"o{uuid.uuid4().hex[:10]}@example.com", "correct horse battery"
+        await Customer.create(id=number, email=other_email, password_hash=await hash_password(password))
+        login = (await gql.data(LOGIN, {"e": other_email, "p": password, "c": None}))["customerLogin"]
+        other = as_(gql, login["sessionToken"])
+
+        setup = (await other.data(SETUP))["customerPaymentMethodSetup"]
+        assert setup["userErrors"] == [] and setup["setupIntentId"], setup
+        assert await stripe_customer_of(other) not in (None, theirs)
+    finally:
+        await http.aclose()
+        await gateway.aclose()
+
+
+async def test_a_saved_card_stripe_no_longer_takes_is_named_as_the_saved_card(settings, fault_proxy, localstripe_url):
+    """Stripe refuses the saved card (detached there behind the shop's back): the error names
+    `savedPaymentMethodId`, which the buyer sent, not a `paymentToken` they never typed."""
+    gateway = StripeGateway(TEST_SECRET_KEY, api_base=fault_proxy.url, max_network_retries=0)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, gateway=gateway, manage_db=False)),
+                             base_url="http://shopgraph.test")
+    try:
+        buyer = await signed_in(GraphQLClient(http))
+        product = await make_product(800, 3)
+        card = await save_card(buyer, localstripe_url)
+        fault_proxy.arm("POST", r"/v1/payment_intents", Fault.ANSWER, forward=False, status=400, body=json.dumps(
+            {"error": {"type": "invalid_request_error", "param": "payment_method",
+                       "message": "The provided PaymentMethod was detached from a Customer. It may not be used again."}}
+        ).encode())
+
+        refused = await pay_with(buyer, card["id"], product)
+        assert [e["field"] for e in refused["userErrors"]] == [["input", "savedPaymentMethodId"]], refused
+        assert refused["order"] is None or refused["order"]["status"] != "PAID"
+        assert await charges_of_customer(localstripe_url, await stripe_customer_of(buyer)) == []
+        assert await stock_of(product) == 3
     finally:
         await http.aclose()
         await gateway.aclose()

@@ -24,9 +24,12 @@ import pytest
 from commerce.orders.reconcile import reconcile
 from payments.gateway import GatewayUnavailable
 from tests.conftest import GraphQLClient
+from tests.fault_proxy import Fault
+from tests.finance_sweep import exempt
+from tests.graph.orders.test_money_truth import through
 from tests.graph.orders.test_money_lifecycle import hook, staff  # noqa: F401 (fixtures)
 from tests.shop import intents_of_order, key_of
-from tests.stripe_events import app_client, deliver, event, paid_order, refund_at_stripe, stripe_get
+from tests.stripe_events import app_client, deliver, event, paid_order, refund_at_stripe, refund_object, stripe_get
 
 PRICE = 5000
 READ = """query($id: ID!) { order(id: $id) {
@@ -221,3 +224,42 @@ async def test_a_refund_object_does_not_claim_the_amount_an_earlier_refund_was_c
     await shop.step("reconcile", {})
     await shop.assert_same_as_stripe()
     assert await shop.stripe_refunded() == first + second
+
+
+async def test_a_dashboard_refund_told_by_the_total_after_one_of_ours_failed_is_counted(settings, fault_proxy,
+                                                                                         localstripe_url):
+    """A refund that fails at Stripe leaves the charge's running total, so a later total no longer
+    holds it. localstripe cannot fail a refund (DESIGN §5): `refund.failed` is a signed payload,
+    and the fault proxy answers the shop's reads of the PaymentIntent as Stripe would then, the
+    failed refund out of the running total."""
+    failed: dict[str, int] = {}
+
+    def as_stripe_holds(intent: dict) -> dict:
+        intent["latest_charge"]["amount_refunded"] -= sum(failed.values())
+        return intent
+
+    fault_proxy.arm("GET", r"/v1/payment_intents/pi_\w+", Fault.REWRITE, times=10**6, rewrite=as_stripe_holds)
+    async with through(settings, fault_proxy) as (staff, gateway):
+        shop = await StripeSide.paid(staff, localstripe_url, gateway)
+        ours = (await staff.data(REFUND, {"orderId": shop.order["id"], "amount": "15.00", "key": uuid.uuid4().hex}))
+        assert ours["refundOrder"]["userErrors"] == []
+        [made_by_us] = (await stripe_get(localstripe_url, f"/v1/payment_intents/{shop.intent_id}"))[
+            "latest_charge"]["refunds"]["data"]
+        failed[made_by_us["id"]] = made_by_us["amount"]
+        exempt(key_of(shop.order["id"]), "refund.failed is a signed payload; localstripe's refund stays succeeded")
+        await deliver(staff.http, event("refund.failed", refund_object(shop.intent_id, made_by_us["id"], "failed",
+                                                                       made_by_us["amount"])))
+        assert (await shop.ours())["payment"]["amountRefunded"]["minorUnits"] == 0
+
+        made = await refund_at_stripe(localstripe_url, shop.intent_id, 1500)
+        charge = as_stripe_holds(await stripe_get(localstripe_url, f"/v1/payment_intents/{shop.intent_id}"))[
+            "latest_charge"]
+        assert charge["amount_refunded"] == 1500  # as Stripe holds it: the dashboard's refund only
+        del charge["refunds"]
+        await deliver(staff.http, event("charge.refunded", {**charge, "payment_intent": shop.intent_id}))
+        assert (await shop.ours())["payment"]["amountRefunded"]["minorUnits"] == 1500
+
+        await reconcile(gateway)
+        await deliver(staff.http, event("refund.created", {**made, "payment_intent": shop.intent_id}))
+        now = await shop.ours()
+        assert (now["payment"]["amountRefunded"]["minorUnits"], now["financialStatus"]) == (1500, "PARTIALLY_REFUNDED")
