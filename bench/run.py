@@ -250,7 +250,7 @@ def worker_pids(master: int) -> list[int]:
 
 async def _prepare(url: str) -> None:
     from commerce.catalog.seed import seed_demo_catalog
-    from commerce.checkout.seed import seed_shop_rules
+    from commerce.shop_rules.seed import seed_shop_rules
     from models import Product, ProductVariant
     from shopgraph import db
 

@@ -27,15 +27,15 @@ from payments.stripe_gateway import StripeGateway
 from graph.core.limits import Limits
 from graph.core.response_cache import ResponseCache
 from graph.schema import make_schema
-from commerce.outbound import events
+from commerce.outbound import notices
 from shopgraph import db, metrics
-from shopgraph.events import bus_for
+from shopgraph.notice_bus import bus_for
 from shopgraph.images import product_image
 from shopgraph.outbound import OutboundWorker
 from shopgraph.settings import Settings, check_production, load_settings
 from shopgraph.storefront import storefront_routes
 from shopgraph.telemetry import Telemetry
-from shopgraph.webhooks import stripe_webhook_route
+from shopgraph.stripe_webhook import stripe_webhook_route
 
 __all__ = ["create_app"]
 
@@ -107,16 +107,16 @@ def create_app(
     own_gateway = gateway is None
     if gateway is None:
         gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
-    bus = bus_for(settings.database_url, (events.ORDERS, events.CATALOG))
+    bus = bus_for(settings.database_url, (notices.ORDERS, notices.CATALOG))
     limits = limits or Limits()
     response_cache = ResponseCache() if settings.response_cache else None
     if response_cache is not None:
         # Prices and stock change with catalog edits and with every order (stock).
-        bus.add_listener(events.CATALOG, response_cache.invalidate)
-        bus.add_listener(events.ORDERS, response_cache.invalidate)
+        bus.add_listener(notices.CATALOG, response_cache.invalidate)
+        bus.add_listener(notices.ORDERS, response_cache.invalidate)
     outbound = OutboundWorker(settings) if manage_db and settings.outbound_interval > 0 else None
     if outbound is not None:
-        bus.add_listener(events.ORDERS, outbound.wake)
+        bus.add_listener(notices.ORDERS, outbound.wake)
     graphql = GraphQLView(
         make_schema(limits, introspection=settings.introspection),
         settings,
@@ -135,7 +135,7 @@ def create_app(
         if manage_db:
             await db.init_db(settings.database_url)
             await bus.start()
-            events.set_publisher(bus)
+            notices.set_publisher(bus)
             rate_limits = _rate_limit_store(settings)
             throttle.use_store(rate_limits)
             if settings.reconcile_interval > 0:
@@ -157,7 +157,7 @@ def create_app(
                 throttle.use_store(None)
                 if isinstance(rate_limits, throttle.RedisStore):
                     await rate_limits.aclose()
-                events.set_publisher(None)
+                notices.set_publisher(None)
                 await bus.stop()
                 await db.close_db()
                 metrics.mark_process_dead(os.getpid())

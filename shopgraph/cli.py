@@ -42,7 +42,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     from commerce.catalog.seed import seed_demo_catalog
-    from commerce.checkout.seed import seed_shop_rules
+    from commerce.shop_rules.seed import seed_shop_rules
 
     async def work() -> None:
         created = await seed_demo_catalog(settings.currency, only_if_empty=args.if_empty)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
 from commerce.money import amount_field
@@ -111,7 +111,7 @@ async def create_product(changes: ProductChanges, currency: str) -> Product:
             await _set_parts(product, changes)
     except IntegrityError:
         raise DomainError(Code.TAKEN, "Another product has this slug or a variant's SKU.", ["input", "slug"]) from None
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return await Product.get(id=product.id)
 
 
@@ -132,7 +132,7 @@ async def update_product(product_id: int, changes: ProductChanges) -> Product:
             raise DomainError(Code.TAKEN, "Another product has this slug.", ["input", "slug"]) from None
         product = await Product.get(id=product_id)
         await product.save(update_fields=["updated_at"])
-        await events.catalog_changed()
+        await notices.catalog_changed()
     return product
 
 
@@ -160,4 +160,4 @@ async def delete_product(product_id: int) -> None:
         if not deleted:
             raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
         await search.reindex([product_id])
-    await events.catalog_changed()
+    await notices.catalog_changed()

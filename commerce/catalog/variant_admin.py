@@ -20,7 +20,7 @@ from commerce.catalog.variants import refresh_lowest_price, variant_title
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
 from commerce.money import amount_field
-from commerce.outbound import events
+from commerce.outbound import notices
 from models import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
 )
@@ -247,7 +247,7 @@ async def create_variant(product_id: int, spec: VariantSpec) -> ProductVariant:
             await _after_change(product_id)
     except IntegrityError:
         raise DomainError(Code.TAKEN, "Another variant has this SKU.", ["input", "sku"]) from None
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return await ProductVariant.get(id=variant.id)
 
 
@@ -271,7 +271,7 @@ async def update_variant(variant_id: int, spec: VariantSpec) -> ProductVariant:
             await _after_change(product.id)
     except IntegrityError:
         raise DomainError(Code.TAKEN, "Another variant has this SKU.", ["input", "sku"]) from None
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return await ProductVariant.get(id=variant_id)
 
 
@@ -285,7 +285,7 @@ async def delete_variant(variant_id: int) -> int:
             raise _invalid("A product keeps at least one variant; delete the product instead.", "id")
         await variant.delete()
         await _after_change(variant.product_id)
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return variant.product_id
 
 
@@ -303,7 +303,7 @@ async def adjust_inventory(variant_id: int, delta: int) -> ProductVariant:
             raise DomainError(Code.NOT_FOUND, "No variant with this id.", ["variantId"])
         raise DomainError(Code.INSUFFICIENT_STOCK, f"Only {variant.stock} in stock: the stock cannot go below zero.",
                           ["delta"])
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return await ProductVariant.get(id=variant_id)
 
 
@@ -341,7 +341,7 @@ async def create_collection(changes: CollectionChanges) -> Collection:
             await _add(collection.id, list(changes.product_ids), ["input", "productIds"])
     except IntegrityError:
         raise DomainError(Code.TAKEN, "Another collection has this slug.", ["input", "slug"]) from None
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return collection
 
 
@@ -355,14 +355,14 @@ async def update_collection(collection_id: int, changes: CollectionChanges) -> C
                 await Collection.filter(id=collection_id).update(**values)
     except IntegrityError:
         raise DomainError(Code.TAKEN, "Another collection has this slug.", ["input", "slug"]) from None
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return await Collection.get(id=collection_id)
 
 
 async def delete_collection(collection_id: int) -> None:
     if not await Collection.filter(id=collection_id).delete():
         raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["id"])
-    await events.catalog_changed()
+    await notices.catalog_changed()
 
 
 async def _add(collection_id: int, product_ids: list[int], path: list[str]) -> None:
@@ -384,7 +384,7 @@ async def add_to_collection(collection_id: int, product_ids: list[int]) -> Colle
         if collection is None:
             raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["collectionId"])
         await _add(collection_id, product_ids, ["productIds"])
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return collection
 
 
@@ -393,5 +393,5 @@ async def remove_from_collection(collection_id: int, product_ids: list[int]) -> 
     if collection is None:
         raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["collectionId"])
     await CollectionProduct.filter(collection_id=collection_id, product_id__in=list(product_ids)).delete()
-    await events.catalog_changed()
+    await notices.catalog_changed()
     return collection

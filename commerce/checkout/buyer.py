@@ -14,8 +14,8 @@ from commerce.access import Caller
 from commerce.checkout.addresses import MailingAddress, validate_address
 from commerce.checkout.cart_costs import cost_lines, price_cart
 from commerce.checkout.carts import locked_open_cart
-from commerce.checkout.discount_codes import count_unknown_codes, normalize_code
-from commerce.checkout.rules_input import country_code
+from commerce.discounts.usage import count_unknown_codes, normalize_code
+from commerce.shop_rules.checks import country_code
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
 from models import Cart, CartLine, ProductVariant

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from commerce.checkout.addresses import MailingAddress
 from commerce.checkout.costs import CartCost, CostInput, CostLine, cart_costs
-from commerce.checkout.discount_codes import customer_key, live_discounts
+from commerce.discounts.usage import customer_key, live_discounts
 from commerce.checkout.taxes import RateTableCalculator, TaxCalculator
-from commerce.checkout.zones import load_zones
+from commerce.shop_rules.zones import load_zones
 from commerce.errors import DomainError, UserErrorCode as Code
 from models import Cart, CartLine, ProductVariant
 

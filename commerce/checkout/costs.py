@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from commerce.checkout.discounts import Discount, DiscountLine, DiscountOutcome, apply_line_discounts, free_shipping
+from commerce.discounts.lines import Discount, DiscountLine, DiscountOutcome, apply_line_discounts, free_shipping
 from commerce.checkout.shipping import DeliveryRate, Zone, delivery_options
 from commerce.checkout.taxes import Rate, TaxableLine, TaxCalculator, TaxLine, TaxRequest, TaxResult, compute_tax
 

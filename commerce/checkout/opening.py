@@ -20,25 +20,23 @@ from commerce.catalog.stock import reserve_stock
 from commerce.checkout.buyer import check_email
 from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
 from commerce.checkout.costs import CartCost
-from commerce.checkout.discount_codes import (
+from commerce.discounts.usage import (
     CodeUseTaken, claim_discount, customer_key, record_redemptions, unclaim_discounts,
 )
 from commerce.checkout.order_copies import order_copies, order_line_copies
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import key_reused
 from commerce.orders.free_orders import pay_nothing_locked
-from commerce.orders.state import OPEN_ORDER_STATUSES
+from commerce.orders.lifecycle import CART_TAKEN_STATUSES
 from commerce.outbound.outbox import record_order_event
 from models import (
-    Cart, CartLine, CartStatus, Order, OrderEventType, OrderLine, OrderNumber, OrderStatus, ProductVariant,
+    Cart, CartLine, CartStatus, Order, OrderEventType, OrderLine, OrderNumber, ProductVariant,
 )
 from models.ids import new_secret_id
 
 __all__ = ["CheckoutTerms", "Checkable", "PaymentNeeded", "Replay", "precheck", "open_order"]
 
 _ATTEMPTS = 3  # one more than needed: the second attempt sees the use the first lost to
-
-_BLOCKING_STATUSES = (*OPEN_ORDER_STATUSES, OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.FULFILLED,
-                      OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.DISPUTED)
 
 
 @dataclass(frozen=True)
@@ -81,9 +79,7 @@ async def _known_order(key: str | None, cart_id: str) -> Order | None:
         return None
     order = await Order.get_or_none(idempotency_key=key)
     if order is not None and order.cart_id != cart_id:
-        raise DomainError(
-            Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.", ["input", "idempotencyKey"]
-        )
+        raise key_reused("cart", ["input", "idempotencyKey"])
     return order
 
 
@@ -96,7 +92,7 @@ async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
 
 
 async def _checkable_lines(cart: Cart) -> list[CartLine]:
-    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=_BLOCKING_STATUSES):
+    if cart.status is not CartStatus.OPEN or await Order.exists(cart_id=cart.id, status__in=CART_TAKEN_STATUSES):
         raise DomainError(Code.CART_ALREADY_CHECKED_OUT, "This cart has already been checked out.", ["input", "cartId"])
     lines = await CartLine.filter(cart_id=cart.id).order_by("id")
     if not lines:

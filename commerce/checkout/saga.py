@@ -12,25 +12,26 @@
    finds the PaymentIntent and cancels it at Stripe, which settles the race
    (cancelled, or paid and ORDER_ALREADY_PAID).
 3. Confirm the stored PaymentIntent.
-4. Apply the outcome (`commerce.orders.apply_payment_result`).
+4. Apply the outcome (`commerce.orders.payment_outcomes.apply_payment_result`).
 
 Network calls happen outside transactions. A crash between any two steps
-leaves a state the reconciler finishes (`commerce.reconcile`).
+leaves a state the reconciler finishes (`commerce.orders.reconcile`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
+from commerce.idempotency import check_client_key, checkout_customer_key, confirm_key, key_reused, payment_intent_key
+from commerce.orders.lifecycle import OPEN_ORDER_STATUSES, lock_order
+from commerce.orders.payment_outcomes import apply_payment_result, cancel_unpaid_order
 from commerce.wallet.cards import card_for_checkout
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
@@ -47,6 +48,7 @@ from payments.gateway import (
 __all__ = ["CheckoutResult", "CheckoutTerms", "checkout", "confirm_checkout", "REPLAY_WAIT_SECONDS"]
 
 REPLAY_WAIT_SECONDS = 10.0
+_KEY_FIELD = ("input", "idempotencyKey")
 _NOTHING_CHARGED = "The payment could not be started, and nothing was charged. Please try again."
 
 
@@ -65,11 +67,6 @@ def _unreadable_card(saved: bool = False) -> DomainError:
                            "Choose another card.", ["input", "savedPaymentMethodId"])
     return DomainError(Code.INVALID, "The card details could not be read. Please enter them again.",
                        ["input", "paymentToken"])
-
-
-def _check_key(idempotency_key: str | None) -> None:
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["input", "idempotencyKey"])
 
 
 async def _result(gateway: PaymentGateway, order: Order, client_secret: str | None = None) -> CheckoutResult:
@@ -127,7 +124,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
     try:
         intent_id = await gateway.create_payment_intent(
             amount=order.total, currency=order.currency, method=method,
-            order_id=order.id, idempotency_key=f"shopgraph-pi-{order.id}", capture_manually=capture_manually,
+            order_id=order.id, idempotency_key=payment_intent_key(order.id), capture_manually=capture_manually,
         )
     except InvalidPaymentToken:  # a pm_ id Stripe does not know
         order = await cancel_unpaid_order(order.id) or order
@@ -138,7 +135,7 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
     if not await _store_payment(order, intent_id, capture_manually):
         return await _cancelled_meanwhile(gateway, order, intent_id)
 
-    result = await gateway.confirm_payment_intent(intent_id, idempotency_key=f"shopgraph-confirm-{order.id}")
+    result = await gateway.confirm_payment_intent(intent_id, idempotency_key=confirm_key(order.id))
     if result.outcome is PaymentOutcome.UNKNOWN:
         try:  # the confirmation may have gone through: ask rather than guess
             result = await gateway.retrieve_payment_intent(intent_id)
@@ -159,7 +156,7 @@ async def _payment_method(gateway: PaymentGateway, payment_token: str | None, em
     try:
         return await gateway.prepare_payment_method(
             payment_token, email=email,
-            idempotency_key=f"shopgraph-customer-{idempotency_key or uuid.uuid4().hex}",
+            idempotency_key=checkout_customer_key(idempotency_key),
         )
     except InvalidPaymentToken:
         raise _unreadable_card() from None
@@ -174,8 +171,7 @@ async def _open(caller: Caller, cart_id: str, email: str, key: str | None, terms
     try:
         return await open_order(caller, cart_id, email, key, terms, paying=paying)
     except IntegrityError:  # the same key, at the same moment, for another cart
-        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another cart.",
-                          ["input", "idempotencyKey"]) from None
+        raise key_reused("cart", _KEY_FIELD) from None
 
 
 async def checkout(
@@ -197,7 +193,7 @@ async def checkout(
     `payment_token`: the order is paid at once and nothing reaches Stripe.
     `saved_payment_method` (a card of the caller's wallet) pays instead of a token.
     """
-    _check_key(idempotency_key)
+    check_client_key(idempotency_key, _KEY_FIELD)
     if saved_payment_method is not None and payment_token:
         raise DomainError(Code.INVALID, "Give a paymentToken or a savedPaymentMethodId, not both.",
                           ["input", "savedPaymentMethodId"])
@@ -215,7 +211,7 @@ async def checkout(
         opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
     if isinstance(opened, Replay):
         return await _result(gateway, await _settled(opened.order))
-    await events.order_changed(opened.id)  # a new order, and stock taken from the catalog
+    await notices.order_changed(opened.id)  # a new order, and stock taken from the catalog
     if method is None or opened.financial_status is OrderFinancialStatus.PAID:  # there was nothing to pay
         return CheckoutResult(opened)
     return await _pay(gateway, opened, method, capture_manually, saved=saved is not None)

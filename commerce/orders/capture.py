@@ -10,7 +10,7 @@
 
 A replay of the key while the order is still AUTHORIZED (Stripe's answer was
 lost) asks Stripe again with the same amount, which cannot capture twice.
-`cancelOrder` voids an authorisation (`commerce.orders.state.cancel_order`).
+`cancelOrder` voids an authorisation (`commerce.orders.payment_outcomes.cancel_order`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import capture_key, check_client_key, key_reused
 from commerce.money import amount_field, to_decimal
-from commerce.orders.lifecycle import REFUND_STATES
-from commerce.orders.state import apply_payment_result, lock_order
+from commerce.orders.lifecycle import REFUND_STATES, lock_order
+from commerce.orders.payment_outcomes import apply_payment_result
 from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway
 
@@ -32,6 +33,7 @@ __all__ = ["capture_order"]
 
 log = logging.getLogger("shopgraph.capture")
 F = OrderFinancialStatus
+_KEY_FIELD = ("idempotencyKey",)
 
 
 def _minor(amount: Decimal | str | None, currency: str, most: int) -> int:
@@ -55,8 +57,7 @@ async def _record_capture(order_id: str, amount: Decimal | str | None, key: str)
         if known is not None:
             if known.order_id != order.id or (amount is not None and _minor(
                     amount, order.currency, known.amount) != known.capture_requested):
-                raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another capture.",
-                                  ["idempotencyKey"])
+                raise key_reused("capture", _KEY_FIELD)
             return known if order.financial_status is F.AUTHORIZED else order
         if order.financial_status in REFUND_STATES:
             raise DomainError(Code.ORDER_ALREADY_PAID, "This order's payment has been captured.", ["orderId"])
@@ -73,19 +74,17 @@ async def _record_capture(order_id: str, amount: Decimal | str | None, key: str)
 async def capture_order(gateway: PaymentGateway, order_id: str, *, amount: Decimal | str | None,
                         idempotency_key: str) -> Order:
     """Captures `amount` (None: all that was authorised) of an authorised order."""
-    if not 1 <= len(idempotency_key) <= 255:
-        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["idempotencyKey"])
+    check_client_key(idempotency_key, _KEY_FIELD)
     try:
         recorded = await _record_capture(order_id, amount, idempotency_key)
     except IntegrityError:
-        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another capture.",
-                          ["idempotencyKey"]) from None
+        raise key_reused("capture", _KEY_FIELD) from None
     if isinstance(recorded, Order):
         return recorded
     payment = recorded
     try:
         result = await gateway.capture_payment_intent(payment.intent_id, amount=payment.capture_requested,
-                                                      idempotency_key=f"shopgraph-capture-{payment.id}")
+                                                      idempotency_key=capture_key(payment.id))
     except GatewayUnavailable:
         raise DomainError(Code.PAYMENT_FAILED, "Stripe did not answer; retry with the same idempotencyKey.",
                           None) from None

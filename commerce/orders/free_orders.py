@@ -5,7 +5,7 @@ payment has provider "none", amounts of zero, no card and no PaymentIntent, and
 nothing is asked of Stripe, then or later (the reconciler has nothing to ask
 about it, and there is nothing to refund or capture). Stock and discount-code
 uses are counted as for any order; `cancelOrder` gives them back
-(`commerce.orders.state.cancel_order`) while nothing has shipped.
+(`commerce.orders.payment_outcomes.cancel_order`) while nothing has shipped.
 """
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.orders.lifecycle import FULFILLABLE, save_order
-from commerce.orders.state import lock_order
-from commerce.outbound import events
+from commerce.orders.lifecycle import FULFILLABLE, lock_order, save_order
+from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from models import Fulfillment, FulfillmentLine, Order, OrderEventType, OrderFulfillmentStatus, OrderLine
 
@@ -93,7 +92,7 @@ async def create_fulfillment(order_id: str, lines: list[tuple[int, int]] | None 
         order.fulfillment_status = U.FULFILLED if everything else U.PARTIALLY_FULFILLED
         await save_order(order, was=was)
         await record_order_event(order, OrderEventType.ORDER_FULFILLED)
-    await events.order_changed(order.id)
+    await notices.order_changed(order.id)
     return order, fulfillment
 
 

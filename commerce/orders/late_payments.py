@@ -3,7 +3,7 @@
 A payment that succeeds after its order ended unpaid, once the order's stock
 was sold to someone else, leaves the order CANCELLED with its payment recorded,
 a refund `STOCK_UNAVAILABLE` of all that was captured, and a needs-attention
-mark (`commerce.orders.state`, all in one transaction). `settle_late_payments`
+mark (`commerce.orders.payment_outcomes`, all in one transaction). `settle_late_payments`
 sends that refund after the commit; when Stripe refused it, or a refund that
 had succeeded failed later, a new one is made for what is still owed (once
 Stripe's running total is read, so a refund made in its dashboard counts) and sent.
@@ -19,10 +19,11 @@ import logging
 from tortoise.transactions import in_transaction
 
 from commerce.errors import DomainError
+from commerce.idempotency import late_refund_key
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
-from commerce.orders.lifecycle import late_cancelled
+from commerce.orders.lifecycle import MONEY_HELD, late_cancelled, lock_order
 from commerce.orders.refunds import send_automatic_refunds
-from commerce.orders.state import STOCK_UNAVAILABLE, cancel_at_stripe, lock_order
+from commerce.orders.payment_outcomes import STOCK_UNAVAILABLE, cancel_at_stripe
 from commerce.orders.stripe_refunds import note_stripe_total
 from models import Order, OrderFinancialStatus, Payment, Refund, RefundStatus
 from payments.gateway import PaymentGateway
@@ -37,7 +38,7 @@ R = RefundStatus
 async def owing_late_payments() -> list[Order]:
     """The orders a late success may have left money owed on (for the reconciler)."""
     return await Order.filter(cancel_reason__not_isnull=True, holds_stock=False,
-                              financial_status__in=(F.AUTHORIZED, F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED))
+                              financial_status__in=MONEY_HELD)
 
 
 async def _owed(order: Order, payment: Payment) -> int:
@@ -58,7 +59,7 @@ async def _refund_again(order_id: str) -> None:
             return
         tries = await Refund.filter(order_id=order_id, reason=STOCK_UNAVAILABLE).count()
         await Refund.create(order_id=order_id, amount=owed, currency=payment.currency, reason=STOCK_UNAVAILABLE,
-                            idempotency_key=f"shopgraph-late-{order_id}-{tries + 1}")
+                            idempotency_key=late_refund_key(order_id, tries + 1))
         log.warning("order %s: the refund of its late payment failed; %s is sent again", order.number, owed)
 
 

@@ -25,21 +25,28 @@ An order that was paid only after it had ended unpaid, once its stock was sold
 to someone else, keeps the summary CANCELLED whatever its money does (the
 payment is recorded, and given back): it is never a live paid order
 (`late_cancelled`).
+
+The groups of states other modules ask about (waiting for payment, refundable,
+audited, …) are named here too, beside the tables they follow from, and so
+are a refund's own moves (`REFUND_MOVES`).
 """
 
 from __future__ import annotations
 
-from models import Dispute, Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderStatus
+from models import Dispute, Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderStatus, PaymentStatus, RefundStatus
 
 __all__ = [
     "PAYMENT_MOVES", "REFUND_STATES", "WAITING_FOR_PAYMENT", "UNPAID_ENDS", "CAPTURED", "DISPUTE_CLOSED",
-    "FULFILLMENT_MOVES", "FULFILLABLE", "PAID_STATES", "summary_status", "save_order", "dispute_standing",
-    "captured_status", "late_cancelled", "total_outstanding",
+    "FULFILLMENT_MOVES", "FULFILLABLE", "PAID_STATES", "REFUNDABLE", "MONEY_HELD", "REFUND_MOVES",
+    "PAYMENT_CAPTURED", "PAYMENT_REFUNDABLE", "OPEN_ORDER_STATUSES", "ENDED_UNPAID_STATUSES", "CART_TAKEN_STATUSES",
+    "MONEY_TAKEN_STATUSES", "AUDITED_STATUSES", "summary_status", "save_order", "dispute_standing",
+    "captured_status", "late_cancelled", "total_outstanding", "get_order", "lock_order",
 ]
 
 F = OrderFinancialStatus
 U = OrderFulfillmentStatus
 S = OrderStatus
+R = RefundStatus
 
 PAYMENT_MOVES: dict[OrderFinancialStatus, set[OrderFinancialStatus]] = {
     F.PENDING: {F.ACTION_REQUIRED, F.AUTHORIZED, F.PAID, F.FAILED, F.VOIDED},
@@ -57,13 +64,40 @@ PAID_STATES = (F.PAID, F.PARTIALLY_PAID)
 # Money was taken: refund events move among these, and only these.
 REFUND_STATES = (F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED, F.REFUNDED)
 CAPTURED = REFUND_STATES
+# Captured and not all given back: a refund may take from these.
+REFUNDABLE = (F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED)
+# The card is held or charged, and not all of it given back.
+MONEY_HELD = (F.AUTHORIZED, F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED)
 DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
 FULFILLMENT_MOVES: dict[OrderFulfillmentStatus, set[OrderFulfillmentStatus]] = {
     U.UNFULFILLED: {U.PARTIALLY_FULFILLED, U.FULFILLED},
     U.PARTIALLY_FULFILLED: {U.PARTIALLY_FULFILLED, U.FULFILLED},
     U.FULFILLED: set(),
 }
-FULFILLABLE = (F.AUTHORIZED, F.PAID, F.PARTIALLY_PAID, F.PARTIALLY_REFUNDED)
+FULFILLABLE = MONEY_HELD
+
+# A refund's own states: Stripe can fail a refund that had succeeded (the bank sent it back).
+REFUND_MOVES: dict[RefundStatus, set[RefundStatus]] = {
+    R.PENDING: {R.SUCCEEDED, R.FAILED},
+    R.SUCCEEDED: {R.FAILED},
+    R.FAILED: set(),
+}
+# Payment rows whose money was captured; money can still be refunded from the first two.
+PAYMENT_CAPTURED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+PAYMENT_REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+
+# Groups of `status`, the one-word summary.
+# Waiting for their payment: they hold stock and keep the cart closed.
+OPEN_ORDER_STATUSES = (S.PENDING_PAYMENT, S.ACTION_REQUIRED)
+# Ended unpaid: nothing is owed.
+ENDED_UNPAID_STATUSES = (S.CANCELLED, S.PAYMENT_FAILED)
+# A cart with an order in one of these is checked out (every status but the unpaid ends).
+CART_TAKEN_STATUSES = (*OPEN_ORDER_STATUSES, S.AUTHORIZED, S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.REFUNDED,
+                       S.DISPUTED)
+# Money taken (or disputed).
+MONEY_TAKEN_STATUSES = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED)
+# What the reconciler's audit compares with Stripe: money taken, or ended unpaid.
+AUDITED_STATUSES = (*MONEY_TAKEN_STATUSES, S.PAYMENT_FAILED, S.CANCELLED)
 
 _BY_FINANCIAL = {
     F.PENDING: S.PENDING_PAYMENT, F.ACTION_REQUIRED: S.ACTION_REQUIRED, F.AUTHORIZED: S.AUTHORIZED,
@@ -84,7 +118,7 @@ def captured_status(captured: int, refunded: int, total: int) -> OrderFinancialS
 
 def late_cancelled(order: Order) -> bool:
     """Paid after it had ended unpaid, its stock sold meanwhile: the money goes back and the
-    order stays cancelled (`commerce.orders.state`)."""
+    order stays cancelled (`commerce.orders.payment_outcomes`)."""
     return order.cancel_reason is not None and not order.holds_stock and order.financial_status in REFUND_STATES
 
 
@@ -93,7 +127,7 @@ def total_outstanding(status: OrderStatus, total: int, captured: int) -> int:
     captured while the order is open or paid (all of it while it waits for payment or is only
     authorised; the rest after a partial capture); nothing once it ended unpaid or was
     cancelled. Refunds do not make the buyer owe more."""
-    if status in (S.CANCELLED, S.PAYMENT_FAILED):
+    if status in ENDED_UNPAID_STATUSES:
         return 0
     return max(total - captured, 0)
 
@@ -111,6 +145,18 @@ def summary_status(financial: OrderFinancialStatus, fulfillment: OrderFulfillmen
     if financial in PAID_STATES and fulfillment is U.FULFILLED:
         return S.FULFILLED
     return _BY_FINANCIAL[financial]
+
+
+async def get_order(order_id: str) -> Order | None:
+    return await Order.get_or_none(id=order_id)
+
+
+async def lock_order(order_id: str) -> Order | None:
+    """The order, its row locked until the caller's transaction ends (PostgreSQL).
+
+    SQLite has no row locks; there Tortoise runs one transaction at a time.
+    """
+    return await Order.filter(id=order_id).select_for_update().first()
 
 
 async def dispute_standing(order_id: str) -> str | None:

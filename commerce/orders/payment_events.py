@@ -38,17 +38,18 @@ from enum import Enum
 
 from tortoise.transactions import in_transaction
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from commerce.orders.disputes import apply_dispute_locked
 from commerce.orders.late_payments import settle_late_payments
-from commerce.orders.state import apply_payment_result_locked, lock_order
+from commerce.orders.lifecycle import lock_order
+from commerce.orders.payment_outcomes import apply_payment_result_locked
 from commerce.orders.refunds import refund_status
 from commerce.orders.stripe_refunds import (claims_an_amount, has_failed_at_stripe, note_stripe_total_locked,
                                             record_listed_refunds_locked, record_stripe_refund_locked)
 from models import Order, OrderEventType, OrderStatus, Payment, StripeEvent
 from payments.gateway import PaymentError, PaymentGateway
-from payments.webhooks import PaymentEvent
+from payments.stripe_events import PaymentEvent
 
 __all__ = ["EventOutcome", "apply_payment_event", "HANDLED_EVENT_TYPES"]
 
@@ -182,7 +183,7 @@ async def apply_payment_event(event: PaymentEvent, gateway: PaymentGateway | Non
     if changed:
         log.info("Stripe event %s (%s): order %s is now %s", event.event_id, event.type, order.number,
                  order.status.name)
-        await events.order_changed(order.id)
+        await notices.order_changed(order.id)
         if gateway is not None:
             await settle_late_payments(gateway, order.id)
     return EventOutcome.APPLIED if changed else EventOutcome.UNCHANGED

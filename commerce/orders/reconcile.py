@@ -38,10 +38,10 @@ from typing import TypeVar
 from commerce.errors import DomainError
 from commerce.orders.attention import clear_attention, count_needing_attention, mark_attention
 from commerce.orders.late_payments import owing_late_payments, settle_late_payments, still_owed
-from commerce.orders.lifecycle import REFUND_STATES, captured_status
-from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_order, cancel_unpaid_order
+from commerce.orders.lifecycle import AUDITED_STATUSES, OPEN_ORDER_STATUSES, REFUND_STATES, captured_status
+from commerce.orders.payment_outcomes import apply_payment_result, cancel_order, cancel_unpaid_order
 from commerce.orders.stripe_refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
-from models import Order, OrderFinancialStatus, OrderStatus, Payment
+from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentIntentNotFound, PaymentOutcome, PaymentResult
 
 __all__ = ["Discrepancy", "ReconcileReport", "reconcile", "audit", "PENDING_GRACE", "ACTION_GRACE", "AUDIT_WINDOW"]
@@ -54,10 +54,6 @@ AUDIT_WINDOW = timedelta(days=3)  # orders made this recently are compared with 
 AUTHORIZATION_DAYS = 6  # Stripe lets an uncaptured authorisation lapse after 7
 F = OrderFinancialStatus
 _T = TypeVar("_T")
-
-S = OrderStatus
-_PAID = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.FULFILLED)  # money taken (or disputed)
-_AUDITED = (*_PAID, S.PAYMENT_FAILED, S.CANCELLED)
 
 
 @dataclass
@@ -275,7 +271,7 @@ async def audit(
 ) -> ReconcileReport:
     """Compares the paid (or failed) orders made since `since` with Stripe; see the module."""
     now = now or datetime.now(timezone.utc)
-    orders = await Order.filter(status__in=_AUDITED, created_at__gte=since).order_by("created_at")
+    orders = await Order.filter(status__in=AUDITED_STATUSES, created_at__gte=since).order_by("created_at")
     payments = {p.order_id: p for p in await Payment.filter(order_id__in=[o.id for o in orders])}
     for order in orders:
         if stopping():

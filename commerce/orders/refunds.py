@@ -17,7 +17,7 @@ of it is one ORDER_REFUNDED.
 
 Refunds made at Stripe, and what Stripe's running total says, are
 `commerce.orders.stripe_refunds`. A refund
-row moves only along `REFUND_MOVES`: a late `refund.updated` cannot revive a
+row moves only along `lifecycle.REFUND_MOVES`: a late `refund.updated` cannot revive a
 failed refund. Refunds only touch orders whose money was taken
 (`lifecycle.REFUND_STATES`).
 
@@ -32,38 +32,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import check_client_key, key_reused, refund_key, refund_record_key
 from commerce.money import amount_field, to_decimal
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
-from commerce.orders.lifecycle import PAID_STATES, REFUND_STATES, captured_status, late_cancelled, save_order
-from commerce.orders.state import lock_order
+from commerce.orders.lifecycle import (
+    PAYMENT_CAPTURED, PAYMENT_REFUNDABLE, REFUND_MOVES, REFUND_STATES, REFUNDABLE, captured_status, late_cancelled,
+    lock_order, save_order,
+)
 from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
 __all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "REPLAY_WAIT_SECONDS",
-           "REFUND_MOVES", "refresh_refunds_locked", "send_automatic_refunds"]
+           "refresh_refunds_locked", "send_automatic_refunds"]
 
 log = logging.getLogger("shopgraph.refunds")
 
 REPLAY_WAIT_SECONDS = 10.0
-_PAID_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+_KEY_FIELD = ("idempotencyKey",)
 F = OrderFinancialStatus
 R = RefundStatus
-# A refund's own states: Stripe can fail a refund that had succeeded (the bank sent it back).
-REFUND_MOVES: dict[RefundStatus, set[RefundStatus]] = {
-    R.PENDING: {R.SUCCEEDED, R.FAILED},
-    R.SUCCEEDED: {R.FAILED},
-    R.FAILED: set(),
-}
 _UNKNOWN = ("Stripe did not answer, so the refund's outcome is not known yet. It will be checked; "
             "retry with the same idempotencyKey to see it.")
 
@@ -90,11 +86,6 @@ def refund_status(stripe_status: str | None) -> RefundStatus:
     if stripe_status in ("failed", "canceled"):
         return RefundStatus.FAILED
     return RefundStatus.PENDING
-
-
-def _check_key(key: str | None) -> None:
-    if key is not None and not 1 <= len(key) <= 255:
-        raise DomainError(Code.INVALID, "The idempotency key must be 1 to 255 characters.", ["idempotencyKey"])
 
 
 def _minor_units(amount: Decimal | str | None, currency: str) -> int | None:
@@ -125,13 +116,11 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
             known = await Refund.get_or_none(idempotency_key=key)
             if known is not None:
                 if known.order_id != order.id or (minor is not None and minor != known.amount):
-                    raise DomainError(Code.IDEMPOTENCY_KEY_REUSED,
-                                      "This idempotency key was used for another refund.", ["idempotencyKey"])
+                    raise key_reused("refund", _KEY_FIELD)
                 return _Replay(known)
         payment = await Payment.get_or_none(order_id=order.id)
-        refundable = (order.financial_status in (*PAID_STATES, F.PARTIALLY_REFUNDED)
-                      and order.status is not OrderStatus.DISPUTED)
-        if not refundable or payment is None or payment.status not in _PAID_PAYMENT:
+        refundable = order.financial_status in REFUNDABLE and order.status is not OrderStatus.DISPUTED
+        if not refundable or payment is None or payment.status not in PAYMENT_REFUNDABLE:
             raise _not_refundable(order)
         left = payment.amount_captured - payment.amount_refunded - await _in_flight(order.id)
         if minor is None:
@@ -147,7 +136,7 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
             )
         refund = await Refund.create(
             order_id=order.id, amount=minor, currency=order.currency,
-            idempotency_key=key or f"shopgraph-{uuid.uuid4().hex}",
+            idempotency_key=key or refund_record_key(),
         )
     return refund, payment.intent_id
 
@@ -184,7 +173,7 @@ async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
     amount_changed = refunded != payment.amount_refunded
     if amount_changed:
         payment.amount_refunded = refunded
-        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
+        if payment.status in PAYMENT_CAPTURED:
             payment.status = (PaymentStatus.REFUNDED if refunded >= payment.amount_captured else
                               PaymentStatus.PARTIALLY_REFUNDED if refunded else PaymentStatus.SUCCEEDED)
         await payment.save(update_fields=["amount_refunded", "status", "updated_at"])
@@ -216,7 +205,7 @@ async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Or
             await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
         log.info("order %s is now %s", order.number, order.status.name)
-        await events.order_changed(order.id)
+        await notices.order_changed(order.id)
     return order, refund
 
 
@@ -261,12 +250,11 @@ async def refund_order(
     Raises DomainError when nothing was asked of Stripe. The same key always
     answers the same refund and never asks Stripe twice.
     """
-    _check_key(idempotency_key)
+    check_client_key(idempotency_key, _KEY_FIELD)
     try:
         recorded = await _record_request(order_id, amount, idempotency_key)
     except IntegrityError:  # the same key, at the same moment, for another order
-        raise DomainError(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another refund.",
-                          ["idempotencyKey"]) from None
+        raise key_reused("refund", _KEY_FIELD) from None
     if isinstance(recorded, _Replay):
         return await _replayed(recorded.refund)
     refund, intent_id = recorded
@@ -279,7 +267,7 @@ async def refund_order(
 async def _send(gateway: PaymentGateway, refund: Refund, intent_id: str) -> tuple[Order, Refund]:
     """Step 2 and 3: ask Stripe for `refund` and apply its answer."""
     try:
-        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=f"shopgraph-refund-{refund.id}")
+        answer = await gateway.refund(intent_id, amount=refund.amount, idempotency_key=refund_key(refund.id))
     except GatewayUnavailable:
         log.warning("refund %s of order %s: Stripe did not answer; left for the reconciler", refund.id, refund.order_id)
         return await Order.get(id=refund.order_id), refund

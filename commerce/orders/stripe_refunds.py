@@ -26,8 +26,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked, refund_status
-from commerce.orders.state import lock_order
-from commerce.outbound import events
+from commerce.orders.lifecycle import lock_order
+from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
 from models import Order, OrderEventType, Payment, Refund, RefundStatus
 
@@ -40,7 +40,7 @@ R = RefundStatus
 
 
 class _Listed(Protocol):
-    """A refund as a charge lists it (`payments.webhooks.ListedRefund`)."""
+    """A refund as a charge lists it (`payments.stripe_events.ListedRefund`)."""
     refund_id: str
     amount: int
     status: str | None
@@ -178,7 +178,7 @@ async def note_stripe_total(order_id: str, stripe_refunded: int) -> Order:
             await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
         log.info("order %s is now %s", order.number, order.status.name)
-        await events.order_changed(order.id)
+        await notices.order_changed(order.id)
     return order
 
 
@@ -207,5 +207,5 @@ async def settle_unanswered_refunds(order_id: str, stripe_refunded: int, older_t
         if changed:
             await record_order_event(order, OrderEventType.ORDER_REFUNDED)
     if changed:
-        await events.order_changed(order_id)
+        await notices.order_changed(order_id)
     return done

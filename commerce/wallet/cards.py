@@ -18,13 +18,13 @@ PAYMENT_METHOD_REMOVED).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
 from tortoise.exceptions import IntegrityError
 
 from commerce.access import Caller
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import setup_intent_key, wallet_customer_key
 from commerce.wallet.wallets import wallet_of
 from models import Customer, CustomerWallet, SavedPaymentMethod
 from payments.gateway import (
@@ -47,7 +47,7 @@ async def stripe_customer(gateway: PaymentGateway, customer_id: int) -> str:
     # Stripe account (or this one, restored from a backup) may give to someone else.
     made = await gateway.create_customer(
         email=customer.email, reference=str(customer_id),
-        idempotency_key=f"shopgraph-wallet-customer-{customer_id}-{wallet.created_at.timestamp():.6f}",
+        idempotency_key=wallet_customer_key(customer_id, wallet.created_at),
     )
     # Two first needs at once: the first recorded Stripe Customer wins, the other is never used.
     await CustomerWallet.filter(id=wallet.id, stripe_customer_id=None).update(stripe_customer_id=made)
@@ -59,7 +59,7 @@ async def start_setup(gateway: PaymentGateway, customer_id: int) -> SetupIntentR
     try:
         customer = await stripe_customer(gateway, customer_id)
         return await gateway.create_setup_intent(customer=customer, reference=str(customer_id),
-                                                 idempotency_key=f"shopgraph-seti-{uuid.uuid4().hex}")
+                                                 idempotency_key=setup_intent_key())
     except PaymentError:
         raise DomainError(Code.PAYMENT_FAILED, _UNREACHABLE, None) from None
 

@@ -9,7 +9,7 @@ from enum import Enum
 import strawberry
 
 from commerce.access import Scope
-from commerce.checkout import discount_codes, tax_rates, zones
+from commerce.shop_rules import discount_codes, tax_rates, zones
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.core.access import require_scope
 from graph.core.context import Info

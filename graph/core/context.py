@@ -22,7 +22,7 @@ class Context:
     settings: GraphSettings
     gateway: PaymentGateway
     loaders: Loaders = field(default_factory=Loaders)
-    bus: Any = None  # shopgraph.events bus, for subscriptions
+    bus: Any = None  # shopgraph.notice_bus bus, for subscriptions
     caller: Caller | None = None  # resolved on first use by graph.core.access.caller
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import strawberry
 
-from commerce.orders import state as order_rules
+from commerce.orders import payment_outcomes as order_rules
 from commerce.orders import refunds
 from commerce.access import Scope
 from commerce.errors import DomainError, UserErrorCode as Code

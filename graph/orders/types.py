@@ -10,7 +10,7 @@ import strawberry
 
 from commerce.orders import queries as order_queries
 from commerce.access import Scope
-from commerce.orders.lifecycle import total_outstanding
+from commerce.orders.lifecycle import PAYMENT_CAPTURED as _CAPTURED_PAYMENT, total_outstanding
 from graph.core.access import caller, require_scope
 from graph.catalog.types import Product, ProductVariant
 from graph.checkout.addresses import MailingAddress
@@ -35,7 +35,6 @@ OrderStatus = strawberry.enum(
     description="Where an order stands. ACTION_REQUIRED waits for the shopper's bank (3-D Secure).",
 )
 PaymentStatus = strawberry.enum(Enum("PaymentStatus", {s.name: s.name for s in _PaymentStatus}))
-_CAPTURED_PAYMENT = (_PaymentStatus.SUCCEEDED, _PaymentStatus.PARTIALLY_REFUNDED, _PaymentStatus.REFUNDED)
 
 
 @strawberry.type(description="A variant as it was sold; title, variant title, SKU and price are copied at checkout.")

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from commerce.orders import queries as order_queries
-from commerce.outbound import events, feed
+from commerce.outbound import feed, notices as events
 from graph.core.access import caller
 from graph.core.context import Info
 from graph.core.errors import bad_user_input

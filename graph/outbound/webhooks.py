@@ -10,7 +10,7 @@ import strawberry
 from commerce import access
 from commerce.access import Caller, Scope
 from commerce.errors import DomainError
-from commerce.outbound import webhooks
+from commerce.outbound import partner_hooks as webhooks
 from graph.core.access import caller, require_scope
 from graph.core.context import Info
 from graph.core.errors import UserError, user_errors

@@ -18,7 +18,7 @@ from shopgraph.app import create_app
 from shopgraph.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.migrations.old_rows import migrated_from
-from commerce.checkout.seed import seed_shop_rules
+from commerce.shop_rules.seed import seed_shop_rules
 from tests.shop import checkout, ship_to
 from tests.stripe_emulator import create_card_token
 

@@ -19,7 +19,7 @@ from payments import (
     PaymentResult,
 )
 from payments.stripe_gateway import StripeGateway
-from payments.webhooks import InvalidWebhook, PaymentEvent, parse_webhook
+from payments.stripe_events import InvalidWebhook, PaymentEvent, parse_webhook
 from tests.fault_proxy import read_request, write_response
 from tests.stripe_emulator import (
     TEST_SECRET_KEY,
@@ -247,7 +247,7 @@ async def test_the_gateway_never_shows_its_key() -> None:
     await gateway.aclose()
 
 
-# Webhooks (payments.webhooks): signed payloads, and a real delivery from localstripe.
+# Webhooks (payments.stripe_events): signed payloads, and a real delivery from localstripe.
 
 WEBHOOK_SECRET = "whsec_shopgraph_test"
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings, strategies as st
 
 from commerce.checkout.costs import CostInput, CostLine, compute_costs
-from commerce.checkout.discounts import Discount, allocate
+from commerce.discounts.lines import Discount, allocate
 from commerce.checkout.shipping import DeliveryRate, Zone
 from commerce.checkout.taxes import Rate
 from models.shop_rules import DiscountKind

@@ -10,7 +10,7 @@ from commerce.catalog.seed import demo_catalog, seed_demo_catalog
 from graph.core.ids import to_global_id
 from models import Product, ProductVariant
 from commerce.catalog import search
-from commerce.checkout.seed import seed_shop_rules
+from commerce.shop_rules.seed import seed_shop_rules
 from tests.shop import checkout, make_product, ship_to, stock_of
 
 TEE = """query($slug: String!, $options: [SelectedOptionInput!]!) { product(slug: $slug) {

@@ -240,7 +240,7 @@ async def test_reading_a_cart_costs_the_same_queries_for_one_line_or_many(gql, s
 
 
 async def test_a_cart_that_ships_reads_no_shipping_zones_until_its_country_is_known(gql, sql_statements):
-    from commerce.checkout.seed import seed_shop_rules
+    from commerce.shop_rules.seed import seed_shop_rules
 
     await seed_shop_rules("USD")
     cart = (await add(gql, await shop.make_product(1200, 5, requires_shipping=True)))["cart"]

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from commerce.checkout.seed import seed_shop_rules
+from commerce.shop_rules.seed import seed_shop_rules
 from models import DiscountCode, Order, OrderStatus, Product, TaxRate
 from tests.graph.accounts.test_accounts import api_key, as_
 from tests.shop import CHECKOUT, cart_with, intents_of_order, key_of, make_product

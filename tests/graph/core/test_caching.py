@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from commerce.outbound import events
+from commerce.outbound import notices
 from models import Product
 from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
@@ -31,12 +31,12 @@ def apq(digest: str = DIGEST) -> dict:
 async def cached(settings, gateway):
     """The app with its response cache on, its notices wired as the server wires them."""
     app = create_app(replace(settings, response_cache=True), gateway=gateway, manage_db=False)
-    events.set_publisher(app.state.bus)
+    notices.set_publisher(app.state.bus)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as http:
             yield http
     finally:
-        events.set_publisher(None)
+        notices.set_publisher(None)
         await app.state.bus.stop()
 
 

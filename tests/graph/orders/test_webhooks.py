@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from commerce.outbound import events as order_events
+from commerce.outbound import notices as order_events
 from models import Order, Product, StripeEvent
 from tests.conftest import GraphQLClient
 from tests.shop import stock_of, CONFIRM, READ_ORDER, intents_of_order, key_of

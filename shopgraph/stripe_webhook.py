@@ -21,7 +21,7 @@ from starlette.routing import Route
 from commerce.orders.payment_events import apply_payment_event
 from graph.core.bodies import BodyTooLarge, read_capped_body
 from payments.gateway import PaymentGateway
-from payments.webhooks import DEFAULT_TOLERANCE, InvalidWebhook, parse_webhook
+from payments.stripe_events import DEFAULT_TOLERANCE, InvalidWebhook, parse_webhook
 from shopgraph.settings import Settings
 
 __all__ = ["stripe_webhook_route"]

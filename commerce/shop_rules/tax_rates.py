@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
-from commerce.checkout.rules_input import country_code, invalid, province_code, text
+from commerce.shop_rules.checks import country_code, invalid, province_code, text
 from models import TaxRate
 
 __all__ = ["set_tax_rate", "list_tax_rates"]

@@ -13,9 +13,9 @@ from decimal import Decimal
 from stdnum.eu.vat import MEMBER_STATES
 from tortoise.transactions import in_transaction
 
-from commerce.checkout.tax_rates import set_tax_rate
-from commerce.checkout.zones import RateInput, ZoneInput, create_zone
-from commerce.checkout.discount_codes import DiscountInput, create_discount
+from commerce.shop_rules.tax_rates import set_tax_rate
+from commerce.shop_rules.zones import RateInput, ZoneInput, create_zone
+from commerce.shop_rules.discount_codes import DiscountInput, create_discount
 from models import DiscountCode, DiscountKind, ShippingZone
 
 __all__ = ["seed_shop_rules", "EU_COUNTRIES"]

@@ -1,4 +1,4 @@
-"""Buses that carry `commerce.events` notices to subscribers.
+"""Buses that carry `commerce.outbound.notices` to subscribers.
 
 `MemoryBus` serves one process (SQLite). `PostgresBus` uses PostgreSQL's
 LISTEN/NOTIFY, so a notice published by any server process on the database
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 
-from commerce.outbound.events import RESYNC
+from commerce.outbound.notices import RESYNC
 
 __all__ = ["MemoryBus", "PostgresBus", "bus_for"]
 

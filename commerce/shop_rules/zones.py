@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from commerce.checkout.rules_input import amount, count, country_code, invalid, optional_amount, text
+from commerce.shop_rules.checks import amount, count, country_code, invalid, optional_amount, text
 from commerce.checkout.shipping import DeliveryRate, RestOfWorld, Zone
 from commerce.errors import DomainError, UserErrorCode as Code
 from models import ShippingRate, ShippingZone

@@ -3,7 +3,7 @@
 `commerce` announces, after the change has committed, that an order's status
 or the catalog changed. What carries the notice (PostgreSQL LISTEN/NOTIFY
 between processes, or memory in one process) is plugged in by the server
-(`shopgraph.events`); with nothing plugged in, notices go nowhere.
+(`shopgraph.notice_bus`); with nothing plugged in, notices go nowhere.
 """
 
 from __future__ import annotations

@@ -29,22 +29,23 @@ from datetime import datetime, timezone
 
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.idempotency import late_refund_key
 from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
 from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
-    PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, save_order,
+    PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, lock_order, save_order,
 )
-from commerce.outbound import events
+from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from models import (
-    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderStatus,
+    Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine,
     Payment, PaymentStatus, Refund,
 )
-from commerce.checkout.discount_codes import count_again, customer_key, give_back_discounts
+from commerce.discounts.usage import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
-    "OPEN_ORDER_STATUSES", "get_order", "lock_order", "apply_payment_result", "apply_payment_result_locked",
+    "apply_payment_result", "apply_payment_result_locked",
     "cancel_unpaid_order", "cancel_free_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE",
     "order_lines",
 ]
@@ -52,9 +53,6 @@ __all__ = [
 log = logging.getLogger("shopgraph.orders")
 
 F = OrderFinancialStatus
-S = OrderStatus
-# Orders still waiting for their payment: they hold stock and keep the cart closed.
-OPEN_ORDER_STATUSES = (S.PENDING_PAYMENT, S.ACTION_REQUIRED)
 STOCK_UNAVAILABLE = "STOCK_UNAVAILABLE"  # the reason of the refund of a late payment whose stock was sold
 _SOLD_OUT = ("Paid after the order had ended unpaid, and its stock had been sold meanwhile: "
              "the payment is given back in full.")
@@ -69,18 +67,6 @@ _PAYMENT_STATUS = {
     F.PAID: PaymentStatus.SUCCEEDED, F.AUTHORIZED: PaymentStatus.PENDING,
     F.ACTION_REQUIRED: PaymentStatus.REQUIRES_ACTION, F.FAILED: PaymentStatus.FAILED, F.VOIDED: PaymentStatus.CANCELED,
 }
-
-
-async def get_order(order_id: str) -> Order | None:
-    return await Order.get_or_none(id=order_id)
-
-
-async def lock_order(order_id: str) -> Order | None:
-    """The order, its row locked until the caller's transaction ends (PostgreSQL).
-
-    SQLite has no row locks; there Tortoise runs one transaction at a time.
-    """
-    return await Order.filter(id=order_id).select_for_update().first()
 
 
 async def _locked(order_id: str) -> Order:
@@ -118,7 +104,7 @@ async def _take_stock_again(order: Order, payment: Payment, target: OrderFinanci
     order.cancel_reason = _SOLD_OUT
     if target is F.PAID and not await Refund.exists(order_id=order.id, reason=STOCK_UNAVAILABLE):
         await Refund.create(order_id=order.id, amount=payment.amount_captured, currency=payment.currency,
-                            reason=STOCK_UNAVAILABLE, idempotency_key=f"shopgraph-late-{order.id}")
+                            reason=STOCK_UNAVAILABLE, idempotency_key=late_refund_key(order.id))
         await mark_attention(order, f"{MONEY_NOT_BACK}: the late payment of {payment.amount_captured} (its stock "
                              "was sold meanwhile) is being refunded.", datetime.now(timezone.utc))
 
@@ -149,7 +135,7 @@ async def apply_payment_result(order_id: str, result: PaymentResult, gateway: Pa
         if changed:
             await record_order_event(order, payment_event_type(order))
     if changed:
-        await events.order_changed(order.id)
+        await notices.order_changed(order.id)
         if gateway is not None:
             from commerce.orders.late_payments import settle_late_payments  # it builds on this module
 
@@ -205,7 +191,7 @@ async def cancel_unpaid_order(order_id: str) -> Order | None:
         order.financial_status = F.VOIDED
         await save_order(order, was=was)
         await record_order_event(order, OrderEventType.ORDER_CANCELLED)
-    await events.order_changed(order.id)
+    await notices.order_changed(order.id)
     return order
 
 
@@ -225,7 +211,7 @@ async def cancel_free_order(order_id: str) -> Order:
         order.financial_status = F.VOIDED
         await save_order(order, was=was)
         await record_order_event(order, OrderEventType.ORDER_CANCELLED)
-    await events.order_changed(order.id)
+    await notices.order_changed(order.id)
     return order
 
 
