@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -15,10 +17,12 @@ import stripe
 
 from commerce.access import API_KEY_PREFIX, hash_secret, new_secret
 from models import ApiKey
+from payments.stripe_gateway import StripeGateway
 from shopgraph.app import create_app
 from shopgraph.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.shop import cart_with, checkout, intents_of_order, key_of, make_product
+from tests.fault_proxy import FaultProxy
 from tests.stripe_emulator import TEST_SECRET_KEY, authenticate_3ds, create_card_token
 
 WEBHOOK_SECRET = "whsec_shopgraph_after_the_charge"
@@ -117,3 +121,14 @@ async def refund_at_stripe(stripe_url: str, intent_id: str, amount: int) -> dict
     async with httpx.AsyncClient(base_url=stripe_url, headers={"Authorization": f"Bearer {TEST_SECRET_KEY}"}) as http:
         response = await http.post("/v1/refunds", data={"payment_intent": intent_id, "amount": str(amount)})
     return response.raise_for_status().json()
+
+
+@asynccontextmanager
+async def through(settings, proxy: FaultProxy) -> AsyncIterator[tuple[GraphQLClient, StripeGateway]]:
+    """A staff client of an app whose Stripe calls go through `proxy`, and that app's gateway."""
+    faulty = StripeGateway(TEST_SECRET_KEY, api_base=proxy.url, max_network_retries=0)
+    try:
+        async with app_client(settings, faulty) as http:
+            yield GraphQLClient(http, headers={"Authorization": f"Bearer {await api_key()}"}), faulty
+    finally:
+        await faulty.aclose()

@@ -15,11 +15,12 @@ import pytest
 
 from models import Order, Product
 from tests.conftest import GraphQLClient
+from tests.fault_proxy import Fault
 from tests.finance_sweep import exempt
 from tests.shop import stock_of, cart_with, checkout, intents_of_order, key_of, make_product
 from tests.stripe_events import (
     api_key, app_client, authenticated, deliver, dispute_object, event, order_awaiting_3ds, paid_order,
-    refund_object, stripe_get, stripe_refunds,
+    refund_object, stripe_get, stripe_refunds, through,
 )
 
 PARTS = """
@@ -72,28 +73,39 @@ async def test_a_paid_order_shows_its_parts_and_the_summary_follows_them(staff, 
     assert now["dispute"] == {"status": "needs_response", "amount": {"minorUnits": 2500}, "reason": "fraudulent"}
 
 
-async def test_a_refund_that_fails_gives_its_amount_back_to_what_is_refundable(staff, localstripe_url):
-    order, _ = await paid_order(staff, price=4000)
-    done = (await staff.data(REFUND, {"orderId": order["id"], "amount": "40.00", "key": uuid.uuid4().hex}))
-    assert done["refundOrder"]["order"]["financialStatus"] == "REFUNDED"
-    intent = await intent_of(localstripe_url, order)
-    [made] = await stripe_refunds(localstripe_url, intent["id"])
+async def test_a_refund_that_fails_gives_its_amount_back_to_what_is_refundable(settings, fault_proxy, localstripe_url):
+    # The bank sends the refund back: Stripe says refund.failed and takes it out of the charge's
+    # running total. localstripe cannot fail a refund: the event is signed, and the fault proxy
+    # answers the shop's reads of the PaymentIntent as Stripe would then (the books of this order
+    # cannot match localstripe's).
+    failed: dict[str, int] = {}
 
-    # The bank sent the refund back: Stripe says refund.failed (signed; localstripe cannot fail a refund,
-    # so it still holds the refund and the books of this order cannot match it).
-    exempt(key_of(order["id"]), "refund.failed is a signed payload; localstripe's refund stays succeeded")
-    failed = event("refund.failed", refund_object(intent["id"], made["id"], "failed", 4000))
-    assert (await deliver(staff.http, failed))["outcome"] == "applied"
-    now = await parts(staff, order["id"])
-    assert (now["status"], now["financialStatus"]) == ("PAID", "PAID")
-    assert now["payment"]["amountRefunded"]["minorUnits"] == 0
+    def as_stripe_holds(intent: dict) -> dict:
+        intent["latest_charge"]["amount_refunded"] -= failed.get(intent["id"], 0)
+        return intent
 
-    # A late "succeeded" report of that refund does not revive it, and the amount can be refunded again.
-    late = event("refund.updated", refund_object(intent["id"], made["id"], "succeeded", 4000))
-    assert (await deliver(staff.http, late))["outcome"] == "unchanged"
-    again = (await staff.data(REFUND, {"orderId": order["id"], "amount": "15.00", "key": uuid.uuid4().hex}))
-    assert again["refundOrder"]["userErrors"] == []
-    assert again["refundOrder"]["order"]["financialStatus"] == "PARTIALLY_REFUNDED"
+    fault_proxy.arm("GET", r"/v1/payment_intents/pi_\w+", Fault.REWRITE, times=10**6, rewrite=as_stripe_holds)
+    async with through(settings, fault_proxy) as (staff, _):
+        order, _ = await paid_order(staff, price=4000)
+        done = (await staff.data(REFUND, {"orderId": order["id"], "amount": "40.00", "key": uuid.uuid4().hex}))
+        assert done["refundOrder"]["order"]["financialStatus"] == "REFUNDED"
+        intent = await intent_of(localstripe_url, order)
+        [made] = await stripe_refunds(localstripe_url, intent["id"])
+
+        exempt(key_of(order["id"]), "refund.failed is a signed payload; localstripe's refund stays succeeded")
+        failed[intent["id"]] = 4000
+        failed_event = event("refund.failed", refund_object(intent["id"], made["id"], "failed", 4000))
+        assert (await deliver(staff.http, failed_event))["outcome"] == "applied"
+        now = await parts(staff, order["id"])
+        assert (now["status"], now["financialStatus"]) == ("PAID", "PAID")
+        assert now["payment"]["amountRefunded"]["minorUnits"] == 0
+
+        # A late "succeeded" report of that refund does not revive it, and the amount can be refunded again.
+        late = event("refund.updated", refund_object(intent["id"], made["id"], "succeeded", 4000))
+        assert (await deliver(staff.http, late))["outcome"] == "unchanged"
+        again = (await staff.data(REFUND, {"orderId": order["id"], "amount": "15.00", "key": uuid.uuid4().hex}))
+        assert again["refundOrder"]["userErrors"] == []
+        assert again["refundOrder"]["order"]["financialStatus"] == "PARTIALLY_REFUNDED"
 
 
 async def test_a_late_payment_failure_does_not_undo_a_refund_or_a_payment(staff, localstripe_url):

@@ -32,7 +32,7 @@ from tests.shop import cart_with, checkout, intents_of_order, key_of, make_produ
 from tests.stripe_emulator import TEST_SECRET_KEY
 from tests.stripe_events import (
     api_key, app_client, authenticated, deliver, event, order_awaiting_3ds, refund_at_stripe, stripe_get,
-    stripe_refunds,
+    stripe_refunds, through,
 )
 
 MONEY = """
@@ -140,17 +140,6 @@ async def test_an_unpaid_or_cancelled_order_owes_and_keeps_what_it_should(manual
     now = await money(staff, paid["id"])
     assert (now["financialStatus"], now["payment"]["amountCaptured"]["amount"]) == ("PAID", "15.00")
     assert (now["netPayment"]["amount"], now["totalOutstanding"]["amount"]) == ("15.00", "0.00")
-
-
-@asynccontextmanager
-async def through(settings, proxy: FaultProxy) -> AsyncIterator[tuple[GraphQLClient, StripeGateway]]:
-    """A staff client of an app whose Stripe calls go through `proxy`, and that app's gateway."""
-    faulty = StripeGateway(TEST_SECRET_KEY, api_base=proxy.url, max_network_retries=0)
-    try:
-        async with app_client(settings, faulty) as http:
-            yield GraphQLClient(http, headers={"Authorization": f"Bearer {await api_key()}"}), faulty
-    finally:
-        await faulty.aclose()
 
 
 async def _cancelled_then_sold_then_paid(staff: GraphQLClient, proxy: FaultProxy,

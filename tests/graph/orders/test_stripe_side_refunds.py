@@ -26,10 +26,11 @@ from payments.gateway import GatewayUnavailable
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault
 from tests.finance_sweep import exempt
-from tests.graph.orders.test_money_truth import through
+
 from tests.graph.orders.test_money_lifecycle import hook, staff  # noqa: F401 (fixtures)
 from tests.shop import intents_of_order, key_of
-from tests.stripe_events import app_client, deliver, event, paid_order, refund_at_stripe, refund_object, stripe_get
+from tests.stripe_events import (app_client, deliver, event, paid_order, refund_at_stripe, refund_object, stripe_get,
+                                 through)
 
 PRICE = 5000
 READ = """query($id: ID!) { order(id: $id) {
@@ -40,7 +41,6 @@ REFUND = """mutation($orderId: ID!, $amount: Decimal, $key: String) {
 EVENTS = """query($after: String) { orderEvents(first: 100, after: $after) {
   edges { node { type order { id } } } pageInfo { hasNextPage endCursor }
 } }"""
-
 
 class StripeSide:
     """One paid order, the refunds made on it at localstripe, and the events Stripe would send."""
@@ -106,7 +106,6 @@ class StripeSide:
         events = await self.refunded_events()
         assert events == len(self.refunds) if one_event_per_refund else 1 <= events <= len(self.refunds) + 1
 
-
 @pytest.mark.parametrize("shape", ["listed", "total only"])
 @pytest.mark.parametrize("steps, kind", [
     (["charge", "refund"], "refund.created"),
@@ -129,14 +128,12 @@ async def test_a_dashboard_refund_is_counted_once_in_any_order(staff, gateway, l
 
     assert await shop.stripe_refunded() == 1500
 
-
 TWO_REFUNDS = [  # (refund number, what) in the order they reach us
     [(1, "charge"), (2, "charge"), (1, "refund"), (2, "refund")],
     [(2, "refund"), (1, "charge"), (1, "refund"), (2, "charge")],
     [(2, "charge"), (1, "refund"), (2, "refund"), (1, "charge")],
     [(1, "charge"), (2, "refund"), (0, "reconcile"), (1, "refund"), (2, "charge")],
 ]
-
 
 @pytest.mark.parametrize("shape, steps", [("listed", steps) for steps in TWO_REFUNDS]
                          + [("total only", steps) for steps in TWO_REFUNDS])
@@ -155,7 +152,6 @@ async def test_two_dashboard_refunds_on_one_charge_are_each_counted_once(staff, 
     await shop.assert_same_as_stripe(one_event_per_refund=shape == "listed" or steps in TWO_REFUNDS[:2])
     assert await shop.stripe_refunded() == 3500
 
-
 async def test_the_last_refund_in_the_dashboard_makes_the_order_refunded_once(staff, gateway, localstripe_url):
     shop = await StripeSide.paid(staff, localstripe_url, gateway)
     first = await shop.refund_in_dashboard(1000)
@@ -168,7 +164,6 @@ async def test_the_last_refund_in_the_dashboard_makes_the_order_refunded_once(st
 
     await shop.assert_same_as_stripe()
     assert (await shop.ours())["payment"]["status"] == "REFUNDED"
-
 
 class AnswersLost:
     """The shop's gateway, except that Stripe's answer to a refund never arrives (the
@@ -183,7 +178,6 @@ class AnswersLost:
     async def refund(self, intent_id: str, *, amount: int, idempotency_key: str):
         await self._gateway.refund(intent_id, amount=amount, idempotency_key=idempotency_key)
         raise GatewayUnavailable("the answer was lost")
-
 
 async def test_our_refund_settled_by_the_reconciler_is_not_counted_again_by_its_refund_object(
         staff, settings, gateway, localstripe_url):
@@ -204,7 +198,6 @@ async def test_our_refund_settled_by_the_reconciler_is_not_counted_again_by_its_
     await shop.assert_same_as_stripe()
     assert await shop.stripe_refunded() == 1500
 
-
 @pytest.mark.parametrize("first, second", [(1500, 1500), (1000, 2500), (2500, 1000)])
 async def test_a_refund_object_does_not_claim_the_amount_an_earlier_refund_was_counted_as(
         staff, gateway, localstripe_url, first, second):
@@ -224,7 +217,6 @@ async def test_a_refund_object_does_not_claim_the_amount_an_earlier_refund_was_c
     await shop.step("reconcile", {})
     await shop.assert_same_as_stripe()
     assert await shop.stripe_refunded() == first + second
-
 
 async def test_a_dashboard_refund_told_by_the_total_after_one_of_ours_failed_is_counted(settings, fault_proxy,
                                                                                          localstripe_url):
