@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["UserErrorCode", "DomainError"]
+__all__ = ["UserErrorCode", "DomainError", "not_found"]
 
 
 class UserErrorCode(Enum):
@@ -36,3 +36,12 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+
+def not_found(what: str, *field: str) -> DomainError:
+    """The refusal of an id that names no `what` the caller may use: "No order with this id.", at path `field`.
+
+    The one wording of NOT_FOUND for an id, whether the id was malformed (graph/core/ids.py) or names
+    nothing (commerce), so both answer alike.
+    """
+    return DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", list(field))

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from commerce.errors import DomainError, UserErrorCode
+from commerce.errors import not_found
 from graph.core.errors import bad_user_input
 
 __all__ = [
@@ -107,7 +107,7 @@ def secret_key(global_id: str | None, type_name: str) -> str | None:
 def known(key: Any, what: str, *field: str) -> Any:
     """`key`, or the `NOT_FOUND` user error of the mutation's id argument at path `field`."""
     if key is None:
-        raise DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", list(field))
+        raise not_found(what, *field)
     return key
 
 

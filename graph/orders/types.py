@@ -22,7 +22,7 @@ from graph.core.pagination import PageInfo
 from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.orders.parts import Fulfillment, OrderDispute, OrderFinancialStatus, OrderFulfillmentStatus
-from graph.core.ids import decode_cursor, encode_cursor, secret_key, secret_key_of, to_global_id
+from graph.core.ids import decode_cursor, encode_cursor, known, secret_key, secret_key_of, to_global_id
 from models import Order as OrderModel, OrderStatus as _OrderStatus, PaymentStatus as _PaymentStatus
 
 __all__ = [
@@ -233,9 +233,9 @@ def _copies(model: OrderModel) -> dict:
     }
 
 
-def order_key(global_id: str | None) -> str | None:
-    """The key inside an Order id, or None."""
-    return secret_key(global_id, "Order")
+def order_key(global_id: str | None, field: str = "orderId") -> str:
+    """The key inside an Order id, for mutation arguments; NOT_FOUND otherwise."""
+    return known(secret_key(global_id, "Order"), "order", field)
 
 
 async def order_node(info: Info, key: str) -> Order | None:
