@@ -26,7 +26,7 @@ from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.money import Money
 from graph.core.node import Node, register_node
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import CountedConnection, Edge, page_args
 from graph.core.ids import decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
 from graph.core.dataloaders import VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
@@ -176,20 +176,8 @@ class ProductVariant(Node):
 
 
 @strawberry.type
-class ProductVariantEdge:
-    cursor: str
-    node: ProductVariant
-
-
-@strawberry.type
-class ProductVariantConnection:
-    edges: list[ProductVariantEdge]
-    page_info: PageInfo
-    total_count: int
-
-    @strawberry.field
-    def nodes(self) -> list[ProductVariant]:
-        return [edge.node for edge in self.edges]
+class ProductVariantConnection(CountedConnection[ProductVariant]):
+    pass
 
 
 def _variant_page(variants: list[VariantRow], currency: str, first: int | None, after: str | None) -> ProductVariantConnection:
@@ -202,14 +190,9 @@ def _variant_page(variants: list[VariantRow], currency: str, first: int | None, 
         except (ValueError, StopIteration):
             raise bad_user_input("`after` is not a cursor of this list.") from None
     page = variants[start:start + (args.first or 0)]
-    edges = [ProductVariantEdge(cursor=encode_cursor([v.id]), node=ProductVariant.from_model(v, currency)) for v in page]
-    return ProductVariantConnection(
-        edges=edges, total_count=len(variants),
-        page_info=PageInfo(
-            has_next_page=start + len(page) < len(variants), has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    edges = [Edge(cursor=encode_cursor([v.id]), node=ProductVariant.from_model(v, currency)) for v in page]
+    return ProductVariantConnection.page(edges, has_next_page=start + len(page) < len(variants),
+                                         has_previous_page=start > 0, total_count=len(variants))
 
 
 @strawberry.type(description="A product for sale: its page. What goes in a cart is one of its variants.")

@@ -15,7 +15,7 @@ from graph.core.access import caller, require_scope
 from graph.core.context import Info
 from graph.core.errors import UserError, mutation
 from graph.outbound.feed import OrderEvent, OrderEventType
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import Connection, Edge, page_args
 from graph.core.ids import INT64_MAX, big_int_key, cursor_int, decode_cursor, encode_cursor, int_key, known, to_global_id
 from graph.core.errors import bad_user_input
 from models import (
@@ -96,20 +96,9 @@ class WebhookDelivery:
         )
 
 
-@strawberry.type
-class WebhookDeliveryEdge:
-    cursor: str
-    node: WebhookDelivery
-
-
 @strawberry.type(description="A page of deliveries, newest first.")
-class WebhookDeliveryConnection:
-    edges: list[WebhookDeliveryEdge]
-    page_info: PageInfo
-
-    @strawberry.field
-    def nodes(self) -> list[WebhookDelivery]:
-        return [edge.node for edge in self.edges]
+class WebhookDeliveryConnection(Connection[WebhookDelivery]):
+    pass
 
 
 @strawberry.type
@@ -189,10 +178,9 @@ class WebhookQuery:
         except DomainError as error:
             raise bad_user_input(error.message) from None
         nodes = await _deliveries(page.deliveries)
-        edges = [WebhookDeliveryEdge(cursor=encode_cursor(["d", m.id]), node=n) for m, n in zip(page.deliveries, nodes)]
-        return WebhookDeliveryConnection(edges=edges, page_info=PageInfo(
-            has_next_page=page.has_next_page, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+        edges = [Edge(cursor=encode_cursor(["d", m.id]), node=n) for m, n in zip(page.deliveries, nodes)]
+        return WebhookDeliveryConnection.page(edges, has_next_page=page.has_next_page,
+                                              has_previous_page=after is not None)
 
 
 @strawberry.type
