@@ -84,12 +84,9 @@ def collection_page(collections: list[CollectionModel], first: int | None, after
                                      total_count=len(ordered))
 
 
-async def _collection_node(info: Info, key: str) -> Collection | None:
-    pk = int_key_of(key)
-    if pk is None:
-        return None
+async def _collection_node(info: Info, pk: int) -> Collection | None:
     model = await info.context.loaders.collection_by_id.load(pk)
     return None if model is None else Collection.from_model(model)
 
 
-register_node("Collection", _collection_node)
+register_node("Collection", int_key_of, _collection_node)

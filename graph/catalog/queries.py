@@ -204,7 +204,7 @@ class CatalogQuery:
             raise bad_user_input("Give exactly one of `id` and `slug`.")
         if id is not None:
             key = int_key(id, "Product")
-            return None if key is None else await product_node(info, str(key))
+            return None if key is None else await product_node(info, key)
         model = await catalog.product_by_slug(slug)
         return None if model is None else Product.from_model(model)
 

@@ -156,11 +156,11 @@ def _line_key(global_id: str) -> int:
 
 
 async def _cart_node(info: Info, key: str) -> Cart | None:
-    model = await carts.get_cart(await caller(info), key) if secret_key_of(key) else None
+    model = await carts.get_cart(await caller(info), key)
     return None if model is None else Cart.from_model(model)
 
 
-register_node("Cart", _cart_node)
+register_node("Cart", secret_key_of, _cart_node)
 
 
 @strawberry.type

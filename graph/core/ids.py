@@ -19,6 +19,7 @@ from typing import Any
 
 from commerce.errors import not_found
 from graph.core.errors import bad_user_input
+from models.ids import global_id
 
 __all__ = [
     "INT32_MAX", "INT64_MAX", "to_global_id", "from_global_id", "int_key", "big_int_key", "secret_key",
@@ -49,7 +50,8 @@ def _b64decode(token: str, most: int = MAX_ID_LENGTH) -> str | None:
 
 
 def to_global_id(type_name: str, key: Any) -> str:
-    return _b64encode(f"{type_name}:{key}")
+    """The id the API shows for row `key` of `type_name` (`models.ids.global_id`, which partners' payloads use too)."""
+    return global_id(type_name, key)
 
 
 def from_global_id(global_id: str | None) -> tuple[str, str] | None:

@@ -239,11 +239,11 @@ def order_key(global_id: str | None, field: str = "orderId") -> str:
 
 
 async def order_node(info: Info, key: str) -> Order | None:
-    model = await order_queries.read_order(await caller(info), key) if secret_key_of(key) else None
+    model = await order_queries.read_order(await caller(info), key)
     return None if model is None else Order.from_model(model)
 
 
-register_node("Order", order_node)
+register_node("Order", secret_key_of, order_node)
 
 
 @strawberry.type(description="A page of orders.")
