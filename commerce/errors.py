@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["UserErrorCode", "DomainError", "not_found"]
+__all__ = ["UserErrorCode", "DomainError"]
 
 
 class UserErrorCode(Enum):
@@ -37,11 +37,12 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
+    @classmethod
+    def not_found(cls, what: str, *field: str) -> "DomainError":
+        """The refusal of an id that names no `what` the caller may use: "No order with this id.", at `field`.
 
-def not_found(what: str, *field: str) -> DomainError:
-    """The refusal of an id that names no `what` the caller may use: "No order with this id.", at path `field`.
+        The one wording of NOT_FOUND for an id, whether the id was malformed (graph/core/ids.py) or names
+        nothing (commerce), so both answer alike.
+        """
+        return cls(UserErrorCode.NOT_FOUND, f"No {what} with this id.", list(field))
 
-    The one wording of NOT_FOUND for an id, whether the id was malformed (graph/core/ids.py) or names
-    nothing (commerce), so both answer alike.
-    """
-    return DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", list(field))

@@ -9,7 +9,7 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 
 from commerce.outbound import events
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
 from commerce.money import amount_field
 from tortoise.transactions import in_transaction
@@ -118,7 +118,7 @@ async def create_product(changes: ProductChanges, currency: str) -> Product:
 async def update_product(product_id: int, changes: ProductChanges) -> Product:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise not_found("product", "id")
+        raise DomainError.not_found("product", "id")
     values = _validated(changes, product.currency)
     parts = (changes.options, changes.variants, changes.images, changes.tags)
     if values or any(part is not None for part in parts):
@@ -158,6 +158,6 @@ async def delete_product(product_id: int) -> None:
     async with in_transaction():
         deleted = await Product.filter(id=product_id).delete()
         if not deleted:
-            raise not_found("product", "id")
+            raise DomainError.not_found("product", "id")
         await search.reindex([product_id])
     await events.catalog_changed()

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.catalog import search
 from commerce.catalog.variants import refresh_lowest_price, variant_title
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
 from commerce.money import amount_field
 from commerce.outbound import events
@@ -224,7 +224,7 @@ async def set_tags(product_id: int, tags: list[str]) -> None:
 async def _product(product_id: int, field: str) -> Product:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise not_found("product", field)
+        raise DomainError.not_found("product", field)
     return product
 
 
@@ -256,7 +256,7 @@ async def update_variant(variant_id: int, spec: VariantSpec) -> ProductVariant:
         async with in_transaction():
             variant = await ProductVariant.filter(id=variant_id).select_for_update().first()
             if variant is None:
-                raise not_found("variant", "id")
+                raise DomainError.not_found("variant", "id")
             product = await Product.get(id=variant.product_id)
             selected = variant.selected_options
             if spec.selected_options is not None:
@@ -280,7 +280,7 @@ async def delete_variant(variant_id: int) -> int:
     async with in_transaction():
         variant = await ProductVariant.filter(id=variant_id).select_for_update().first()
         if variant is None:
-            raise not_found("variant", "id")
+            raise DomainError.not_found("variant", "id")
         if await ProductVariant.filter(product_id=variant.product_id).count() == 1:
             raise _invalid("A product keeps at least one variant; delete the product instead.", "id")
         await variant.delete()
@@ -300,7 +300,7 @@ async def adjust_inventory(variant_id: int, delta: int) -> ProductVariant:
     if not changed:
         variant = await ProductVariant.get_or_none(id=variant_id)
         if variant is None:
-            raise not_found("variant", "variantId")
+            raise DomainError.not_found("variant", "variantId")
         raise DomainError(Code.INSUFFICIENT_STOCK, f"Only {variant.stock} in stock: the stock cannot go below zero.",
                           ["delta"])
     await events.catalog_changed()
@@ -350,7 +350,7 @@ async def update_collection(collection_id: int, changes: CollectionChanges) -> C
     try:
         async with in_transaction():
             if not await Collection.exists(id=collection_id):
-                raise not_found("collection", "id")
+                raise DomainError.not_found("collection", "id")
             if values:
                 await Collection.filter(id=collection_id).update(**values)
     except IntegrityError:
@@ -361,7 +361,7 @@ async def update_collection(collection_id: int, changes: CollectionChanges) -> C
 
 async def delete_collection(collection_id: int) -> None:
     if not await Collection.filter(id=collection_id).delete():
-        raise not_found("collection", "id")
+        raise DomainError.not_found("collection", "id")
     await events.catalog_changed()
 
 
@@ -372,7 +372,7 @@ async def _add(collection_id: int, product_ids: list[int], path: list[str]) -> N
     found = set(await Product.filter(id__in=wanted).values_list("id", flat=True))
     missing = [i for i, p in enumerate(product_ids) if p not in found]
     if missing:
-        raise not_found("product", *path, str(missing[0]))
+        raise DomainError.not_found("product", *path, str(missing[0]))
     have = set(await CollectionProduct.filter(collection_id=collection_id).values_list("product_id", flat=True))
     await CollectionProduct.bulk_create([CollectionProduct(collection_id=collection_id, product_id=p)
                                          for p in wanted if p not in have])
@@ -382,7 +382,7 @@ async def add_to_collection(collection_id: int, product_ids: list[int]) -> Colle
     async with in_transaction():
         collection = await Collection.filter(id=collection_id).select_for_update().first()
         if collection is None:
-            raise not_found("collection", "collectionId")
+            raise DomainError.not_found("collection", "collectionId")
         await _add(collection_id, product_ids, ["productIds"])
     await events.catalog_changed()
     return collection
@@ -391,7 +391,7 @@ async def add_to_collection(collection_id: int, product_ids: list[int]) -> Colle
 async def remove_from_collection(collection_id: int, product_ids: list[int]) -> Collection:
     collection = await Collection.get_or_none(id=collection_id)
     if collection is None:
-        raise not_found("collection", "collectionId")
+        raise DomainError.not_found("collection", "collectionId")
     await CollectionProduct.filter(collection_id=collection_id, product_id__in=list(product_ids)).delete()
     await events.catalog_changed()
     return collection

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from tortoise.transactions import in_transaction
 
 from commerce.access import Caller, can_use_cart
-from commerce.errors import DomainError, UserErrorCode, not_found
+from commerce.errors import DomainError, UserErrorCode
 from models import Cart, CartLine, CartStatus, Product, ProductVariant
 
 __all__ = ["MAX_LINE_QUANTITY", "locked_open_cart", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
@@ -51,12 +51,12 @@ async def _variant_to_add(variant_id: int | None, product_id: int | None) -> tup
     if variant_id is not None:
         variant = await ProductVariant.get_or_none(id=variant_id).select_related("product")
         if variant is None:
-            raise not_found("variant", "variantId")
+            raise DomainError.not_found("variant", "variantId")
         return variant, "variantId"
     variants = await ProductVariant.filter(product_id=product_id).select_related("product").limit(2)
     if not variants:
         if not await Product.exists(id=product_id):
-            raise not_found("product", "productId")
+            raise DomainError.not_found("product", "productId")
         raise DomainError(UserErrorCode.OUT_OF_STOCK, "This product has nothing for sale.", ["productId"])
     if len(variants) > 1:
         raise DomainError(
@@ -68,7 +68,7 @@ async def _variant_to_add(variant_id: int | None, product_id: int | None) -> tup
 async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
     cart = await Cart.filter(id=cart_id).select_for_update().first()
     if cart is None or not can_use_cart(caller, cart):
-        raise not_found("cart", "cartId")
+        raise DomainError.not_found("cart", "cartId")
     if cart.status is not CartStatus.OPEN:
         raise DomainError(
             UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"]
@@ -127,7 +127,7 @@ async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity:
         cart = await _locked_open_cart(caller, cart_id)
         line = await CartLine.get_or_none(id=line_id, cart_id=cart.id).select_related("variant__product")
         if line is None:
-            raise not_found("line in this cart", "lineId")
+            raise DomainError.not_found("line in this cart", "lineId")
         if quantity == 0:
             await line.delete()
         else:
@@ -143,7 +143,7 @@ async def remove_from_cart(caller: Caller, cart_id: str, line_id: int) -> Cart:
         cart = await _locked_open_cart(caller, cart_id)
         deleted = await CartLine.filter(id=line_id, cart_id=cart.id).delete()
         if not deleted:
-            raise not_found("line in this cart", "lineId")
+            raise DomainError.not_found("line in this cart", "lineId")
         await cart.save(update_fields=["updated_at"])
     return cart
 

@@ -24,7 +24,7 @@ from commerce.checkout.discount_codes import (
     CodeUseTaken, claim_discount, customer_key, record_redemptions, unclaim_discounts,
 )
 from commerce.checkout.order_copies import order_copies, order_line_copies
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.free_orders import pay_nothing_locked
 from commerce.orders.state import OPEN_ORDER_STATUSES
 from commerce.outbound.outbox import record_order_event
@@ -91,7 +91,7 @@ async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
     query = Cart.filter(id=cart_id)
     cart = await (query.select_for_update() if lock else query).first()
     if cart is None or not can_use_cart(caller, cart):
-        raise not_found("cart", "input", "cartId")
+        raise DomainError.not_found("cart", "input", "cartId")
     return cart
 
 

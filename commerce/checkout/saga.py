@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
 from commerce.access import Caller, can_read_order
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.state import OPEN_ORDER_STATUSES, apply_payment_result, cancel_unpaid_order, lock_order
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
@@ -212,7 +212,7 @@ async def confirm_checkout(gateway: PaymentGateway, caller: Caller, order_id: st
     """After 3-D Secure: read the PaymentIntent again and move the order on."""
     order = await Order.get_or_none(id=order_id)
     if order is None or not can_read_order(caller, order):
-        raise not_found("order", "orderId")
+        raise DomainError.not_found("order", "orderId")
     payment = await Payment.get_or_none(order_id=order.id)
     if payment is not None and order.status in OPEN_ORDER_STATUSES:
         try:

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.checkout.rules_input import amount, count, country_code, invalid, optional_amount, text
 from commerce.checkout.shipping import DeliveryRate, RestOfWorld, Zone
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from models import ShippingRate, ShippingZone
 
 __all__ = ["RateInput", "ZoneInput", "create_zone", "update_zone", "delete_zone", "list_zones", "load_zones"]
@@ -105,7 +105,7 @@ async def update_zone(zone_id: int, data: ZoneInput, currency: str) -> ShippingZ
     async with in_transaction():
         zone = await ShippingZone.filter(id=zone_id).select_for_update().first()
         if zone is None:
-            raise not_found("shipping zone", "id")
+            raise DomainError.not_found("shipping zone", "id")
         if data.name is not None:
             zone.name = await _name(data.name, zone.id)
         if data.countries is not None:
@@ -120,7 +120,7 @@ async def update_zone(zone_id: int, data: ZoneInput, currency: str) -> ShippingZ
 
 async def delete_zone(zone_id: int) -> None:
     if not await ShippingZone.filter(id=zone_id).delete():
-        raise not_found("shipping zone", "id")
+        raise DomainError.not_found("shipping zone", "id")
 
 
 async def list_zones() -> list[ShippingZone]:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import amount_field, to_decimal
 from commerce.orders.lifecycle import REFUND_STATES
 from commerce.orders.state import apply_payment_result, lock_order
@@ -49,7 +49,7 @@ async def _record_capture(order_id: str, amount: Decimal | str | None, key: str)
     async with in_transaction():
         order = await lock_order(order_id)
         if order is None:
-            raise not_found("order", "orderId")
+            raise DomainError.not_found("order", "orderId")
         payment = await Payment.get_or_none(order_id=order.id)
         known = await Payment.get_or_none(capture_key=key)
         if known is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.lifecycle import FULFILLABLE, save_order
 from commerce.orders.state import lock_order
 from commerce.outbound import events
@@ -78,7 +78,7 @@ async def create_fulfillment(order_id: str, lines: list[tuple[int, int]] | None 
     async with in_transaction():
         order = await lock_order(order_id)
         if order is None:
-            raise not_found("order", "orderId")
+            raise DomainError.not_found("order", "orderId")
         if order.financial_status not in FULFILLABLE or order.status.name in ("DISPUTED", "CANCELLED"):
             raise DomainError(Code.ORDER_NOT_PAID, f"A {order.status.name} order cannot be fulfilled.", ["orderId"])
         left = await _left_to_ship(order)

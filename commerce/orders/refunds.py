@@ -41,7 +41,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.outbound import events
 from commerce.outbound.outbox import record_order_event
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.money import amount_field, to_decimal
 from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
 from commerce.orders.lifecycle import PAID_STATES, REFUND_STATES, captured_status, late_cancelled, save_order
@@ -119,7 +119,7 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
     async with in_transaction():
         order = await lock_order(order_id)
         if order is None:
-            raise not_found("order", "orderId")
+            raise DomainError.not_found("order", "orderId")
         minor = _minor_units(amount, order.currency)
         if key is not None:
             known = await Refund.get_or_none(idempotency_key=key)

@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from datetime import datetime, timezone
 
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
-from commerce.errors import DomainError, UserErrorCode as Code, not_found
+from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
 from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
@@ -251,7 +251,7 @@ async def cancel_order(gateway: PaymentGateway, order_id: str) -> Order:
     """
     order = await Order.get_or_none(id=order_id)
     if order is None:
-        raise not_found("order", "orderId")
+        raise DomainError.not_found("order", "orderId")
     if order.financial_status is F.PAID and is_free(order):
         order = await cancel_free_order(order.id)
     if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from commerce.errors import not_found
+from commerce.errors import DomainError
 from graph.core.errors import bad_user_input
 from models.ids import global_id
 
@@ -109,7 +109,7 @@ def secret_key(global_id: str | None, type_name: str) -> str | None:
 def known(key: Any, what: str, *field: str) -> Any:
     """`key`, or the `NOT_FOUND` user error of the mutation's id argument at path `field`."""
     if key is None:
-        raise not_found(what, *field)
+        raise DomainError.not_found(what, *field)
     return key
 
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from commerce.errors import not_found
+from commerce.errors import DomainError
 from commerce.orders import queries as order_queries
 from commerce.outbound import events, feed
 from graph.core.access import caller
@@ -40,7 +40,7 @@ class OrderSubscription:
         key = secret_key(order_id, "Order")
         order = await order_queries.read_order(who, key) if key else None
         if order is None:
-            raise bad_user_input(not_found("order", "orderId").message)
+            raise bad_user_input(DomainError.not_found("order", "orderId").message)
         since = event_sequence(after)
         async with info.context.bus.subscribe(events.ORDERS) as notices:
             if after is None:  # only what happens from now on
