@@ -37,3 +37,13 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+    @classmethod
+    def not_found(cls, what: str, *field: str) -> "DomainError":
+        """The refusal of an id that names no `what` the caller may use: "No order with this id.", at `field`.
+
+        The one wording of NOT_FOUND for an id, whether the id was malformed (graph/core/ids.py) or names
+        nothing (commerce), so both answer alike.
+        """
+        return cls(UserErrorCode.NOT_FOUND, f"No {what} with this id.", list(field))
+

@@ -118,7 +118,7 @@ async def create_product(changes: ProductChanges, currency: str) -> Product:
 async def update_product(product_id: int, changes: ProductChanges) -> Product:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
+        raise DomainError.not_found("product", "id")
     values = _validated(changes, product.currency)
     parts = (changes.options, changes.variants, changes.images, changes.tags)
     if values or any(part is not None for part in parts):
@@ -158,6 +158,6 @@ async def delete_product(product_id: int) -> None:
     async with in_transaction():
         deleted = await Product.filter(id=product_id).delete()
         if not deleted:
-            raise DomainError(Code.NOT_FOUND, "No product with this id.", ["id"])
+            raise DomainError.not_found("product", "id")
         await search.reindex([product_id])
     await notices.catalog_changed()

@@ -224,7 +224,7 @@ async def set_tags(product_id: int, tags: list[str]) -> None:
 async def _product(product_id: int, field: str) -> Product:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise DomainError(Code.NOT_FOUND, "No product with this id.", [field])
+        raise DomainError.not_found("product", field)
     return product
 
 
@@ -256,7 +256,7 @@ async def update_variant(variant_id: int, spec: VariantSpec) -> ProductVariant:
         async with in_transaction():
             variant = await ProductVariant.filter(id=variant_id).select_for_update().first()
             if variant is None:
-                raise DomainError(Code.NOT_FOUND, "No variant with this id.", ["id"])
+                raise DomainError.not_found("variant", "id")
             product = await Product.get(id=variant.product_id)
             selected = variant.selected_options
             if spec.selected_options is not None:
@@ -280,7 +280,7 @@ async def delete_variant(variant_id: int) -> int:
     async with in_transaction():
         variant = await ProductVariant.filter(id=variant_id).select_for_update().first()
         if variant is None:
-            raise DomainError(Code.NOT_FOUND, "No variant with this id.", ["id"])
+            raise DomainError.not_found("variant", "id")
         if await ProductVariant.filter(product_id=variant.product_id).count() == 1:
             raise _invalid("A product keeps at least one variant; delete the product instead.", "id")
         await variant.delete()
@@ -300,7 +300,7 @@ async def adjust_inventory(variant_id: int, delta: int) -> ProductVariant:
     if not changed:
         variant = await ProductVariant.get_or_none(id=variant_id)
         if variant is None:
-            raise DomainError(Code.NOT_FOUND, "No variant with this id.", ["variantId"])
+            raise DomainError.not_found("variant", "variantId")
         raise DomainError(Code.INSUFFICIENT_STOCK, f"Only {variant.stock} in stock: the stock cannot go below zero.",
                           ["delta"])
     await notices.catalog_changed()
@@ -350,7 +350,7 @@ async def update_collection(collection_id: int, changes: CollectionChanges) -> C
     try:
         async with in_transaction():
             if not await Collection.exists(id=collection_id):
-                raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["id"])
+                raise DomainError.not_found("collection", "id")
             if values:
                 await Collection.filter(id=collection_id).update(**values)
     except IntegrityError:
@@ -361,7 +361,7 @@ async def update_collection(collection_id: int, changes: CollectionChanges) -> C
 
 async def delete_collection(collection_id: int) -> None:
     if not await Collection.filter(id=collection_id).delete():
-        raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["id"])
+        raise DomainError.not_found("collection", "id")
     await notices.catalog_changed()
 
 
@@ -372,7 +372,7 @@ async def _add(collection_id: int, product_ids: list[int], path: list[str]) -> N
     found = set(await Product.filter(id__in=wanted).values_list("id", flat=True))
     missing = [i for i, p in enumerate(product_ids) if p not in found]
     if missing:
-        raise DomainError(Code.NOT_FOUND, "No product with this id.", [*path, str(missing[0])])
+        raise DomainError.not_found("product", *path, str(missing[0]))
     have = set(await CollectionProduct.filter(collection_id=collection_id).values_list("product_id", flat=True))
     await CollectionProduct.bulk_create([CollectionProduct(collection_id=collection_id, product_id=p)
                                          for p in wanted if p not in have])
@@ -382,7 +382,7 @@ async def add_to_collection(collection_id: int, product_ids: list[int]) -> Colle
     async with in_transaction():
         collection = await Collection.filter(id=collection_id).select_for_update().first()
         if collection is None:
-            raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["collectionId"])
+            raise DomainError.not_found("collection", "collectionId")
         await _add(collection_id, product_ids, ["productIds"])
     await notices.catalog_changed()
     return collection
@@ -391,7 +391,7 @@ async def add_to_collection(collection_id: int, product_ids: list[int]) -> Colle
 async def remove_from_collection(collection_id: int, product_ids: list[int]) -> Collection:
     collection = await Collection.get_or_none(id=collection_id)
     if collection is None:
-        raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["collectionId"])
+        raise DomainError.not_found("collection", "collectionId")
     await CollectionProduct.filter(collection_id=collection_id, product_id__in=list(product_ids)).delete()
     await notices.catalog_changed()
     return collection

@@ -22,10 +22,6 @@ __all__ = ["MAX_LINE_QUANTITY", "locked_open_cart", "get_cart", "add_to_cart", "
 MAX_LINE_QUANTITY = 999
 
 
-def _not_found(what: str, field: str) -> DomainError:
-    return DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", [field])
-
-
 def _check_quantity(quantity: int, field: str, *, minimum: int) -> None:
     if not minimum <= quantity <= MAX_LINE_QUANTITY:
         raise DomainError(
@@ -56,12 +52,12 @@ async def _variant_to_add(variant_id: int | None, product_id: int | None) -> tup
     if variant_id is not None:
         variant = await ProductVariant.get_or_none(id=variant_id).select_related("product")
         if variant is None:
-            raise _not_found("variant", "variantId")
+            raise DomainError.not_found("variant", "variantId")
         return variant, "variantId"
     variants = await ProductVariant.filter(product_id=product_id).select_related("product").limit(2)
     if not variants:
         if not await Product.exists(id=product_id):
-            raise _not_found("product", "productId")
+            raise DomainError.not_found("product", "productId")
         raise DomainError(UserErrorCode.OUT_OF_STOCK, "This product has nothing for sale.", ["productId"])
     if len(variants) > 1:
         raise DomainError(
@@ -73,7 +69,7 @@ async def _variant_to_add(variant_id: int | None, product_id: int | None) -> tup
 async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
     cart = await Cart.filter(id=cart_id).select_for_update().first()
     if cart is None or not can_use_cart(caller, cart):
-        raise _not_found("cart", "cartId")
+        raise DomainError.not_found("cart", "cartId")
     if cart.status is not CartStatus.OPEN:
         raise DomainError(
             UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"]
@@ -133,7 +129,7 @@ async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity:
         cart = await _locked_open_cart(caller, cart_id)
         line = await CartLine.get_or_none(id=line_id, cart_id=cart.id).select_related("variant__product")
         if line is None:
-            raise _not_found("line in this cart", "lineId")
+            raise DomainError.not_found("line in this cart", "lineId")
         if quantity == 0:
             await line.delete()
         else:
@@ -149,7 +145,7 @@ async def remove_from_cart(caller: Caller, cart_id: str, line_id: int) -> Cart:
         cart = await _locked_open_cart(caller, cart_id)
         deleted = await CartLine.filter(id=line_id, cart_id=cart.id).delete()
         if not deleted:
-            raise _not_found("line in this cart", "lineId")
+            raise DomainError.not_found("line in this cart", "lineId")
         await cart.save(update_fields=["updated_at"])
     return cart
 

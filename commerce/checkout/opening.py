@@ -87,7 +87,7 @@ async def _cart(caller: Caller, cart_id: str, *, lock: bool) -> Cart:
     query = Cart.filter(id=cart_id)
     cart = await (query.select_for_update() if lock else query).first()
     if cart is None or not can_use_cart(caller, cart):
-        raise DomainError(Code.NOT_FOUND, "No cart with this id.", ["input", "cartId"])
+        raise DomainError.not_found("cart", "input", "cartId")
     return cart
 
 

@@ -221,7 +221,7 @@ async def confirm_checkout(gateway: PaymentGateway, caller: Caller, order_id: st
     """After 3-D Secure: read the PaymentIntent again and move the order on."""
     order = await Order.get_or_none(id=order_id)
     if order is None or not can_read_order(caller, order):
-        raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+        raise DomainError.not_found("order", "orderId")
     payment = await Payment.get_or_none(order_id=order.id)
     if payment is not None and order.status in OPEN_ORDER_STATUSES:
         try:

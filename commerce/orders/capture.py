@@ -51,7 +51,7 @@ async def _record_capture(order_id: str, amount: Decimal | str | None, key: str)
     async with in_transaction():
         order = await lock_order(order_id)
         if order is None:
-            raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+            raise DomainError.not_found("order", "orderId")
         payment = await Payment.get_or_none(order_id=order.id)
         known = await Payment.get_or_none(capture_key=key)
         if known is not None:

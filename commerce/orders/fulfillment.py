@@ -77,7 +77,7 @@ async def create_fulfillment(order_id: str, lines: list[tuple[int, int]] | None 
     async with in_transaction():
         order = await lock_order(order_id)
         if order is None:
-            raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+            raise DomainError.not_found("order", "orderId")
         if order.financial_status not in FULFILLABLE or order.status.name in ("DISPUTED", "CANCELLED"):
             raise DomainError(Code.ORDER_NOT_PAID, f"A {order.status.name} order cannot be fulfilled.", ["orderId"])
         left = await _left_to_ship(order)

@@ -237,7 +237,7 @@ async def cancel_order(gateway: PaymentGateway, order_id: str) -> Order:
     """
     order = await Order.get_or_none(id=order_id)
     if order is None:
-        raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+        raise DomainError.not_found("order", "orderId")
     if order.financial_status is F.PAID and is_free(order):
         order = await cancel_free_order(order.id)
     if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):

@@ -110,7 +110,7 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
     async with in_transaction():
         order = await lock_order(order_id)
         if order is None:
-            raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
+            raise DomainError.not_found("order", "orderId")
         minor = _minor_units(amount, order.currency)
         if key is not None:
             known = await Refund.get_or_none(idempotency_key=key)

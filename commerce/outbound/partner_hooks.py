@@ -97,7 +97,7 @@ async def _own(caller: Caller, subscription_id: int, field: str, *, staff_too: b
     else:
         found = await WebhookSubscription.get_or_none(id=subscription_id, api_key_id=_manager(caller))
     if found is None:
-        raise DomainError(Code.NOT_FOUND, "No webhook subscription with this id.", [field])
+        raise DomainError.not_found("webhook subscription", field)
     return found
 
 
@@ -154,7 +154,7 @@ async def redeliver(caller: Caller, delivery_id: int) -> WebhookDelivery:
     async with in_transaction():
         delivery = await WebhookDelivery.filter(id=delivery_id, subscription__api_key_id=key_id).select_for_update().first()
         if delivery is None:
-            raise DomainError(Code.NOT_FOUND, "No webhook delivery with this id.", ["deliveryId"])
+            raise DomainError.not_found("webhook delivery", "deliveryId")
         if delivery.claimed_until is not None and delivery.claimed_until > now:
             raise DomainError(Code.INVALID, "This delivery is being sent right now.", ["deliveryId"])
         delivery.status = DeliveryStatus.PENDING

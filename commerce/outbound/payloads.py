@@ -9,20 +9,15 @@ The order carries its money as the API's `Order` does: `financialStatus`,
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 from commerce.money import to_decimal
 from commerce.orders.lifecycle import total_outstanding
 from models import OrderEvent, OrderLine, OrderStatus
+from models.ids import global_id
 
 __all__ = ["global_id", "event_payload", "order_payload"]
-
-
-def global_id(type_name: str, key: object) -> str:
-    """`base64url("Type:key")`, the id the GraphQL API shows (graph.core.ids.to_global_id)."""
-    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
 
 
 def _money(minor: int, currency: str) -> dict[str, Any]:

@@ -105,7 +105,7 @@ async def update_zone(zone_id: int, data: ZoneInput, currency: str) -> ShippingZ
     async with in_transaction():
         zone = await ShippingZone.filter(id=zone_id).select_for_update().first()
         if zone is None:
-            raise DomainError(Code.NOT_FOUND, "No shipping zone with this id.", ["id"])
+            raise DomainError.not_found("shipping zone", "id")
         if data.name is not None:
             zone.name = await _name(data.name, zone.id)
         if data.countries is not None:
@@ -120,7 +120,7 @@ async def update_zone(zone_id: int, data: ZoneInput, currency: str) -> ShippingZ
 
 async def delete_zone(zone_id: int) -> None:
     if not await ShippingZone.filter(id=zone_id).delete():
-        raise DomainError(Code.NOT_FOUND, "No shipping zone with this id.", ["id"])
+        raise DomainError.not_found("shipping zone", "id")
 
 
 async def list_zones() -> list[ShippingZone]:

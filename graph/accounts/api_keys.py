@@ -15,7 +15,7 @@ from commerce.access import Scope
 from commerce.errors import DomainError, UserErrorCode as Code
 from graph.core.access import require_scope
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.core.ids import int_key, to_global_id
 from models import ApiKey as ApiKeyModel
 
@@ -63,23 +63,19 @@ class ApiKeyQuery:
 
 @strawberry.type
 class ApiKeyMutation:
-    @strawberry.mutation(description="Makes a key with some of the caller's own scopes (keys:write).")
+    @mutation(description="Makes a key with some of the caller's own scopes (keys:write).")
     async def api_key_create(self, info: Info, name: str, scopes: list[str],
                              expires_at: datetime | None = None) -> ApiKeyCreatePayload:
         who = await require_scope(info, Scope.KEYS_WRITE)
-        try:
-            made = await api_keys.create_api_key(name, scopes, expires_at, granter=who.scopes)
-        except DomainError as error:
-            return ApiKeyCreatePayload(api_key=None, key=None, user_errors=user_errors(error))
+        made = await api_keys.create_api_key(name, scopes, expires_at, granter=who.scopes)
         return ApiKeyCreatePayload(api_key=ApiKey.from_model(made.record), key=made.key, user_errors=[])
 
-    @strawberry.mutation(description="Revokes a key and disables its webhook subscriptions (KEY_REVOKED), "
+    @mutation(description="Revokes a key and disables its webhook subscriptions (KEY_REVOKED), "
                          "in one transaction (keys:write).")
     async def api_key_revoke(self, info: Info, id: strawberry.ID) -> ApiKeyRevokePayload:
         await require_scope(info, Scope.KEYS_WRITE)
         key_id = int_key(id, "ApiKey")
         revoked = None if key_id is None else await api_keys.revoke_api_key(key_id)
         if revoked is None:
-            error = DomainError(Code.NOT_FOUND, "No API key with this id that is not revoked yet.", ["id"])
-            return ApiKeyRevokePayload(api_key=None, user_errors=user_errors(error))
+            raise DomainError(Code.NOT_FOUND, "No API key with this id that is not revoked yet.", ["id"])
         return ApiKeyRevokePayload(api_key=ApiKey.from_model(revoked), user_errors=[])

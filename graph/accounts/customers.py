@@ -12,7 +12,7 @@ from commerce.errors import DomainError, UserErrorCode
 from graph.core.access import caller, client_address
 from graph.checkout.cart import cart_key
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.orders.types import OrderConnection, connection, time_keyset
 from graph.core.pagination import page_args
 from graph.core.ids import to_global_id
@@ -72,17 +72,14 @@ class AccountQuery:
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation(description="Creates an account (a password of 8 characters or more).")
+    @mutation(description="Creates an account (a password of 8 characters or more).")
     async def customer_register(self, info: Info, email: str, password: str) -> CustomerRegisterPayload:
         await throttle.REGISTRATIONS.check(client_address(info))
         await throttle.REGISTRATIONS.record(client_address(info))
-        try:
-            model = await accounts.register(email, password)
-        except DomainError as error:
-            return CustomerRegisterPayload(customer=None, user_errors=user_errors(error))
+        model = await accounts.register(email, password)
         return CustomerRegisterPayload(customer=Customer.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Signs in; with `cartId`, that guest cart becomes yours.")
+    @mutation(description="Signs in; with `cartId`, that guest cart becomes yours.")
     async def customer_login(
         self, info: Info, email: str, password: str, cart_id: strawberry.ID | None = None
     ) -> CustomerLoginPayload:
@@ -97,11 +94,11 @@ class AccountMutation:
         try:
             key = None if cart_id is None else cart_key(cart_id)
             session = await accounts.login(email, password, key)
-        except DomainError as error:
+        except DomainError as error:  # a wrong password counts before `mutation` answers it
             if error.code is UserErrorCode.UNIDENTIFIED_CUSTOMER:
                 await throttle.LOGINS.record(attempt)
                 await throttle.LOGIN_FAILURES.record(address)
-            return CustomerLoginPayload(session_token=None, expires_at=None, customer=None, user_errors=user_errors(error))
+            raise
         return CustomerLoginPayload(
             session_token=session.token,
             expires_at=session.expires_at,
@@ -109,7 +106,7 @@ class AccountMutation:
             user_errors=[],
         )
 
-    @strawberry.mutation(description="Ends the session whose token this request carries.")
+    @mutation(description="Ends the session whose token this request carries.")
     async def customer_logout(self, info: Info) -> CustomerLogoutPayload:
         who = await caller(info)
         if who.customer_id is not None:

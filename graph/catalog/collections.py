@@ -10,7 +10,7 @@ import strawberry
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.node import Node, register_node
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import CountedConnection, Edge, page_args
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key_of, to_global_id
 from graph.catalog.types import Image
 from models import Collection as CollectionModel
@@ -63,20 +63,8 @@ class Collection(Node):
 
 
 @strawberry.type
-class CollectionEdge:
-    cursor: str
-    node: Collection
-
-
-@strawberry.type
-class CollectionConnection:
-    edges: list[CollectionEdge]
-    page_info: PageInfo
-    total_count: int
-
-    @strawberry.field
-    def nodes(self) -> list[Collection]:
-        return [edge.node for edge in self.edges]
+class CollectionConnection(CountedConnection[Collection]):
+    pass
 
 
 def collection_page(collections: list[CollectionModel], first: int | None, after: str | None) -> CollectionConnection:
@@ -91,22 +79,14 @@ def collection_page(collections: list[CollectionModel], first: int | None, after
             raise bad_user_input("`after` is not a cursor of this list.")
         start = next((i for i, c in enumerate(ordered) if c.id > after_id), len(ordered))
     page = ordered[start:start + (args.first or 0)]
-    edges = [CollectionEdge(cursor=encode_cursor([c.id]), node=Collection.from_model(c)) for c in page]
-    return CollectionConnection(
-        edges=edges, total_count=len(ordered),
-        page_info=PageInfo(
-            has_next_page=start + len(page) < len(ordered), has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    edges = [Edge(cursor=encode_cursor([c.id]), node=Collection.from_model(c)) for c in page]
+    return CollectionConnection.page(edges, has_next_page=start + len(page) < len(ordered), has_previous_page=start > 0,
+                                     total_count=len(ordered))
 
 
-async def _collection_node(info: Info, key: str) -> Collection | None:
-    pk = int_key_of(key)
-    if pk is None:
-        return None
+async def _collection_node(info: Info, pk: int) -> Collection | None:
     model = await info.context.loaders.collection_by_id.load(pk)
     return None if model is None else Collection.from_model(model)
 
 
-register_node("Collection", _collection_node)
+register_node("Collection", int_key_of, _collection_node)

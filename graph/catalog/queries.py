@@ -16,7 +16,7 @@ from graph.catalog.collections import Collection, CollectionConnection, collecti
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.money import Money
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import Connection, Edge, page_args
 from graph.catalog.types import Product, prime_products, product_key, product_node
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key
 from models import Collection as CollectionModel, Product as ProductModel
@@ -81,21 +81,9 @@ class ProductFacets:
     price: PriceFacet
 
 
-@strawberry.type
-class ProductEdge:
-    cursor: str
-    node: Product
-
-
 @strawberry.type(description="A page of products.")
-class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: PageInfo
+class ProductConnection(Connection[Product]):
     selection: strawberry.Private[Selection]
-
-    @strawberry.field
-    def nodes(self) -> list[Product]:
-        return [edge.node for edge in self.edges]
 
     @strawberry.field(description="How many products match, on every page together.")
     async def total_count(self) -> int:
@@ -184,16 +172,10 @@ async def product_connection(
         selection=selection, sort=sort, reverse=reverse, first=args.first, after=_keyset(after, sort, "after"),
         last=args.last, before=_keyset(before, sort, "before"),
     )
-    edges = [ProductEdge(cursor=_cursor(m, sort), node=Product.from_model(m)) for m in page.products]
+    edges = [Edge(cursor=_cursor(m, sort), node=Product.from_model(m)) for m in page.products]
     await prime_products(info, [m.id for m in page.products])
-    return ProductConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-        ),
-        selection=selection,
-    )
+    return ProductConnection.page(edges, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
+                                  selection=selection)
 
 
 @strawberry.type
@@ -222,7 +204,7 @@ class CatalogQuery:
             raise bad_user_input("Give exactly one of `id` and `slug`.")
         if id is not None:
             key = int_key(id, "Product")
-            return None if key is None else await product_node(info, str(key))
+            return None if key is None else await product_node(info, key)
         model = await catalog.product_by_slug(slug)
         return None if model is None else Product.from_model(model)
 

@@ -9,11 +9,10 @@ import strawberry
 from commerce.catalog import admin as catalog_admin
 from commerce.orders import fulfillment
 from commerce.access import Scope
-from commerce.errors import DomainError, UserErrorCode as Code
 from graph.core.access import require_scope
 from graph.catalog.types import Product, product_key
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.orders.types import Order, order_key
 from graph.catalog.staff_variants import ImageInput, ProductOptionInput, ProductVariantInput
 
@@ -71,44 +70,29 @@ class OrderMarkFulfilledPayload:
 
 @strawberry.type
 class StaffMutation:
-    @strawberry.mutation(description="Adds a product (catalog:write).")
+    @mutation(description="Adds a product (catalog:write).")
     async def product_create(self, info: Info, input: ProductInput) -> ProductCreatePayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await catalog_admin.create_product(input.changes(), info.context.settings.currency)
-        except DomainError as error:
-            return ProductCreatePayload(product=None, user_errors=user_errors(error))
+        model = await catalog_admin.create_product(input.changes(), info.context.settings.currency)
         return ProductCreatePayload(product=Product.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Changes a product's price, stock, title, … (catalog:write).")
+    @mutation(description="Changes a product's price, stock, title, … (catalog:write).")
     async def product_update(self, info: Info, id: strawberry.ID, input: ProductInput) -> ProductUpdatePayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await catalog_admin.update_product(product_key(id, field="id"), input.changes())
-        except DomainError as error:
-            return ProductUpdatePayload(product=None, user_errors=user_errors(error))
+        model = await catalog_admin.update_product(product_key(id, field="id"), input.changes())
         info.context.loaders.forget_catalog()
         return ProductUpdatePayload(product=Product.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Removes a product; orders keep their copy of it (catalog:write).")
+    @mutation(description="Removes a product; orders keep their copy of it (catalog:write).")
     async def product_delete(self, info: Info, id: strawberry.ID) -> ProductDeletePayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            await catalog_admin.delete_product(product_key(id, field="id"))
-        except DomainError as error:
-            return ProductDeletePayload(deleted_product_id=None, user_errors=user_errors(error))
+        await catalog_admin.delete_product(product_key(id, field="id"))
         info.context.loaders.product_by_id.clear_all()
         return ProductDeletePayload(deleted_product_id=id, user_errors=[])
 
-    @strawberry.mutation(description="Marks a paid order as fulfilled (orders:write).",
+    @mutation(description="Marks a paid order as fulfilled (orders:write).",
                          deprecation_reason="Use fulfillmentCreate, which ships lines with tracking.")
     async def order_mark_fulfilled(self, info: Info, order_id: strawberry.ID) -> OrderMarkFulfilledPayload:
         await require_scope(info, Scope.ORDERS_WRITE)
-        try:
-            key = order_key(order_id)
-            if key is None:
-                raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
-            model = await fulfillment.mark_fulfilled(key)
-        except DomainError as error:
-            return OrderMarkFulfilledPayload(order=None, user_errors=user_errors(error))
+        model = await fulfillment.mark_fulfilled(order_key(order_id))
         return OrderMarkFulfilledPayload(order=Order.from_model(model), user_errors=[])

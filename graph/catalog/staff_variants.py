@@ -13,7 +13,7 @@ from commerce.errors import DomainError, UserErrorCode as Code
 from graph.core.access import require_scope
 from graph.catalog.collections import Collection
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.catalog.types import Product, ProductVariant, SelectedOptionInput, product_key, variant_key
 from graph.core.ids import int_key, known
 from models import Product as ProductModel
@@ -117,98 +117,70 @@ async def _variant(info: Info, model) -> ProductVariant:
 
 @strawberry.type
 class StaffCatalogMutation:
-    @strawberry.mutation(description="Adds a variant to a product (catalog:write).")
+    @mutation(description="Adds a variant to a product (catalog:write).")
     async def product_variant_create(self, info: Info, product_id: strawberry.ID,
                                      input: ProductVariantInput) -> ProductVariantPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await variant_admin.create_variant(product_key(product_id, "productId"), input.spec())
-        except DomainError as error:
-            return ProductVariantPayload(product_variant=None, user_errors=user_errors(error))
+        model = await variant_admin.create_variant(product_key(product_id, "productId"), input.spec())
         return ProductVariantPayload(product_variant=await _variant(info, model), user_errors=[])
 
-    @strawberry.mutation(description="Changes a variant's price, stock, options, … (catalog:write).")
+    @mutation(description="Changes a variant's price, stock, options, … (catalog:write).")
     async def product_variant_update(self, info: Info, id: strawberry.ID,
                                      input: ProductVariantInput) -> ProductVariantPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await variant_admin.update_variant(variant_key(id, "id"), input.spec())
-        except DomainError as error:
-            return ProductVariantPayload(product_variant=None, user_errors=user_errors(error))
+        model = await variant_admin.update_variant(variant_key(id, "id"), input.spec())
         return ProductVariantPayload(product_variant=await _variant(info, model), user_errors=[])
 
-    @strawberry.mutation(description="Removes a variant; orders keep their copy of it (catalog:write).")
+    @mutation(description="Removes a variant; orders keep their copy of it (catalog:write).")
     async def product_variant_delete(self, info: Info, id: strawberry.ID) -> ProductVariantDeletePayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            product_id = await variant_admin.delete_variant(variant_key(id, "id"))
-        except DomainError as error:
-            return ProductVariantDeletePayload(deleted_product_variant_id=None, product=None,
-                                               user_errors=user_errors(error))
+        product_id = await variant_admin.delete_variant(variant_key(id, "id"))
         info.context.loaders.forget_catalog()
         return ProductVariantDeletePayload(deleted_product_variant_id=id, user_errors=[],
                                            product=Product.from_model(await ProductModel.get(id=product_id)))
 
-    @strawberry.mutation(description="Adds `delta` units to a variant's stock (negative removes); never below zero.")
+    @mutation(description="Adds `delta` units to a variant's stock (negative removes); never below zero.")
     async def inventory_adjust(self, info: Info, variant_id: strawberry.ID, delta: int) -> InventoryAdjustPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await variant_admin.adjust_inventory(variant_key(variant_id, "variantId"), delta)
-        except DomainError as error:
-            return InventoryAdjustPayload(product_variant=None, user_errors=user_errors(error))
+        model = await variant_admin.adjust_inventory(variant_key(variant_id, "variantId"), delta)
         return InventoryAdjustPayload(product_variant=await _variant(info, model), user_errors=[])
 
-    @strawberry.mutation(description="Makes a collection (catalog:write).")
+    @mutation(description="Makes a collection (catalog:write).")
     async def collection_create(self, info: Info, input: CollectionInput) -> CollectionPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await variant_admin.create_collection(CollectionChanges(
-                slug=input.slug, title=input.title, description=input.description, image_url=input.image_url,
-                product_ids=tuple(_product_keys(input.product_ids or [], "input.productIds"))))
-        except DomainError as error:
-            return CollectionPayload(collection=None, user_errors=user_errors(error))
+        model = await variant_admin.create_collection(CollectionChanges(
+            slug=input.slug, title=input.title, description=input.description, image_url=input.image_url,
+            product_ids=tuple(_product_keys(input.product_ids or [], "input.productIds"))))
         return CollectionPayload(collection=Collection.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Changes a collection's slug, title, … (catalog:write).")
+    @mutation(description="Changes a collection's slug, title, … (catalog:write).")
     async def collection_update(self, info: Info, id: strawberry.ID, input: CollectionInput) -> CollectionPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            if input.product_ids is not None:
-                raise DomainError(Code.INVALID, "Use collectionAddProducts to add products.", ["input", "productIds"])
-            model = await variant_admin.update_collection(collection_key(id, "id"), CollectionChanges(
-                slug=input.slug, title=input.title, description=input.description, image_url=input.image_url))
-        except DomainError as error:
-            return CollectionPayload(collection=None, user_errors=user_errors(error))
+        if input.product_ids is not None:
+            raise DomainError(Code.INVALID, "Use collectionAddProducts to add products.", ["input", "productIds"])
+        model = await variant_admin.update_collection(collection_key(id, "id"), CollectionChanges(
+            slug=input.slug, title=input.title, description=input.description, image_url=input.image_url))
         info.context.loaders.collection_by_id.clear_all()
         return CollectionPayload(collection=Collection.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Removes a collection; its products stay (catalog:write).")
+    @mutation(description="Removes a collection; its products stay (catalog:write).")
     async def collection_delete(self, info: Info, id: strawberry.ID) -> CollectionDeletePayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            await variant_admin.delete_collection(collection_key(id, "id"))
-        except DomainError as error:
-            return CollectionDeletePayload(deleted_collection_id=None, user_errors=user_errors(error))
+        await variant_admin.delete_collection(collection_key(id, "id"))
         return CollectionDeletePayload(deleted_collection_id=id, user_errors=[])
 
-    @strawberry.mutation(description="Adds products to a collection (catalog:write).")
+    @mutation(description="Adds products to a collection (catalog:write).")
     async def collection_add_products(self, info: Info, collection_id: strawberry.ID,
                                       product_ids: list[strawberry.ID]) -> CollectionPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await variant_admin.add_to_collection(collection_key(collection_id, "collectionId"),
-                                                          _product_keys(product_ids, "productIds"))
-        except DomainError as error:
-            return CollectionPayload(collection=None, user_errors=user_errors(error))
+        model = await variant_admin.add_to_collection(collection_key(collection_id, "collectionId"),
+                                                      _product_keys(product_ids, "productIds"))
         return CollectionPayload(collection=Collection.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Takes products out of a collection (catalog:write).")
+    @mutation(description="Takes products out of a collection (catalog:write).")
     async def collection_remove_products(self, info: Info, collection_id: strawberry.ID,
                                          product_ids: list[strawberry.ID]) -> CollectionPayload:
         await require_scope(info, Scope.CATALOG_WRITE)
-        try:
-            model = await variant_admin.remove_from_collection(collection_key(collection_id, "collectionId"),
-                                                               _product_keys(product_ids, "productIds"))
-        except DomainError as error:
-            return CollectionPayload(collection=None, user_errors=user_errors(error))
+        model = await variant_admin.remove_from_collection(collection_key(collection_id, "collectionId"),
+                                                           _product_keys(product_ids, "productIds"))
         return CollectionPayload(collection=Collection.from_model(model), user_errors=[])

@@ -26,8 +26,8 @@ from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.money import Money
 from graph.core.node import Node, register_node
-from graph.core.pagination import PageInfo, page_args
-from graph.core.ids import decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
+from graph.core.pagination import CountedConnection, Edge, page_args
+from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
 from graph.core.dataloaders import VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
 
@@ -176,40 +176,29 @@ class ProductVariant(Node):
 
 
 @strawberry.type
-class ProductVariantEdge:
-    cursor: str
-    node: ProductVariant
+class ProductVariantConnection(CountedConnection[ProductVariant]):
+    pass
 
 
-@strawberry.type
-class ProductVariantConnection:
-    edges: list[ProductVariantEdge]
-    page_info: PageInfo
-    total_count: int
-
-    @strawberry.field
-    def nodes(self) -> list[ProductVariant]:
-        return [edge.node for edge in self.edges]
+def _variant_start(variants: list[VariantRow], after: str | None) -> int:
+    """Where the page after cursor `after` starts (0 without one); BAD_USER_INPUT unless it names a variant here."""
+    if after is None:
+        return 0
+    values = decode_cursor(after, "after")
+    after_id = cursor_int(values[0]) if len(values) == 1 else None
+    for index, variant in enumerate(variants):
+        if after_id is not None and variant.id == after_id:
+            return index + 1
+    raise bad_user_input("`after` is not a cursor of this list.")
 
 
 def _variant_page(variants: list[VariantRow], currency: str, first: int | None, after: str | None) -> ProductVariantConnection:
     args = page_args(first, None)
-    start = 0
-    if after is not None:
-        try:
-            [after_id] = decode_cursor(after, "after")
-            start = next(i for i, v in enumerate(variants) if v.id == after_id) + 1
-        except (ValueError, StopIteration):
-            raise bad_user_input("`after` is not a cursor of this list.") from None
+    start = _variant_start(variants, after)
     page = variants[start:start + (args.first or 0)]
-    edges = [ProductVariantEdge(cursor=encode_cursor([v.id]), node=ProductVariant.from_model(v, currency)) for v in page]
-    return ProductVariantConnection(
-        edges=edges, total_count=len(variants),
-        page_info=PageInfo(
-            has_next_page=start + len(page) < len(variants), has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    edges = [Edge(cursor=encode_cursor([v.id]), node=ProductVariant.from_model(v, currency)) for v in page]
+    return ProductVariantConnection.page(edges, has_next_page=start + len(page) < len(variants),
+                                         has_previous_page=start > 0, total_count=len(variants))
 
 
 @strawberry.type(description="A product for sale: its page. What goes in a cart is one of its variants.")
@@ -329,18 +318,12 @@ def variant_key(global_id: str, field: str) -> int:
     return known(int_key(global_id, "ProductVariant"), "variant", field)
 
 
-async def product_node(info: Info, key: str) -> Product | None:
-    pk = int_key_of(key)
-    if pk is None:
-        return None
+async def product_node(info: Info, pk: int) -> Product | None:
     model = await info.context.loaders.product_by_id.load(pk)
     return None if model is None else Product.from_model(model)
 
 
-async def _variant_node(info: Info, key: str) -> ProductVariant | None:
-    pk = int_key_of(key)
-    if pk is None:
-        return None
+async def _variant_node(info: Info, pk: int) -> ProductVariant | None:
     model = await info.context.loaders.variant_by_id.load(pk)
     if model is None:
         return None
@@ -348,5 +331,5 @@ async def _variant_node(info: Info, key: str) -> ProductVariant | None:
     return ProductVariant.from_model(model, product.currency)
 
 
-register_node("Product", product_node)
-register_node("ProductVariant", _variant_node)
+register_node("Product", int_key_of, product_node)
+register_node("ProductVariant", int_key_of, _variant_node)

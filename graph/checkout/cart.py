@@ -9,7 +9,6 @@ from typing import Annotated
 import strawberry
 
 from commerce.checkout import carts
-from commerce.errors import DomainError
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.core.access import caller
 from graph.catalog.types import Product, ProductVariant, product_key, variant_key
@@ -18,7 +17,7 @@ from graph.checkout.cost import (
     CartCost, CartDiscountAllocation, CartDiscountCode, DeliveryOption, TaxLine, delivery_option, load_cost,
 )
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.core.ids import int_key, known, secret_key, secret_key_of, to_global_id
@@ -157,11 +156,11 @@ def _line_key(global_id: str) -> int:
 
 
 async def _cart_node(info: Info, key: str) -> Cart | None:
-    model = await carts.get_cart(await caller(info), key) if secret_key_of(key) else None
+    model = await carts.get_cart(await caller(info), key)
     return None if model is None else Cart.from_model(model)
 
 
-register_node("Cart", _cart_node)
+register_node("Cart", secret_key_of, _cart_node)
 
 
 @strawberry.type
@@ -198,7 +197,7 @@ class CartQuery:
 
 @strawberry.type
 class CartMutation:
-    @strawberry.mutation(description="Adds a variant to a cart; with no cartId, to a new cart.")
+    @mutation(description="Adds a variant to a cart; with no cartId, to a new cart.")
     async def add_to_cart(
         self,
         info: Info,
@@ -209,31 +208,22 @@ class CartMutation:
             deprecation_reason="Use `variantId`; a product id works only for a product with one variant."
         )] = None,
     ) -> AddToCartPayload:
-        try:
-            key = None if cart_id is None else cart_key(cart_id)
-            model = await carts.add_to_cart(
-                await caller(info), key, quantity,
-                variant_id=None if variant_id is None else variant_key(variant_id, field="variantId"),
-                product_id=None if product_id is None else product_key(product_id, field="productId"),
-            )
-        except DomainError as error:
-            return AddToCartPayload(cart=None, user_errors=user_errors(error))
+        key = None if cart_id is None else cart_key(cart_id)
+        model = await carts.add_to_cart(
+            await caller(info), key, quantity,
+            variant_id=None if variant_id is None else variant_key(variant_id, field="variantId"),
+            product_id=None if product_id is None else product_key(product_id, field="productId"),
+        )
         return AddToCartPayload(cart=_fresh(info, model), user_errors=[])
 
-    @strawberry.mutation(description="Sets a line's quantity; 0 removes the line.")
+    @mutation(description="Sets a line's quantity; 0 removes the line.")
     async def update_cart_line(
         self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID, quantity: int
     ) -> UpdateCartLinePayload:
-        try:
-            model = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity)
-        except DomainError as error:
-            return UpdateCartLinePayload(cart=None, user_errors=user_errors(error))
+        model = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity)
         return UpdateCartLinePayload(cart=_fresh(info, model), user_errors=[])
 
-    @strawberry.mutation(description="Removes a line from a cart.")
+    @mutation(description="Removes a line from a cart.")
     async def remove_from_cart(self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID) -> RemoveFromCartPayload:
-        try:
-            model = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id))
-        except DomainError as error:
-            return RemoveFromCartPayload(cart=None, user_errors=user_errors(error))
+        model = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id))
         return RemoveFromCartPayload(cart=_fresh(info, model), user_errors=[])

@@ -5,12 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from commerce.checkout import buyer
-from commerce.errors import DomainError
 from graph.core.access import caller, client_address
 from graph.checkout.addresses import MailingAddressInput
 from graph.checkout.cart import Cart, cart_key
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 
 __all__ = ["CartBuyerMutation"]
 
@@ -41,47 +40,35 @@ class CartDiscountCodesUpdatePayload:
 
 @strawberry.type
 class CartBuyerMutation:
-    @strawberry.mutation(description="Sets the buyer's email and country (the country prices taxes before an address).")
+    @mutation(description="Sets the buyer's email and country (the country prices taxes before an address).")
     async def cart_buyer_identity_update(
         self, info: Info, cart_id: strawberry.ID, email: str | None = None, country_code: str | None = None
     ) -> CartBuyerIdentityUpdatePayload:
-        try:
-            model = await buyer.update_buyer_identity(await caller(info), cart_key(cart_id), email, country_code)
-        except DomainError as error:
-            return CartBuyerIdentityUpdatePayload(cart=None, user_errors=user_errors(error))
+        model = await buyer.update_buyer_identity(await caller(info), cart_key(cart_id), email, country_code)
         return CartBuyerIdentityUpdatePayload(cart=Cart.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Sets where the cart is delivered; refusals name the field, such as address.zip.")
+    @mutation(description="Sets where the cart is delivered; refusals name the field, such as address.zip.")
     async def cart_shipping_address_update(
         self, info: Info, cart_id: strawberry.ID, address: MailingAddressInput
     ) -> CartShippingAddressUpdatePayload:
-        try:
-            model = await buyer.update_shipping_address(
-                await caller(info), cart_key(cart_id), address.parse(),
-                prices_include_tax=info.context.settings.prices_include_tax)
-        except DomainError as error:
-            return CartShippingAddressUpdatePayload(cart=None, user_errors=user_errors(error))
+        model = await buyer.update_shipping_address(
+            await caller(info), cart_key(cart_id), address.parse(),
+            prices_include_tax=info.context.settings.prices_include_tax)
         return CartShippingAddressUpdatePayload(cart=Cart.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Chooses one of `Cart.deliveryOptions` by its handle.")
+    @mutation(description="Chooses one of `Cart.deliveryOptions` by its handle.")
     async def cart_selected_delivery_option_update(
         self, info: Info, cart_id: strawberry.ID, handle: str
     ) -> CartSelectedDeliveryOptionUpdatePayload:
-        try:
-            model = await buyer.select_delivery_option(
-                await caller(info), cart_key(cart_id), handle,
-                prices_include_tax=info.context.settings.prices_include_tax)
-        except DomainError as error:
-            return CartSelectedDeliveryOptionUpdatePayload(cart=None, user_errors=user_errors(error))
+        model = await buyer.select_delivery_option(
+            await caller(info), cart_key(cart_id), handle,
+            prices_include_tax=info.context.settings.prices_include_tax)
         return CartSelectedDeliveryOptionUpdatePayload(cart=Cart.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Replaces the cart's discount codes; each is listed with whether it applies.")
+    @mutation(description="Replaces the cart's discount codes; each is listed with whether it applies.")
     async def cart_discount_codes_update(
         self, info: Info, cart_id: strawberry.ID, codes: list[str]
     ) -> CartDiscountCodesUpdatePayload:
-        try:
-            model = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
-                                                      client=client_address(info))
-        except DomainError as error:
-            return CartDiscountCodesUpdatePayload(cart=None, user_errors=user_errors(error))
+        model = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
+                                                  client=client_address(info))
         return CartDiscountCodesUpdatePayload(cart=Cart.from_model(model), user_errors=[])

@@ -13,7 +13,7 @@ from commerce.money import amount_field
 from graph.core.access import caller
 from graph.checkout.cart import cart_key
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation, user_errors
 from graph.orders.types import Order, order_key
 from graph.accounts.wallet import saved_card_key
 
@@ -85,7 +85,7 @@ def _action(result: saga.CheckoutResult) -> PaymentAction | None:
 
 @strawberry.type
 class CheckoutMutation:
-    @strawberry.mutation(description="Turns a cart into an order and charges the card, exactly once.")
+    @mutation(description="Turns a cart into an order and charges the card, exactly once.")
     async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
         try:
             result = await saga.checkout(
@@ -99,11 +99,11 @@ class CheckoutMutation:
                 terms=input.terms(info),
                 saved_payment_method=saved_card_key(input.saved_payment_method_id),
             )
-        except DomainError as error:
+        except DomainError as error:  # refused before an order was made: named, then answered by `mutation`
             if error.field == ["cartId"]:
                 error.field = ["input", "cartId"]
             _tell_outcome(info, error.code.value.lower())
-            return CheckoutPayload(order=None, payment_action=None, user_errors=user_errors(error))
+            raise
         _tell_outcome(info, (result.error.code.value if result.error else result.order.status.value).lower())
         return CheckoutPayload(
             order=Order.from_model(result.order),
@@ -111,15 +111,10 @@ class CheckoutMutation:
             user_errors=user_errors(result.error) if result.error else [],
         )
 
-    @strawberry.mutation(description="After 3-D Secure in the browser: moves the order on from what Stripe says.")
+    @mutation(description="After 3-D Secure in the browser: moves the order on from what Stripe says.")
     async def checkout_confirm(self, info: Info, order_id: strawberry.ID) -> CheckoutConfirmPayload:
-        try:
-            key = order_key(order_id)
-            if key is None:
-                raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
-            result = await saga.confirm_checkout(info.context.gateway, await caller(info), key)
-        except DomainError as error:
-            return CheckoutConfirmPayload(order=None, payment_action=None, user_errors=user_errors(error))
+        key = order_key(order_id)
+        result = await saga.confirm_checkout(info.context.gateway, await caller(info), key)
         return CheckoutConfirmPayload(
             order=Order.from_model(result.order),
             payment_action=_action(result),

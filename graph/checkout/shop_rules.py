@@ -10,10 +10,9 @@ import strawberry
 
 from commerce.access import Scope
 from commerce.shop_rules import discount_codes, tax_rates, zones
-from commerce.errors import DomainError, UserErrorCode as Code
 from graph.core.access import require_scope
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.core.money import Money
 from graph.core.ids import int_key, known, to_global_id
 from models import DiscountCode as DiscountModel, DiscountKind as _Kind, ShippingZone as ZoneModel, TaxRate as TaxModel
@@ -137,12 +136,8 @@ class DiscountCodeInput:
     collection_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
     def parse(self) -> discount_codes.DiscountInput:
-        ids = []
-        for i, global_id in enumerate(self.collection_ids):
-            key = int_key(global_id, "Collection")
-            if key is None:
-                raise DomainError(Code.NOT_FOUND, "No collection with this id.", ["input", "collectionIds", str(i)])
-            ids.append(key)
+        ids = [known(int_key(global_id, "Collection"), "collection", "input", "collectionIds", str(i))
+               for i, global_id in enumerate(self.collection_ids)]
         return discount_codes.DiscountInput(
             code=self.code, kind=_Kind[self.kind.name], value=self.value, min_subtotal=self.min_subtotal,
             starts_at=self.starts_at, ends_at=self.ends_at, usage_limit=self.usage_limit,
@@ -177,11 +172,7 @@ class DiscountCodePayload:
     user_errors: list[UserError]
 
 
-async def _zone_payload(info: Info, making) -> ShippingZonePayload:
-    try:
-        zone = await making
-    except DomainError as error:
-        return ShippingZonePayload(shipping_zone=None, user_errors=user_errors(error))
+async def _zone_payload(info: Info, zone: ZoneModel) -> ShippingZonePayload:
     await zone.fetch_related("rates")
     return ShippingZonePayload(shipping_zone=ShippingZone.from_model(zone, info.context.settings.currency), user_errors=[])
 
@@ -207,54 +198,41 @@ class ShopRulesQuery:
 
 @strawberry.type
 class ShopRulesMutation:
-    @strawberry.mutation(description="Adds a shipping zone with its rates (shop:write).")
+    @mutation(description="Adds a shipping zone with its rates (shop:write).")
     async def shipping_zone_create(self, info: Info, input: ShippingZoneInput) -> ShippingZonePayload:
         await require_scope(info, Scope.SHOP_WRITE)
-        return await _zone_payload(info, zones.create_zone(input.parse(), info.context.settings.currency))
+        zone = await zones.create_zone(input.parse(), info.context.settings.currency)
+        return await _zone_payload(info, zone)
 
-    @strawberry.mutation(description="Changes a shipping zone (shop:write).")
+    @mutation(description="Changes a shipping zone (shop:write).")
     async def shipping_zone_update(self, info: Info, id: strawberry.ID, input: ShippingZoneInput) -> ShippingZonePayload:
         await require_scope(info, Scope.SHOP_WRITE)
+        zone = await zones.update_zone(_zone_key(id), input.parse(), info.context.settings.currency)
+        return await _zone_payload(info, zone)
 
-        async def update():
-            return await zones.update_zone(_zone_key(id), input.parse(), info.context.settings.currency)
-        return await _zone_payload(info, update())
-
-    @strawberry.mutation(description="Removes a shipping zone and its rates (shop:write).")
+    @mutation(description="Removes a shipping zone and its rates (shop:write).")
     async def shipping_zone_delete(self, info: Info, id: strawberry.ID) -> ShippingZoneDeletePayload:
         await require_scope(info, Scope.SHOP_WRITE)
-        try:
-            await zones.delete_zone(_zone_key(id))
-        except DomainError as error:
-            return ShippingZoneDeletePayload(deleted_shipping_zone_id=None, user_errors=user_errors(error))
+        await zones.delete_zone(_zone_key(id))
         return ShippingZoneDeletePayload(deleted_shipping_zone_id=id, user_errors=[])
 
-    @strawberry.mutation(description="Sets the tax rate of a country, or of one of its provinces (shop:write).")
+    @mutation(description="Sets the tax rate of a country, or of one of its provinces (shop:write).")
     async def tax_rate_set(self, info: Info, country_code: str, rate_percentage: Decimal, title: str,
                            province_code: str | None = None, applies_to_shipping: bool = False) -> TaxRateSetPayload:
         await require_scope(info, Scope.SHOP_WRITE)
-        try:
-            rate = await tax_rates.set_tax_rate(country_code, province_code, rate_percentage, title, applies_to_shipping)
-        except DomainError as error:
-            return TaxRateSetPayload(tax_rate=None, user_errors=user_errors(error))
+        rate = await tax_rates.set_tax_rate(country_code, province_code, rate_percentage, title, applies_to_shipping)
         return TaxRateSetPayload(tax_rate=TaxRate.from_model(rate), user_errors=[])
 
-    @strawberry.mutation(description="Adds a discount code (shop:write).")
+    @mutation(description="Adds a discount code (shop:write).")
     async def discount_code_create(self, info: Info, input: DiscountCodeInput) -> DiscountCodePayload:
         await require_scope(info, Scope.SHOP_WRITE)
         currency = info.context.settings.currency
-        try:
-            made = await discount_codes.create_discount(input.parse(), currency)
-        except DomainError as error:
-            return DiscountCodePayload(discount_code=None, user_errors=user_errors(error))
+        made = await discount_codes.create_discount(input.parse(), currency)
         return DiscountCodePayload(discount_code=DiscountCode.from_model(made, currency), user_errors=[])
 
-    @strawberry.mutation(description="Stops a code from applying; orders that hold it keep it (shop:write).")
+    @mutation(description="Stops a code from applying; orders that hold it keep it (shop:write).")
     async def discount_code_deactivate(self, info: Info, code: str) -> DiscountCodePayload:
         await require_scope(info, Scope.SHOP_WRITE)
         currency = info.context.settings.currency
-        try:
-            changed = await discount_codes.deactivate_discount(code)
-        except DomainError as error:
-            return DiscountCodePayload(discount_code=None, user_errors=user_errors(error))
+        changed = await discount_codes.deactivate_discount(code)
         return DiscountCodePayload(discount_code=DiscountCode.from_model(changed, currency), user_errors=[])

@@ -1,6 +1,8 @@
 """Errors the API shows: `userErrors` data, and top-level errors with a code.
 
-Expected refusals are data (`UserError` in a payload). Malformed requests
+Expected refusals are data (`UserError` in a payload): a mutation declared
+with `mutation(...)` raises `DomainError` and `DomainErrorsToUserErrors` turns
+it into the payload's `userErrors`, once for every mutation. Malformed requests
 and missing permissions are top-level GraphQL errors whose
 `extensions.code` is one GraphQL clients know. Anything unexpected is masked:
 the client sees `INTERNAL_SERVER_ERROR` and a request id, the log has the rest.
@@ -8,13 +10,15 @@ the client sees `INTERNAL_SERVER_ERROR` and a request id, the log has the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension, SchemaExtension
 
 from commerce.access import AccessDenied
 from commerce.throttle import RateLimited
@@ -24,6 +28,8 @@ __all__ = [
     "UserError",
     "UserErrorCode",
     "ErrorCodes",
+    "DomainErrorsToUserErrors",
+    "mutation",
     "bad_user_input",
     "forbidden",
     "unauthenticated",
@@ -48,6 +54,42 @@ class UserError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError.from_domain(error)]
+
+
+def _refusal_fields(payload: type) -> dict[str, None]:
+    """The fields of `payload` that have no default: null when it answers a refusal."""
+    if not dataclasses.is_dataclass(payload) or "user_errors" not in {f.name for f in dataclasses.fields(payload)}:
+        raise TypeError(f"{payload!r} is not a payload with `user_errors`")
+    return {
+        f.name: None for f in dataclasses.fields(payload)
+        if f.init and f.name != "user_errors"
+        and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+
+
+class DomainErrorsToUserErrors(FieldExtension):
+    """A `DomainError` out of the mutation becomes its payload's `userErrors`; the payload's other
+    fields keep their defaults, null when they have none.
+
+    The mutation's body holds only its own work: it raises the refusal, this maps
+    it, as Saleor's `BaseMutation` does. A mutation that must act on a refusal
+    first (count it, change its path) catches it and raises it again.
+    """
+
+    def apply(self, field: Any) -> None:
+        self.payload = field.type
+        self.empty = _refusal_fields(self.payload)  # a mutation that is not a payload fails at schema build
+
+    async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except DomainError as error:
+            return self.payload(**self.empty, user_errors=user_errors(error))
+
+
+def mutation(*, description: str, **options: Any) -> Any:
+    """`strawberry.mutation` whose `DomainError` is answered as the payload's `userErrors`."""
+    return strawberry.mutation(description=description, extensions=[DomainErrorsToUserErrors()], **options)
 
 
 def _coded(message: str, code: str) -> GraphQLError:

@@ -17,8 +17,9 @@ import json
 import re
 from typing import Any
 
-from commerce.errors import DomainError, UserErrorCode
+from commerce.errors import DomainError
 from graph.core.errors import bad_user_input
+from models.ids import global_id
 
 __all__ = [
     "INT32_MAX", "INT64_MAX", "to_global_id", "from_global_id", "int_key", "big_int_key", "secret_key",
@@ -49,7 +50,8 @@ def _b64decode(token: str, most: int = MAX_ID_LENGTH) -> str | None:
 
 
 def to_global_id(type_name: str, key: Any) -> str:
-    return _b64encode(f"{type_name}:{key}")
+    """The id the API shows for row `key` of `type_name` (`models.ids.global_id`, which partners' payloads use too)."""
+    return global_id(type_name, key)
 
 
 def from_global_id(global_id: str | None) -> tuple[str, str] | None:
@@ -107,7 +109,7 @@ def secret_key(global_id: str | None, type_name: str) -> str | None:
 def known(key: Any, what: str, *field: str) -> Any:
     """`key`, or the `NOT_FOUND` user error of the mutation's id argument at path `field`."""
     if key is None:
-        raise DomainError(UserErrorCode.NOT_FOUND, f"No {what} with this id.", list(field))
+        raise DomainError.not_found(what, *field)
     return key
 
 

@@ -8,11 +8,10 @@ from typing import Annotated
 import strawberry
 
 from commerce.access import Scope
-from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.orders import capture, fulfillment
 from graph.core.access import require_scope
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.orders.parts import Fulfillment
 from graph.orders.types import Order, order_key
 from graph.core.ids import int_key, known
@@ -46,13 +45,6 @@ class OrderCapturePayload:
     user_errors: list[UserError]
 
 
-def _order_key(order_id: str) -> str:
-    key = order_key(order_id)
-    if key is None:
-        raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
-    return key
-
-
 def _lines(lines: list[FulfillmentLineInput] | None) -> list[tuple[int, int]] | None:
     if lines is None:
         return None
@@ -65,7 +57,7 @@ def _lines(lines: list[FulfillmentLineInput] | None) -> list[tuple[int, int]] | 
 
 @strawberry.type
 class FulfillmentMutation:
-    @strawberry.mutation(
+    @mutation(
         description="Ships lines of a paid (or authorised) order, with tracking (orders:write). Lines omitted: "
         "all that is left. Never more than was ordered."
     )
@@ -75,18 +67,15 @@ class FulfillmentMutation:
     ) -> FulfillmentCreatePayload:
         await require_scope(info, Scope.ORDERS_WRITE)
         tracking = tracking or TrackingInput()
-        try:
-            order, made = await fulfillment.create_fulfillment(
-                _order_key(order_id), _lines(lines),
-                fulfillment.Tracking(company=tracking.company, number=tracking.number, url=tracking.url),
-                notify_customer=notify_customer,
-            )
-        except DomainError as error:
-            return FulfillmentCreatePayload(order=None, fulfillment=None, user_errors=user_errors(error))
+        order, made = await fulfillment.create_fulfillment(
+            order_key(order_id), _lines(lines),
+            fulfillment.Tracking(company=tracking.company, number=tracking.number, url=tracking.url),
+            notify_customer=notify_customer,
+        )
         return FulfillmentCreatePayload(order=Order.from_model(order), fulfillment=Fulfillment.from_model(made),
                                         user_errors=[])
 
-    @strawberry.mutation(
+    @mutation(
         description="Captures an authorised order (orders:write): up to the authorised amount, once per "
         "idempotencyKey; a partial capture releases the rest of the authorisation."
     )
@@ -96,9 +85,6 @@ class FulfillmentMutation:
             description="In the order's currency; omitted: all that was authorised.")] = None,
     ) -> OrderCapturePayload:
         await require_scope(info, Scope.ORDERS_WRITE)
-        try:
-            order = await capture.capture_order(info.context.gateway, _order_key(order_id), amount=amount,
-                                                idempotency_key=idempotency_key)
-        except DomainError as error:
-            return OrderCapturePayload(order=None, user_errors=user_errors(error))
+        order = await capture.capture_order(info.context.gateway, order_key(order_id), amount=amount,
+                                            idempotency_key=idempotency_key)
         return OrderCapturePayload(order=Order.from_model(order), user_errors=[])

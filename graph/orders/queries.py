@@ -11,7 +11,8 @@ from commerce.orders import queries as order_queries
 from graph.core.access import caller
 from graph.core.context import Info
 from graph.core.pagination import page_args
-from graph.orders.types import Order, OrderConnection, OrderStatus, connection, order_key, order_node, time_keyset
+from graph.core.ids import secret_key
+from graph.orders.types import Order, OrderConnection, OrderStatus, connection, order_node, time_keyset
 from models import OrderStatus as _OrderStatus
 
 __all__ = ["OrderQuery"]
@@ -25,7 +26,7 @@ def _page_size(first: int) -> int:
 class OrderQuery:
     @strawberry.field(description="An order by its id; null when there is none or it is not yours.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        key = order_key(id)
+        key = secret_key(id, "Order")
         return None if key is None else await order_node(info, key)
 
     @strawberry.field(

@@ -12,10 +12,9 @@ import strawberry
 from commerce.orders import payment_outcomes as order_rules
 from commerce.orders import refunds
 from commerce.access import Scope
-from commerce.errors import DomainError, UserErrorCode as Code
 from graph.core.access import require_scope
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation, user_errors
 from graph.core.money import Money
 from graph.orders.types import Order, order_key
 from graph.core.ids import to_global_id
@@ -59,16 +58,9 @@ class CancelOrderPayload:
     user_errors: list[UserError]
 
 
-def _order_key(order_id: str) -> str:
-    key = order_key(order_id)
-    if key is None:
-        raise DomainError(Code.NOT_FOUND, "No order with this id.", ["orderId"])
-    return key
-
-
 @strawberry.type
 class RefundMutation:
-    @strawberry.mutation(
+    @mutation(
         description="Refunds a paid order, in full (no amount) or in part, never more than is left (orders:write). "
         "Stripe refunds first and the order follows. Send a new idempotencyKey per refund: a retry with the "
         "same key answers the same refund and never refunds twice."
@@ -83,25 +75,19 @@ class RefundMutation:
         idempotency_key: str | None = None,
     ) -> RefundOrderPayload:
         await require_scope(info, Scope.ORDERS_WRITE)
-        try:
-            outcome = await refunds.refund_order(
-                info.context.gateway, _order_key(order_id), amount=amount, idempotency_key=idempotency_key
-            )
-        except DomainError as error:
-            return RefundOrderPayload(order=None, refund=None, user_errors=user_errors(error))
+        outcome = await refunds.refund_order(
+            info.context.gateway, order_key(order_id), amount=amount, idempotency_key=idempotency_key
+        )
         return RefundOrderPayload(
             order=Order.from_model(outcome.order),
             refund=Refund.from_model(outcome.refund),
             user_errors=user_errors(outcome.error) if outcome.error else [],
         )
 
-    @strawberry.mutation(
+    @mutation(
         description="Cancels an order not yet paid: its PaymentIntent at Stripe, and releases its stock (orders:write)."
     )
     async def cancel_order(self, info: Info, order_id: strawberry.ID) -> CancelOrderPayload:
         await require_scope(info, Scope.ORDERS_WRITE)
-        try:
-            order = await order_rules.cancel_order(info.context.gateway, _order_key(order_id))
-        except DomainError as error:
-            return CancelOrderPayload(order=None, user_errors=user_errors(error))
+        order = await order_rules.cancel_order(info.context.gateway, order_key(order_id))
         return CancelOrderPayload(order=Order.from_model(order), user_errors=[])

@@ -18,11 +18,11 @@ from graph.checkout.cost import DiscountApplication, OrderCost, ShippingLine, Ta
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.event_cursors import event_cursor
-from graph.core.pagination import PageInfo
+from graph.core.pagination import Connection, Edge
 from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.orders.parts import Fulfillment, OrderDispute, OrderFinancialStatus, OrderFulfillmentStatus
-from graph.core.ids import decode_cursor, encode_cursor, secret_key, secret_key_of, to_global_id
+from graph.core.ids import decode_cursor, encode_cursor, known, secret_key, secret_key_of, to_global_id
 from models import Order as OrderModel, OrderStatus as _OrderStatus, PaymentStatus as _PaymentStatus
 
 __all__ = [
@@ -232,46 +232,27 @@ def _copies(model: OrderModel) -> dict:
     }
 
 
-def order_key(global_id: str | None) -> str | None:
-    """The key inside an Order id, or None."""
-    return secret_key(global_id, "Order")
+def order_key(global_id: str | None, field: str = "orderId") -> str:
+    """The key inside an Order id, for mutation arguments; NOT_FOUND otherwise."""
+    return known(secret_key(global_id, "Order"), "order", field)
 
 
 async def order_node(info: Info, key: str) -> Order | None:
-    model = await order_queries.read_order(await caller(info), key) if secret_key_of(key) else None
+    model = await order_queries.read_order(await caller(info), key)
     return None if model is None else Order.from_model(model)
 
 
-register_node("Order", order_node)
-
-
-@strawberry.type
-class OrderEdge:
-    cursor: str
-    node: Order
+register_node("Order", secret_key_of, order_node)
 
 
 @strawberry.type(description="A page of orders.")
-class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
-
-    @strawberry.field
-    def nodes(self) -> list[Order]:
-        return [edge.node for edge in self.edges]
+class OrderConnection(Connection[Order]):
+    pass
 
 
 def connection(page: order_queries.OrderPage, cursor_of, has_previous_page: bool) -> OrderConnection:
-    edges = [OrderEdge(cursor=encode_cursor(cursor_of(m)), node=Order.from_model(m)) for m in page.orders]
-    return OrderConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=has_previous_page,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    edges = [Edge(cursor=encode_cursor(cursor_of(m)), node=Order.from_model(m)) for m in page.orders]
+    return OrderConnection.page(edges, has_next_page=page.has_next_page, has_previous_page=has_previous_page)
 
 
 def time_keyset(cursor: str | None, argument: str = "after") -> tuple[datetime, str] | None:

@@ -13,7 +13,7 @@ from graph.core.access import caller
 from graph.core.context import Info
 from graph.core.event_cursors import event_cursor, event_sequence
 from graph.orders.types import Order, OrderStatus
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import Connection, Edge, page_args
 from graph.core.ids import to_global_id
 from models import OrderEvent as OrderEventModel, OrderEventType as _OrderEventType, OrderStatus as _OrderStatus
 
@@ -52,20 +52,9 @@ class OrderEvent:
         return None if model is None else Order.from_model(model)
 
 
-@strawberry.type
-class OrderEventEdge:
-    cursor: str
-    node: OrderEvent
-
-
 @strawberry.type(description="A page of order events, oldest first.")
-class OrderEventConnection:
-    edges: list[OrderEventEdge]
-    page_info: PageInfo
-
-    @strawberry.field
-    def nodes(self) -> list[OrderEvent]:
-        return [edge.node for edge in self.edges]
+class OrderEventConnection(Connection[OrderEvent]):
+    pass
 
 
 @strawberry.type
@@ -77,8 +66,5 @@ class OrderEventQuery:
     async def order_events(self, info: Info, first: int = 50, after: str | None = None) -> OrderEventConnection:
         size = page_args(first, None).first or 0
         page = await feed.order_event_feed(await caller(info), first=size, after=event_sequence(after))
-        edges = [OrderEventEdge(cursor=event_cursor(e.sequence), node=OrderEvent.from_model(e)) for e in page.events]
-        return OrderEventConnection(edges=edges, page_info=PageInfo(
-            has_next_page=page.has_next_page, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-        ))
+        edges = [Edge(cursor=event_cursor(e.sequence), node=OrderEvent.from_model(e)) for e in page.events]
+        return OrderEventConnection.page(edges, has_next_page=page.has_next_page, has_previous_page=after is not None)

@@ -12,13 +12,15 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from commerce.errors import DomainError
 from commerce.orders import queries as order_queries
 from commerce.outbound import feed, notices as events
 from graph.core.access import caller
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.event_cursors import event_sequence
-from graph.orders.types import Order, order_key
+from graph.core.ids import secret_key
+from graph.orders.types import Order
 
 __all__ = ["OrderSubscription"]
 
@@ -35,10 +37,10 @@ class OrderSubscription:
     async def order_status_changed(self, info: Info, order_id: strawberry.ID,
                                    after: str | None = None) -> AsyncGenerator[Order, None]:
         who = await caller(info)
-        key = order_key(order_id)
+        key = secret_key(order_id, "Order")
         order = await order_queries.read_order(who, key) if key else None
         if order is None:
-            raise bad_user_input("No order with this id.")
+            raise bad_user_input(DomainError.not_found("order", "orderId").message)
         since = event_sequence(after)
         async with info.context.bus.subscribe(events.ORDERS) as notices:
             if after is None:  # only what happens from now on

@@ -13,9 +13,9 @@ from commerce.errors import DomainError
 from commerce.outbound import partner_hooks as webhooks
 from graph.core.access import caller, require_scope
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.outbound.feed import OrderEvent, OrderEventType
-from graph.core.pagination import PageInfo, page_args
+from graph.core.pagination import Connection, Edge, page_args
 from graph.core.ids import INT64_MAX, big_int_key, cursor_int, decode_cursor, encode_cursor, int_key, known, to_global_id
 from graph.core.errors import bad_user_input
 from models import (
@@ -96,20 +96,9 @@ class WebhookDelivery:
         )
 
 
-@strawberry.type
-class WebhookDeliveryEdge:
-    cursor: str
-    node: WebhookDelivery
-
-
 @strawberry.type(description="A page of deliveries, newest first.")
-class WebhookDeliveryConnection:
-    edges: list[WebhookDeliveryEdge]
-    page_info: PageInfo
-
-    @strawberry.field
-    def nodes(self) -> list[WebhookDelivery]:
-        return [edge.node for edge in self.edges]
+class WebhookDeliveryConnection(Connection[WebhookDelivery]):
+    pass
 
 
 @strawberry.type
@@ -128,7 +117,7 @@ class WebhookSubscriptionDeletePayload:
 @strawberry.type
 class WebhookSubscriptionUpdatePayload:
     webhook_subscription: WebhookSubscription | None
-    events_past_retention: int = strawberry.field(description=(
+    events_past_retention: int = strawberry.field(default=0, description=(
         "Events of the time it was disabled that the outbox's retention had already deleted (of any topic): "
         "they cannot be sent. The others are sent, in order, before anything newer."))
     user_errors: list[UserError]
@@ -189,61 +178,46 @@ class WebhookQuery:
         except DomainError as error:
             raise bad_user_input(error.message) from None
         nodes = await _deliveries(page.deliveries)
-        edges = [WebhookDeliveryEdge(cursor=encode_cursor(["d", m.id]), node=n) for m, n in zip(page.deliveries, nodes)]
-        return WebhookDeliveryConnection(edges=edges, page_info=PageInfo(
-            has_next_page=page.has_next_page, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+        edges = [Edge(cursor=encode_cursor(["d", m.id]), node=n) for m, n in zip(page.deliveries, nodes)]
+        return WebhookDeliveryConnection.page(edges, has_next_page=page.has_next_page,
+                                              has_previous_page=after is not None)
 
 
 @strawberry.type
 class WebhookMutation:
-    @strawberry.mutation(description="Sends the topics' order events to `url`, signed (webhooks:write and "
+    @mutation(description="Sends the topics' order events to `url`, signed (webhooks:write and "
                          "orders:read). The answer carries the signing secret, once.")
     async def webhook_subscription_create(self, info: Info, url: str,
                                           topics: list[OrderEventType]) -> WebhookSubscriptionCreatePayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
-        try:
-            made = await webhooks.create_subscription(
-                who, url, [_OrderEventType[t.name] for t in topics],
-                allow_private=info.context.settings.webhooks_allow_private)
-        except DomainError as error:
-            return WebhookSubscriptionCreatePayload(webhook_subscription=None, secret=None,
-                                                    user_errors=user_errors(error))
+        made = await webhooks.create_subscription(
+            who, url, [_OrderEventType[t.name] for t in topics],
+            allow_private=info.context.settings.webhooks_allow_private)
         return WebhookSubscriptionCreatePayload(
             webhook_subscription=WebhookSubscription.from_model(made.subscription), secret=made.secret, user_errors=[])
 
-    @strawberry.mutation(description="Deletes a subscription and its delivery log (webhooks:write, its own key; "
+    @mutation(description="Deletes a subscription and its delivery log (webhooks:write, its own key; "
                          "or keys:write, any key's, a revoked one's included).")
     async def webhook_subscription_delete(self, info: Info, id: strawberry.ID) -> WebhookSubscriptionDeletePayload:
         who = await _manager_or_staff(info)
-        try:
-            await webhooks.delete_subscription(who, _subscription_key(id, "id"))
-        except DomainError as error:
-            return WebhookSubscriptionDeletePayload(deleted_id=None, user_errors=user_errors(error))
+        await webhooks.delete_subscription(who, _subscription_key(id, "id"))
         return WebhookSubscriptionDeletePayload(deleted_id=id, user_errors=[])
 
-    @strawberry.mutation(description="Turns a subscription off (PAUSED) or on again (webhooks:write). On again, "
+    @mutation(description="Turns a subscription off (PAUSED) or on again (webhooks:write). On again, "
                          "it resumes from the first event it did not get; refused while its key is revoked or expired.")
     async def webhook_subscription_update(self, info: Info, id: strawberry.ID,
                                           status: WebhookSubscriptionStatus) -> WebhookSubscriptionUpdatePayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
-        try:
-            done = await webhooks.set_subscription_status(
-                who, _subscription_key(id, "id"), status.name == _SubscriptionStatus.ACTIVE.name)
-        except DomainError as error:
-            return WebhookSubscriptionUpdatePayload(webhook_subscription=None, events_past_retention=0,
-                                                    user_errors=user_errors(error))
+        done = await webhooks.set_subscription_status(
+            who, _subscription_key(id, "id"), status.name == _SubscriptionStatus.ACTIVE.name)
         return WebhookSubscriptionUpdatePayload(
             webhook_subscription=WebhookSubscription.from_model(done.subscription),
             events_past_retention=done.events_past_retention, user_errors=[])
 
-    @strawberry.mutation(description="Sends a delivery again as soon as possible, and turns its subscription "
+    @mutation(description="Sends a delivery again as soon as possible, and turns its subscription "
                          "back on if it was disabled, from the first event it did not get (webhooks:write).")
     async def webhook_redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookRedeliverPayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
-        try:
-            delivery = await webhooks.redeliver(who, known(big_int_key(delivery_id, "WebhookDelivery"), "delivery", "deliveryId"))
-        except DomainError as error:
-            return WebhookRedeliverPayload(delivery=None, user_errors=user_errors(error))
+        delivery = await webhooks.redeliver(who, known(big_int_key(delivery_id, "WebhookDelivery"), "delivery", "deliveryId"))
         [node] = await _deliveries([delivery])
         return WebhookRedeliverPayload(delivery=node, user_errors=[])

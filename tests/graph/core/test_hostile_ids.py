@@ -157,3 +157,20 @@ async def test_a_hostile_cursor_is_bad_user_input(staff, database):
             body = await staff("query($c: String) { %s }" % connection, {"c": cursor})
             codes = [e["extensions"]["code"] for e in body.get("errors") or []]
             assert codes == ["BAD_USER_INPUT"], (connection, cursor[:40], body)
+
+
+async def test_a_variant_cursor_is_read_by_the_one_codec(staff, real, database):
+    """`variants(after:)` reads its cursor as every list does (`cursor_int`): a hand-made cursor whose
+    key is `7.0` rather than `7` is not a cursor of the list, though it equals a variant's id in Python."""
+    from graph.core.ids import encode_cursor, from_global_id
+
+    variant = real[2]
+    key = int(from_global_id(variant)[1])
+    document = ("query($v: ID!, $c: String) { node(id: $v) { ... on ProductVariant { product { "
+                "variants(first: 1, after: $c) { nodes { id } } } } } }")
+    made = await staff(document, {"v": variant, "c": encode_cursor([key])})
+    assert "errors" not in made, made
+    for cursor in [encode_cursor([float(key)]), encode_cursor([str(key)]), encode_cursor([key, 1])]:
+        body = await staff(document, {"v": variant, "c": cursor})
+        codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+        assert codes == ["BAD_USER_INPUT"], (cursor, body)
