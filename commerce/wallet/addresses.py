@@ -22,7 +22,7 @@ MAX_ADDRESSES = 50
 
 
 def _not_found(field: str) -> DomainError:
-    return DomainError(Code.NOT_FOUND, "No saved address with this id.", [field])
+    return DomainError.not_found("saved address", field)
 
 
 async def _own(customer_id: int, address_id: int | None, field: str) -> CustomerAddress:

@@ -66,7 +66,7 @@ async def start_setup(gateway: PaymentGateway, customer_id: int) -> SetupIntentR
 
 async def complete_setup(gateway: PaymentGateway, customer_id: int, setup_intent_id: str) -> SavedPaymentMethod:
     """Saves the card of a SetupIntent the browser confirmed; saving the same one again returns it."""
-    not_found = DomainError(Code.NOT_FOUND, "No card setup with this id.", ["setupIntentId"])
+    not_found = DomainError.not_found("card setup", "setupIntentId")
     wallet = await wallet_of(customer_id)
     if not wallet.stripe_customer_id:
         raise not_found
@@ -116,7 +116,7 @@ async def _saved(customer_id: int | None, card_id: int | None, field: list[str])
     if customer_id is not None and card_id is not None:
         saved = await SavedPaymentMethod.get_or_none(id=card_id, customer_id=customer_id)
     if saved is None:
-        raise DomainError(Code.NOT_FOUND, "No saved card with this id.", field)
+        raise DomainError.not_found("saved card", *field)
     return saved
 
 

@@ -12,11 +12,10 @@ from datetime import datetime
 import strawberry
 
 from commerce import wallet
-from commerce.errors import DomainError
 from graph.core.access import require_customer
 from graph.checkout.addresses import MailingAddress, MailingAddressInput
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.core.ids import int_key, known, to_global_id
 from models import CustomerAddress as AddressModel, SavedPaymentMethod
 
@@ -121,48 +120,32 @@ async def _answer(customer_id: int, model: AddressModel) -> CustomerAddressPaylo
                                   user_errors=[])
 
 
-def _refused(error: DomainError) -> CustomerAddressPayload:
-    return CustomerAddressPayload(customer_address=None, user_errors=user_errors(error))
-
-
 @strawberry.type
 class AddressMutation:
-    @strawberry.mutation(description=f"Saves an address (checked like a cart's; at most {wallet.MAX_ADDRESSES}). "
-                         "Your first address, or one saved with `setAsDefault`, becomes the default.")
+    @mutation(description=f"Saves an address (checked like a cart's; at most {wallet.MAX_ADDRESSES}). "
+              "Your first address, or one saved with `setAsDefault`, becomes the default.")
     async def customer_address_create(self, info: Info, address: MailingAddressInput,
                                       set_as_default: bool = False) -> CustomerAddressPayload:
         customer_id = await require_customer(info)
-        try:
-            model = await wallet.create_address(customer_id, address.parse(), set_as_default)
-        except DomainError as error:
-            return _refused(error)
+        model = await wallet.create_address(customer_id, address.parse(), set_as_default)
         return await _answer(customer_id, model)
 
-    @strawberry.mutation(description="Replaces one of your saved addresses (carts keep the copy they took).")
+    @mutation(description="Replaces one of your saved addresses (carts keep the copy they took).")
     async def customer_address_update(self, info: Info, id: strawberry.ID,
                                       address: MailingAddressInput) -> CustomerAddressPayload:
         customer_id = await require_customer(info)
-        try:
-            model = await wallet.update_address(customer_id, address_key(id), address.parse())
-        except DomainError as error:
-            return _refused(error)
+        model = await wallet.update_address(customer_id, address_key(id), address.parse())
         return await _answer(customer_id, model)
 
-    @strawberry.mutation(description="Deletes one of your saved addresses; if it was the default, "
-                         "your oldest address left becomes the default.")
+    @mutation(description="Deletes one of your saved addresses; if it was the default, "
+              "your oldest address left becomes the default.")
     async def customer_address_delete(self, info: Info, id: strawberry.ID) -> CustomerAddressDeletePayload:
         customer_id = await require_customer(info)
-        try:
-            await wallet.delete_address(customer_id, address_key(id))
-        except DomainError as error:
-            return CustomerAddressDeletePayload(deleted_address_id=None, user_errors=user_errors(error))
+        await wallet.delete_address(customer_id, address_key(id))
         return CustomerAddressDeletePayload(deleted_address_id=id, user_errors=[])
 
-    @strawberry.mutation(description="Makes one of your saved addresses the one your new carts start with.")
+    @mutation(description="Makes one of your saved addresses the one your new carts start with.")
     async def customer_default_address_update(self, info: Info, address_id: strawberry.ID) -> CustomerAddressPayload:
         customer_id = await require_customer(info)
-        try:
-            model = await wallet.set_default_address(customer_id, address_key(address_id))
-        except DomainError as error:
-            return _refused(error)
+        model = await wallet.set_default_address(customer_id, address_key(address_id))
         return await _answer(customer_id, model)

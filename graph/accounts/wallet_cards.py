@@ -11,10 +11,9 @@ from __future__ import annotations
 import strawberry
 
 from commerce import wallet
-from commerce.errors import DomainError
 from graph.core.access import require_customer
 from graph.core.context import Info
-from graph.core.errors import UserError, user_errors
+from graph.core.errors import UserError, mutation
 from graph.accounts.wallet import CustomerPaymentMethod, card_key
 
 __all__ = ["CardMutation", "CardQuery"]
@@ -51,36 +50,26 @@ class CardQuery:
 
 @strawberry.type
 class CardMutation:
-    @strawberry.mutation(description="Starts saving a card: a SetupIntent for your Stripe Customer (made on first "
-                         "need). Confirm `clientSecret` with Stripe.js, then call "
-                         "`customerPaymentMethodSetupComplete`.")
+    @mutation(description="Starts saving a card: a SetupIntent for your Stripe Customer (made on first "
+              "need). Confirm `clientSecret` with Stripe.js, then call "
+              "`customerPaymentMethodSetupComplete`.")
     async def customer_payment_method_setup(self, info: Info) -> CustomerPaymentMethodSetupPayload:
         customer_id = await require_customer(info)
-        try:
-            setup = await wallet.start_setup(info.context.gateway, customer_id)
-        except DomainError as error:
-            return CustomerPaymentMethodSetupPayload(client_secret=None, setup_intent_id=None,
-                                                     user_errors=user_errors(error))
+        setup = await wallet.start_setup(info.context.gateway, customer_id)
         return CustomerPaymentMethodSetupPayload(client_secret=setup.client_secret, setup_intent_id=setup.id,
                                                  user_errors=[])
 
-    @strawberry.mutation(description="Saves the card of a SetupIntent Stripe.js confirmed. Calling it again for "
-                         "the same SetupIntent returns the same card; until it succeeds, nothing is saved.")
+    @mutation(description="Saves the card of a SetupIntent Stripe.js confirmed. Calling it again for "
+              "the same SetupIntent returns the same card; until it succeeds, nothing is saved.")
     async def customer_payment_method_setup_complete(self, info: Info,
                                                      setup_intent_id: str) -> CustomerPaymentMethodPayload:
         customer_id = await require_customer(info)
-        try:
-            model = await wallet.complete_setup(info.context.gateway, customer_id, setup_intent_id)
-        except DomainError as error:
-            return CustomerPaymentMethodPayload(payment_method=None, user_errors=user_errors(error))
+        model = await wallet.complete_setup(info.context.gateway, customer_id, setup_intent_id)
         return CustomerPaymentMethodPayload(payment_method=CustomerPaymentMethod.from_model(model), user_errors=[])
 
-    @strawberry.mutation(description="Removes a saved card from your wallet and detaches it at Stripe; "
-                         "it is never charged again.")
+    @mutation(description="Removes a saved card from your wallet and detaches it at Stripe; "
+              "it is never charged again.")
     async def customer_payment_method_delete(self, info: Info, id: strawberry.ID) -> CustomerPaymentMethodDeletePayload:
         customer_id = await require_customer(info)
-        try:
-            await wallet.remove_card(info.context.gateway, customer_id, card_key(id))
-        except DomainError as error:
-            return CustomerPaymentMethodDeletePayload(deleted_payment_method_id=None, user_errors=user_errors(error))
+        await wallet.remove_card(info.context.gateway, customer_id, card_key(id))
         return CustomerPaymentMethodDeletePayload(deleted_payment_method_id=id, user_errors=[])
