@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import stripe
 
 from payments.gateway import PaymentError, PaymentResult
-from payments.stripe_gateway import result_from_intent
+from payments.stripe_answers import result_from_intent
 
 __all__ = ["DEFAULT_TOLERANCE", "InvalidWebhook", "ListedRefund", "PaymentEvent", "parse_webhook"]
 

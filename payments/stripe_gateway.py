@@ -30,8 +30,9 @@ from payments.gateway import (
     SetupIntentRef,
     SetupResult,
 )
+from payments.stripe_answers import CARD_DECLINED, card_brand, card_last4, expiry_part, result_from_intent
 
-__all__ = ["StripeGateway", "result_from_intent"]
+__all__ = ["StripeGateway"]
 
 # The SDK logs whole responses at DEBUG, client secrets included: never let it.
 logging.getLogger("stripe").setLevel(logging.WARNING)
@@ -42,19 +43,6 @@ _PAYMENT_METHOD = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
 _EXPAND = ["payment_method", "latest_charge"]
 # Stripe did not answer, or answered that it failed: the request may or may not have taken effect.
 _UNREACHABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
-_OUTCOMES = {
-    "succeeded": PaymentOutcome.SUCCEEDED,
-    "requires_action": PaymentOutcome.REQUIRES_ACTION,
-    "processing": PaymentOutcome.PROCESSING,
-    "requires_capture": PaymentOutcome.AUTHORIZED,  # authorised, not charged: never "paid"
-    "canceled": PaymentOutcome.CANCELED,
-    "requires_payment_method": PaymentOutcome.UNCONFIRMED,
-    "requires_confirmation": PaymentOutcome.UNCONFIRMED,
-}
-_CARD_DECLINED = "Your card was declined."
-_NOT_AUTHENTICATED = "Your card could not be authenticated. Please try another card."
-_NOT_COMPLETED = "Your payment could not be completed. Please try another card."
-_SOURCE_BRANDS = {"American Express": "amex", "Diners Club": "diners"}  # card sources say "Visa", PaymentMethods "visa"
 
 
 class _FormBodyHTTPXClient(stripe.HTTPXClient):
@@ -109,7 +97,7 @@ class StripeGateway:
                 params={"source": token, "email": email}, options={"idempotency_key": idempotency_key}
             )
         except stripe.CardError as error:
-            raise PaymentDeclined(error.user_message or _CARD_DECLINED, _decline_code(error)) from error
+            raise PaymentDeclined(error.user_message or CARD_DECLINED, _decline_code(error)) from error
         except stripe.InvalidRequestError as error:
             raise InvalidPaymentToken(f"Stripe refused the token (code {error.code})") from error
         except stripe.StripeError as error:
@@ -159,7 +147,7 @@ class StripeGateway:
                 PaymentOutcome.DECLINED,
                 intent_id=intent_id,
                 decline_code=_decline_code(error),
-                message=error.user_message or _CARD_DECLINED,
+                message=error.user_message or CARD_DECLINED,
             )
         except _UNREACHABLE:
             return PaymentResult(PaymentOutcome.UNKNOWN, intent_id=intent_id)
@@ -262,18 +250,18 @@ class StripeGateway:
             if owner is None:
                 method = (await methods.attach_async(payment_method, params={"customer": customer})).to_dict()
         except stripe.CardError as error:
-            raise PaymentDeclined(error.user_message or _CARD_DECLINED, _decline_code(error)) from error
+            raise PaymentDeclined(error.user_message or CARD_DECLINED, _decline_code(error)) from error
         except stripe.InvalidRequestError as error:
             raise (InvalidPaymentToken("Stripe does not know the card") if _is_missing(error)
                    else _translate(error)) from error
         except stripe.StripeError as error:
             raise _translate(error) from error
         card = method.get("card") or {}
-        if method.get("type") != "card" or _last4(card) is None or not isinstance(method.get("id"), str):
+        if method.get("type") != "card" or card_last4(card) is None or not isinstance(method.get("id"), str):
             raise InvalidPaymentToken("the payment method is not a card")
-        return SavedCard(payment_method=method["id"], customer=customer, brand=_brand(card) or "unknown",
-                         last4=_last4(card), exp_month=_small_int(card.get("exp_month"), 12),
-                         exp_year=_small_int(card.get("exp_year"), 9999))
+        return SavedCard(payment_method=method["id"], customer=customer, brand=card_brand(card) or "unknown",
+                         last4=card_last4(card), exp_month=expiry_part(card.get("exp_month"), 12),
+                         exp_year=expiry_part(card.get("exp_year"), 9999))
 
     async def detach_payment_method(self, payment_method: str) -> None:
         if not _PAYMENT_METHOD.fullmatch(payment_method):
@@ -316,88 +304,3 @@ def _is_missing(error: stripe.InvalidRequestError) -> bool:
 def _decline_code(error: stripe.CardError) -> str:
     details = error.error
     return (details.decline_code if details else None) or error.code or "card_declined"
-
-
-def result_from_intent(intent: Mapping[str, Any]) -> PaymentResult:
-    """Our view of a PaymentIntent given as a plain dict (from the API or a webhook
-    event), `payment_method` and `latest_charge` expanded or not."""
-    status = intent.get("status")
-    outcome = _OUTCOMES.get(status or "", PaymentOutcome.UNKNOWN)
-    error = intent.get("last_payment_error") or {}
-    if status == "requires_payment_method" and error:
-        outcome = PaymentOutcome.DECLINED
-    declined = outcome is PaymentOutcome.DECLINED
-    charge = intent.get("latest_charge")
-    brand, last4 = _card_of(intent)
-    return PaymentResult(
-        outcome=outcome,
-        intent_id=intent.get("id"),
-        amount=intent.get("amount"),
-        currency=(intent.get("currency") or "").upper() or None,
-        client_secret=intent.get("client_secret") if outcome is PaymentOutcome.REQUIRES_ACTION else None,
-        decline_code=(error.get("decline_code") or error.get("code")) if declined else None,
-        message=_shopper_message(error) if declined else None,
-        card_brand=brand,
-        card_last4=last4,
-        amount_refunded=(charge.get("amount_refunded") or 0) if isinstance(charge, Mapping) else 0,
-        amount_captured=_captured(intent, charge),
-        metadata_order_id=(intent.get("metadata") or {}).get("order_id"),
-    )
-
-
-def _captured(intent: Mapping[str, Any], charge: Any) -> int | None:
-    """Stripe reports it as `amount_received` (and the charge's `amount_captured`); localstripe does not."""
-    if isinstance(intent.get("amount_received"), int) and intent.get("status") == "succeeded":
-        return intent["amount_received"]
-    if isinstance(charge, Mapping) and isinstance(charge.get("amount_captured"), int) and charge.get("captured"):
-        return charge["amount_captured"]
-    return None
-
-
-def _card_of(intent: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """Brand and last 4 from whichever shape is at hand: a PaymentMethod (`card`
-    nested), a card source (the card itself), or the charge's details (real
-    Stripe only; localstripe's charges have none)."""
-    method = intent.get("payment_method")
-    charge = intent.get("latest_charge")
-    candidates: list[Any] = []
-    if isinstance(method, Mapping):
-        candidates += [method.get("card"), method]
-    if isinstance(charge, Mapping):
-        candidates.append((charge.get("payment_method_details") or {}).get("card"))
-    for card in candidates:
-        if isinstance(card, Mapping) and _last4(card) is not None:
-            return _brand(card), _last4(card)
-    return None, None
-
-
-def _last4(card: Mapping[str, Any]) -> str | None:
-    """The card's last four digits, when Stripe's answer holds exactly that."""
-    last4 = card.get("last4")
-    return last4 if isinstance(last4, str) and len(last4) == 4 and last4.isdigit() else None
-
-
-def _brand(card: Mapping[str, Any]) -> str | None:
-    """The card's brand in PaymentMethod spelling ("visa", "amex"), at most 32 characters."""
-    brand = card.get("brand")
-    if not isinstance(brand, str) or not brand:
-        return None
-    return _SOURCE_BRANDS.get(brand, brand.lower())[:32]
-
-
-def _small_int(value: Any, most: int) -> int:
-    """An expiry month or year from Stripe's answer; 0 when it is not a number in range."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 0
-    return number if 0 <= number <= most else 0
-
-
-def _shopper_message(error: Mapping[str, Any]) -> str:
-    """Stripe's message where it is written for shoppers (card errors), ours otherwise."""
-    if error.get("type") == "card_error" or error.get("code") == "card_declined" or error.get("decline_code"):
-        return error.get("message") or _CARD_DECLINED
-    if error.get("code") == "payment_intent_authentication_failure":
-        return _NOT_AUTHENTICATED
-    return _NOT_COMPLETED
