@@ -2,11 +2,11 @@
 what a PaymentIntent's outcome does to it and cancelling (`payment_outcomes`),
 orders without payment (`free_orders`), reads (`queries`), Stripe's events
 applied (`payment_events`), refunds (`refunds`, and those made at Stripe:
-`stripe_refunds`), money a late payment left owed (`late_payments`), manual
+`stripe_refunds`; both record through `refund_records`), money a late payment left owed (`late_payments`), manual
 capture (`capture`), disputes, fulfillment, the reconciler (`reconcile`) and
 the orders it leaves for a person (`attention`)."""
 
 __all__ = [
     "lifecycle", "payment_outcomes", "free_orders", "queries", "payment_events", "refunds", "stripe_refunds",
-    "late_payments", "capture", "disputes", "fulfillment", "reconcile", "attention",
+    "refund_records",    "late_payments", "capture", "disputes", "fulfillment", "reconcile", "attention",
 ]

@@ -11,7 +11,7 @@
    the payment's refunded amount raised, the order PARTIALLY_REFUNDED or REFUNDED.
 
 The refunded amount is always the sum of the refunds that succeeded
-(`refresh_refunds_locked`), so a refund that fails later (`refund.failed`)
+(`refund_records.refresh_refunds_locked`), so a refund that fails later (`refund.failed`)
 gives its amount back to what is refundable and the status follows; each change
 of it is one ORDER_REFUNDED.
 
@@ -43,16 +43,13 @@ from commerce.outbound.outbox import record_order_event
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import check_client_key, key_reused, refund_key, refund_record_key
 from commerce.money import amount_field, to_decimal
-from commerce.orders.attention import MONEY_NOT_BACK, clear_attention
-from commerce.orders.lifecycle import (
-    PAYMENT_CAPTURED, PAYMENT_REFUNDABLE, REFUND_MOVES, REFUND_STATES, REFUNDABLE, captured_status, late_cancelled,
-    lock_order, save_order,
-)
-from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
+from commerce.orders.refund_records import record_refund_locked, refund_status
+from commerce.orders.stripe_refunds import note_stripe_total
+from commerce.orders.lifecycle import PAYMENT_REFUNDABLE, REFUNDABLE, lock_order
+from models import Order, OrderEventType, OrderFinancialStatus, OrderStatus, Payment, Refund, RefundStatus
 from payments.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundResult
 
-__all__ = ["RefundOutcome", "refund_order", "record_refund_locked", "refund_status", "REPLAY_WAIT_SECONDS",
-           "refresh_refunds_locked", "send_automatic_refunds"]
+__all__ = ["RefundOutcome", "refund_order", "REPLAY_WAIT_SECONDS", "send_automatic_refunds"]
 
 log = logging.getLogger("shopgraph.refunds")
 
@@ -76,16 +73,6 @@ class RefundOutcome:
 @dataclass(frozen=True)
 class _Replay:
     refund: Refund
-
-
-def refund_status(stripe_status: str | None) -> RefundStatus:
-    """Stripe's refund status in our terms: only `succeeded` gives money back, only
-    `failed` and `canceled` end a refund without it."""
-    if stripe_status == "succeeded":
-        return RefundStatus.SUCCEEDED
-    if stripe_status in ("failed", "canceled"):
-        return RefundStatus.FAILED
-    return RefundStatus.PENDING
 
 
 def _minor_units(amount: Decimal | str | None, currency: str) -> int | None:
@@ -141,54 +128,6 @@ async def _record_request(order_id: str, amount: Decimal | str | None, key: str 
     return refund, payment.intent_id
 
 
-async def record_refund_locked(order: Order, refund: Refund, stripe_refund_id: str, status: RefundStatus) -> bool:
-    """Stripe's word on `refund` (our request, or one made at Stripe), inside the
-    caller's transaction on the locked order. A refund's final status is set once.
-    Returns True when the order's status changed."""
-    if refund.stripe_refund_id is None:
-        # A webhook may have told us of this Stripe refund before our request got its answer.
-        twin = await Refund.get_or_none(stripe_refund_id=stripe_refund_id)
-        if twin is not None and twin.id != refund.id:
-            if twin.status is not RefundStatus.PENDING and status is RefundStatus.PENDING:
-                status = twin.status
-            await twin.delete()
-        refund.stripe_refund_id = stripe_refund_id
-    if status in REFUND_MOVES[refund.status]:
-        refund.status = status
-    elif status is not refund.status and status is not RefundStatus.PENDING:
-        log.warning("refund %s is %s; a late report of %s changes nothing", stripe_refund_id, refund.status.name,
-                    status.name)
-    await refund.save()
-    return await refresh_refunds_locked(order, await Payment.get(order_id=order.id))
-
-
-async def refresh_refunds_locked(order: Order, payment: Payment) -> bool:
-    """The payment's refunded amount from its refunds that succeeded, and the order's
-    financial status from it (only for an order whose money was taken).
-    Returns True when the order changed: its status, or the amount refunded."""
-    succeeded = sum(await Refund.filter(order_id=order.id, status=R.SUCCEEDED).values_list("amount", flat=True))
-    if succeeded > payment.amount_captured:
-        log.error("order %s: refunds of %s on %s captured", order.number, succeeded, payment.amount_captured)
-    refunded = min(succeeded, payment.amount_captured)
-    amount_changed = refunded != payment.amount_refunded
-    if amount_changed:
-        payment.amount_refunded = refunded
-        if payment.status in PAYMENT_CAPTURED:
-            payment.status = (PaymentStatus.REFUNDED if refunded >= payment.amount_captured else
-                              PaymentStatus.PARTIALLY_REFUNDED if refunded else PaymentStatus.SUCCEEDED)
-        await payment.save(update_fields=["amount_refunded", "status", "updated_at"])
-    if order.financial_status not in REFUND_STATES:
-        return False
-    target = captured_status(payment.amount_captured, refunded, order.total)
-    if target is F.REFUNDED and late_cancelled(order) and (order.attention_reason or "").startswith(MONEY_NOT_BACK):
-        await clear_attention(order)  # the money a late payment left owed is back
-    if target is order.financial_status and not amount_changed:
-        return False
-    was = (order.financial_status, order.fulfillment_status, order.status)
-    order.financial_status = target
-    return await save_order(order, was=was) or amount_changed
-
-
 async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Order, Refund]:
     """Step 3: Stripe's answer (None: it refused) on the refund and the order."""
     async with in_transaction():
@@ -211,8 +150,6 @@ async def _apply_answer(refund_id: int, answer: RefundResult | None) -> tuple[Or
 
 async def _running_total(gateway: PaymentGateway, order: Order, intent_id: str) -> Order:
     """Stripe's own running total, which also counts refunds made at Stripe (best effort)."""
-    from commerce.orders.stripe_refunds import note_stripe_total  # it builds on this module
-
     try:
         result = await gateway.retrieve_payment_intent(intent_id)
     except PaymentError:

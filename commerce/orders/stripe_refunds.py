@@ -25,7 +25,7 @@ from typing import Protocol
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from commerce.orders.refunds import record_refund_locked, refresh_refunds_locked, refund_status
+from commerce.orders.refund_records import record_refund_locked, refresh_refunds_locked, refund_status
 from commerce.orders.lifecycle import lock_order
 from commerce.outbound import notices
 from commerce.outbound.outbox import record_order_event
