@@ -123,16 +123,21 @@ def test_no_generated_request_breaks_the_server(live_schema):
     assert len(operations) >= 20  # every query and mutation root field
     tally = Tally()
     try:
-        for operation in operations:
-            tally.operations += 1
-
-            @given(case=operation.as_strategy())
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            def run(case) -> None:
-                _check(case, headers, tally)
-
-            run()
+        fuzz(operations, headers, tally)
     finally:
         SUMMARIES.append(tally.line(database))
         print(tally.line(database))
+
+
+def fuzz(operations, headers: dict[str, str], tally: Tally) -> None:
+    """Sends EXAMPLES_PER_OPERATION generated requests of each operation, counting answers in `tally`."""
+    for operation in operations:
+        tally.operations += 1
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        def run(case) -> None:
+            _check(case, headers, tally)
+
+        run()

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 
 from tests.e2e.server import running_server, server_env, shopgraph
 from tests.fuzz.conftest import SUMMARIES
-from tests.fuzz.test_schema_fuzz import EXAMPLES_PER_OPERATION, Tally, _check, _database
+from tests.fuzz.test_schema_fuzz import Tally, _database, fuzz
 
 WALLET = re.compile(r"customerAddress|customerDefaultAddress|customerPaymentMethod|checkout$")
 _REGISTER = 'mutation { customerRegister(email: "fuzz@example.com", password: "fuzz fuzz fuzz") { userErrors { code } } }'
@@ -51,16 +50,7 @@ def test_no_generated_wallet_request_breaks_the_server(customer_schema):
     assert len(operations) == 9  # the wallet's seven mutations, its query, and checkout
     tally = Tally()
     try:
-        for operation in operations:
-            tally.operations += 1
-
-            @given(case=operation.as_strategy())
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            def run(case) -> None:
-                _check(case, headers, tally)
-
-            run()
+        fuzz(operations, headers, tally)
     finally:
         line = tally.line(database).replace("schema fuzz", "wallet fuzz")
         SUMMARIES.append(line)
