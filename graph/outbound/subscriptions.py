@@ -14,7 +14,7 @@ import strawberry
 
 from commerce.errors import DomainError
 from commerce.orders import queries as order_queries
-from commerce.outbound import feed, notices as events
+from commerce.outbound import feed, notices
 from graph.core.access import caller
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
@@ -42,7 +42,7 @@ class OrderSubscription:
         if order is None:
             raise bad_user_input(DomainError.not_found("order", "orderId").message)
         since = event_sequence(after)
-        async with info.context.bus.subscribe(events.ORDERS) as notices:
+        async with info.context.bus.subscribe(notices.ORDERS) as heard:
             if after is None:  # only what happens from now on
                 since = await feed.latest_order_event(key)
             while True:
@@ -52,5 +52,5 @@ class OrderSubscription:
                     yield Order.from_model(feed.order_as_it_was(event), event_sequence=event.sequence)
                 if len(batch) == _BATCH:
                     continue  # more to replay
-                while await notices.get() not in (key, events.RESYNC):
+                while await heard.get() not in (key, notices.RESYNC):
                     pass

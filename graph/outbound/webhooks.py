@@ -10,7 +10,7 @@ import strawberry
 from commerce import access
 from commerce.access import Caller, Scope
 from commerce.errors import DomainError
-from commerce.outbound import partner_hooks as webhooks
+from commerce.outbound import partner_hooks
 from graph.core.access import caller, require_scope
 from graph.core.context import Info
 from graph.core.errors import UserError, mutation
@@ -57,7 +57,7 @@ class WebhookSubscription:
         # Before reasons were kept, failing deliveries were the only reason.
         reason = WebhookSubscriptionDisabledReason[model.disabled_reason or "FAILING"] if disabled else None
         return cls(id=strawberry.ID(to_global_id("WebhookSubscription", model.id)), url=model.url,
-                   topics=[OrderEventType[t.name] for t in webhooks.topics_of(model)],
+                   topics=[OrderEventType[t.name] for t in partner_hooks.topics_of(model)],
                    status=WebhookSubscriptionStatus[model.status.name], disabled_reason=reason,
                    created_at=model.created_at)
 
@@ -144,8 +144,8 @@ def _delivery_after(cursor: str | None) -> int | None:
 
 
 async def _deliveries(models: list[DeliveryModel]) -> list[WebhookDelivery]:
-    events = await webhooks.events_of(models)
-    attempts = await webhooks.attempts_of([d.id for d in models])
+    events = await partner_hooks.events_of(models)
+    attempts = await partner_hooks.attempts_of([d.id for d in models])
     return [WebhookDelivery.from_model(d, events[d.event_id], attempts[d.id]) for d in models]
 
 
@@ -163,7 +163,7 @@ class WebhookQuery:
                       "staff (keys:write).")
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
         who = await _manager_or_staff(info)
-        return [WebhookSubscription.from_model(m) for m in await webhooks.list_subscriptions(who)]
+        return [WebhookSubscription.from_model(m) for m in await partner_hooks.list_subscriptions(who)]
 
     @strawberry.field(description="A subscription's deliveries, newest first, with every attempt (webhooks:write).")
     async def webhook_deliveries(self, info: Info, subscription_id: strawberry.ID, first: int = 20,
@@ -172,7 +172,7 @@ class WebhookQuery:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
         size = page_args(first, None).first or 0
         try:
-            page = await webhooks.list_deliveries(
+            page = await partner_hooks.list_deliveries(
                 who, _subscription_key(subscription_id, "subscriptionId"), first=size,
                 after=_delivery_after(after), status=_DeliveryStatus[status.name] if status else None)
         except DomainError as error:
@@ -190,7 +190,7 @@ class WebhookMutation:
     async def webhook_subscription_create(self, info: Info, url: str,
                                           topics: list[OrderEventType]) -> WebhookSubscriptionCreatePayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
-        made = await webhooks.create_subscription(
+        made = await partner_hooks.create_subscription(
             who, url, [_OrderEventType[t.name] for t in topics],
             allow_private=info.context.settings.webhooks_allow_private)
         return WebhookSubscriptionCreatePayload(
@@ -200,7 +200,7 @@ class WebhookMutation:
                          "or keys:write, any key's, a revoked one's included).")
     async def webhook_subscription_delete(self, info: Info, id: strawberry.ID) -> WebhookSubscriptionDeletePayload:
         who = await _manager_or_staff(info)
-        await webhooks.delete_subscription(who, _subscription_key(id, "id"))
+        await partner_hooks.delete_subscription(who, _subscription_key(id, "id"))
         return WebhookSubscriptionDeletePayload(deleted_id=id, user_errors=[])
 
     @mutation(description="Turns a subscription off (PAUSED) or on again (webhooks:write). On again, "
@@ -208,7 +208,7 @@ class WebhookMutation:
     async def webhook_subscription_update(self, info: Info, id: strawberry.ID,
                                           status: WebhookSubscriptionStatus) -> WebhookSubscriptionUpdatePayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
-        done = await webhooks.set_subscription_status(
+        done = await partner_hooks.set_subscription_status(
             who, _subscription_key(id, "id"), status.name == _SubscriptionStatus.ACTIVE.name)
         return WebhookSubscriptionUpdatePayload(
             webhook_subscription=WebhookSubscription.from_model(done.subscription),
@@ -218,6 +218,6 @@ class WebhookMutation:
                          "back on if it was disabled, from the first event it did not get (webhooks:write).")
     async def webhook_redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookRedeliverPayload:
         who = await require_scope(info, Scope.WEBHOOKS_WRITE)
-        delivery = await webhooks.redeliver(who, known(big_int_key(delivery_id, "WebhookDelivery"), "delivery", "deliveryId"))
+        delivery = await partner_hooks.redeliver(who, known(big_int_key(delivery_id, "WebhookDelivery"), "delivery", "deliveryId"))
         [node] = await _deliveries([delivery])
         return WebhookRedeliverPayload(delivery=node, user_errors=[])
