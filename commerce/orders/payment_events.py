@@ -41,9 +41,8 @@ from tortoise.transactions import in_transaction
 from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from commerce.orders.disputes import apply_dispute_locked
-from commerce.orders.late_payments import settle_late_payments
 from commerce.orders.lifecycle import lock_order
-from commerce.orders.payment_outcomes import apply_payment_result_locked
+from commerce.orders.payment_outcomes import apply_payment_result_locked, settle_late_payments
 from commerce.orders.refund_records import refund_status
 from commerce.orders.stripe_refunds import (claims_an_amount, has_failed_at_stripe, note_stripe_total_locked,
                                             record_listed_refunds_locked, record_stripe_refund_locked)

@@ -11,9 +11,12 @@ is not, the order keeps no stock and stays CANCELLED (`lifecycle.late_cancelled`
 says why (`cancel_reason`), and the money goes back on its own: in the
 transaction that records the payment, a refund `STOCK_UNAVAILABLE` of all that
 was captured is created and the order marked as needing attention; the refund
-is sent after the commit, and again by the reconciler until Stripe gives the
-money back (`commerce.orders.late_payments`). An authorisation is voided
-instead. So a late payment never oversells (I3) and never ships.
+is sent after the commit (`settle_late_payments`, below), and again by the
+reconciler until Stripe gives the money back: when Stripe refused it, or a
+refund that had succeeded failed later, a new one is made for what is still
+owed (once Stripe's running total is read, so a refund made in its dashboard
+counts). Then the mark goes. An authorisation is voided instead. So a late
+payment never oversells (I3) and never ships.
 
 A capture below the order's total makes it PARTIALLY_PAID, not PAID
 (`lifecycle.captured_status`).
@@ -22,24 +25,26 @@ A capture below the order's total makes it PARTIALLY_PAID, not PAID
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from tortoise.transactions import in_transaction
-
-from datetime import datetime, timezone
 
 from commerce.catalog.stock import count_sales, release_stock, retake_stock
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import late_refund_key
-from commerce.orders.attention import MONEY_NOT_BACK, mark_attention
+from commerce.orders.attention import MONEY_NOT_BACK, clear_attention, mark_attention
 from commerce.orders.free_orders import is_free
 from commerce.orders.lifecycle import (
-    PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, lock_order, save_order,
+    MONEY_HELD, PAYMENT_MOVES, UNPAID_ENDS, WAITING_FOR_PAYMENT, captured_status, late_cancelled, lock_order,
+    save_order,
 )
+from commerce.orders.refunds import send_automatic_refunds
+from commerce.orders.stripe_refunds import note_stripe_total
 from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
 from models import (
     Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine,
-    Payment, PaymentStatus, Refund,
+    Payment, PaymentStatus, Refund, RefundStatus,
 )
 from commerce.discounts.usage import count_again, customer_key, give_back_discounts
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
@@ -47,12 +52,13 @@ from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, Payme
 __all__ = [
     "apply_payment_result", "apply_payment_result_locked",
     "cancel_unpaid_order", "cancel_free_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE",
-    "order_lines",
+    "order_lines", "settle_late_payments", "still_owed", "owing_late_payments",
 ]
 
 log = logging.getLogger("shopgraph.orders")
 
 F = OrderFinancialStatus
+R = RefundStatus
 STOCK_UNAVAILABLE = "STOCK_UNAVAILABLE"  # the reason of the refund of a late payment whose stock was sold
 _SOLD_OUT = ("Paid after the order had ended unpaid, and its stock had been sold meanwhile: "
              "the payment is given back in full.")
@@ -137,8 +143,6 @@ async def apply_payment_result(order_id: str, result: PaymentResult, gateway: Pa
     if changed:
         await notices.order_changed(order.id)
         if gateway is not None:
-            from commerce.orders.late_payments import settle_late_payments  # it builds on this module
-
             await settle_late_payments(gateway, order.id)
             order = await Order.get(id=order.id)
     return order
@@ -248,3 +252,77 @@ async def cancel_order(gateway: PaymentGateway, order_id: str) -> Order:
     if order.financial_status in (*WAITING_FOR_PAYMENT, F.AUTHORIZED):
         raise DomainError(Code.PAYMENT_FAILED, "The payment is being processed and cannot be cancelled now.", None)
     raise DomainError(Code.ORDER_ALREADY_PAID, "This order is paid: refund it instead.", ["orderId"])
+
+
+# ---- money a late success left owed ------------------------------------------------------------------------------
+
+async def owing_late_payments() -> list[Order]:
+    """The orders a late success may have left money owed on (for the reconciler)."""
+    return await Order.filter(cancel_reason__not_isnull=True, holds_stock=False,
+                              financial_status__in=MONEY_HELD)
+
+
+async def _owed(order: Order, payment: Payment) -> int:
+    """Captured, less what succeeded and what is on its way."""
+    pending = await Refund.filter(order_id=order.id, status=R.PENDING).values_list("amount", flat=True)
+    return payment.amount_captured - payment.amount_refunded - sum(pending)
+
+
+async def _refund_again(order_id: str) -> None:
+    """A new refund for what is still owed when the earlier one failed (none is on its way)."""
+    async with in_transaction():
+        order = await lock_order(order_id)
+        payment = await Payment.get_or_none(order_id=order_id)
+        if order is None or payment is None or not late_cancelled(order):
+            return
+        owed = await _owed(order, payment)
+        if owed <= 0:
+            return
+        tries = await Refund.filter(order_id=order_id, reason=STOCK_UNAVAILABLE).count()
+        await Refund.create(order_id=order_id, amount=owed, currency=payment.currency, reason=STOCK_UNAVAILABLE,
+                            idempotency_key=late_refund_key(order_id, tries + 1))
+        log.warning("order %s: the refund of its late payment failed; %s is sent again", order.number, owed)
+
+
+async def settle_late_payments(gateway: PaymentGateway, order_id: str) -> None:
+    """Gives back what a late success left owed: sends the order's automatic refund (a new
+    one when the last failed), or voids an authorisation that holds no stock. Safe to repeat."""
+    order = await Order.get(id=order_id)
+    if order.cancel_reason is None:
+        return
+    if order.financial_status is F.AUTHORIZED and not order.holds_stock:
+        try:
+            await cancel_at_stripe(gateway, order)
+        except DomainError:
+            log.warning("order %s: voiding its late authorisation failed; the reconciler retries", order.number)
+        return
+    if not late_cancelled(order):
+        return
+    if not await Refund.exists(order_id=order_id, reason=STOCK_UNAVAILABLE, status=R.PENDING, stripe_refund_id=None):
+        # A refund made in Stripe's dashboard meanwhile counts first: never give the money back twice.
+        payment = await Payment.get(order_id=order_id)
+        await note_stripe_total(order_id, (await gateway.retrieve_payment_intent(payment.intent_id)).amount_refunded)
+        await _refund_again(order_id)
+    await send_automatic_refunds(gateway, order_id)
+    order = await Order.get(id=order_id)
+    if await still_owed(order_id) is None and (order.attention_reason or "").startswith(MONEY_NOT_BACK):
+        await clear_attention(order)
+
+
+async def still_owed(order_id: str) -> str | None:
+    """Why money a late success left owed is not back yet (None: it is back)."""
+    order = await Order.get(id=order_id)
+    if order.cancel_reason is None:
+        return None
+    if order.financial_status is F.AUTHORIZED and not order.holds_stock:
+        return f"{MONEY_NOT_BACK}: the authorisation of a late payment could not be voided at Stripe yet; it is retried."
+    payment = await Payment.get_or_none(order_id=order_id)
+    if payment is None or not late_cancelled(order) or payment.amount_refunded >= payment.amount_captured:
+        return None
+    owed = payment.amount_captured - payment.amount_refunded
+    last = await Refund.filter(order_id=order_id, reason=STOCK_UNAVAILABLE).order_by("-id").first()
+    if last is not None and last.status is R.FAILED:
+        return (f"{MONEY_NOT_BACK}: Stripe refused the refund of {owed} owed for a late payment whose stock was "
+                "sold; it is retried on every reconciler pass (or refund it at Stripe).")
+    return (f"{MONEY_NOT_BACK}: the refund of {owed} owed for a late payment whose stock was sold has no answer "
+            "from Stripe yet; it is retried.")

@@ -37,9 +37,10 @@ from typing import TypeVar
 
 from commerce.errors import DomainError
 from commerce.orders.attention import clear_attention, count_needing_attention, mark_attention
-from commerce.orders.late_payments import owing_late_payments, settle_late_payments, still_owed
 from commerce.orders.lifecycle import AUDITED_STATUSES, OPEN_ORDER_STATUSES, REFUND_STATES, captured_status
-from commerce.orders.payment_outcomes import apply_payment_result, cancel_order, cancel_unpaid_order
+from commerce.orders.payment_outcomes import (
+    apply_payment_result, cancel_order, cancel_unpaid_order, owing_late_payments, settle_late_payments, still_owed,
+)
 from commerce.orders.stripe_refunds import note_stripe_total, refunded_of_captured, settle_unanswered_refunds
 from models import Order, OrderFinancialStatus, Payment
 from payments.gateway import GatewayUnavailable, PaymentGateway, PaymentIntentNotFound, PaymentOutcome, PaymentResult
