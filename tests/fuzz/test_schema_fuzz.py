@@ -6,13 +6,15 @@ response (an object with data or errors).
 Infinity, other scripts' digits, NUL, 100 KB strings, ids of real objects (the seeded catalog) next to
 malformed ones. Requests carry a staff API key with every scope, so mutations get past the access
 check to the arguments. Bounded for CI: EXAMPLES_PER_OPERATION generated requests per operation and
-database, the same examples every run (derandomized) so a failure can be replayed. Each run ends with a
+database (`SHOPGRAPH_FUZZ_EXAMPLES`, default 50), the same examples every run (derandomized) so a failure
+can be replayed. Each run ends with a
 one-line summary (operations, cases, 5xx, internal errors), shown in pytest's terminal summary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +31,7 @@ from tests.databases import PostgresUnavailable, throwaway_database
 from tests.e2e.server import running_server, server_env, shopgraph
 from tests.fuzz.conftest import SUMMARIES
 
-EXAMPLES_PER_OPERATION = 80
+EXAMPLES_PER_OPERATION = int(os.environ.get("SHOPGRAPH_FUZZ_EXAMPLES", "50"))
 BIG = "9" * 100_000  # over the 64 KiB body cap: a typed 413
 LONG = "1" * 60_000  # under it: the scalar must refuse it quickly
 String = schemathesis.graphql.nodes.String
