@@ -48,8 +48,12 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	}
 
+# The modules are spread over one worker per core (pytest-xdist); a module's tests, on both
+# databases, stay on one worker. TEST_WORKERS=0 runs them in this process, one after another.
+TEST_WORKERS ?= auto
+
 test: install services browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # The money model's long run (DESIGN §11), not part of `make test`: SOAK_EXAMPLES examples of
 # 25 steps on SQLite and on PostgreSQL, one summary line per database at the end.

@@ -173,3 +173,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for database, outcomes in counts.items():
         summary = ", ".join(f"{n} {o}" for o, n in outcomes.items()) or "none"
         terminalreporter.write_line(f"{database}: {summary}")
+    for line in _summary_lines(terminalreporter):
+        terminalreporter.write_line(line)
+
+
+def _summary_lines(terminalreporter) -> list[str]:
+    """The lines tests recorded with `record_property("summary", line)` (the fuzzer's and the money
+    model's tallies): user properties travel with the reports, from pytest-xdist's workers too."""
+    lines = []
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) == "call":
+                lines += [value for key, value in getattr(report, "user_properties", ()) if key == "summary"]
+    return sorted(lines)

@@ -55,7 +55,6 @@ from commerce.orders.reconcile import reconcile
 from graph.core.ids import to_global_id
 from payments.stripe_gateway import StripeGateway
 from models import DiscountCode, Order, OrderFinancialStatus as F, OrderStatus, Payment, PaymentStatus, Product, Refund
-from tests.commerce.conftest import SUMMARIES
 from tests.conftest import GraphQLClient
 from tests.fault_proxy import Fault
 from tests.shop import stock_of, CHECKOUT, CONFIRM, cart_with, checkout, make_product
@@ -521,7 +520,7 @@ class MoneyModel(RuleBasedStateMachine):
                                                                       at_stripe, total)
 
 
-async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_url, fault_proxy):
+async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_url, fault_proxy, record_property):
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
 
@@ -552,7 +551,7 @@ async def test_the_money_lifecycle_model_holds(settings, gateway, localstripe_ur
             MoneyModel.run.violations += 1
             raise
         finally:
-            SUMMARIES.append(MoneyModel.run.line(time.monotonic() - started))
+            record_property("summary", MoneyModel.run.line(time.monotonic() - started))
             await proxied_gateway.aclose()
 
 

@@ -45,7 +45,8 @@ async def test_metrics_are_not_served_without_a_configured_token(http):
     assert (await http.get("/metrics", headers={"authorization": "Bearer anything"})).status_code == 404
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {TOKEN}", "Bearer"])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {TOKEN}", "Bearer"],
+                         ids=["none", "wrong-bearer", "basic-with-the-token", "bearer-without-token"])
 async def test_metrics_need_the_token(metrics_http, authorization):
     headers = {"authorization": authorization} if authorization else {}
     response = await metrics_http.get("/metrics", headers=headers)
