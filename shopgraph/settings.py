@@ -54,6 +54,7 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     response_cache: bool = True
+    compiled_reads: bool = True  # queries run on their compiled plans (graph/core/plans); False: the reference executor
     log_format: str = "text"  # or "json": one JSON object per line
     metrics_token: str = ""  # /metrics answers only to `Authorization: Bearer <this>`; empty: no /metrics
     shutdown_seconds: float = 30.0  # on SIGTERM, how long requests in flight may take to finish
@@ -125,6 +126,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         graphiql=_flag(get("SHOPGRAPH_GRAPHIQL", explorer_default)),
         introspection=_flag(get("SHOPGRAPH_INTROSPECTION", explorer_default)),
         response_cache=_flag(get("SHOPGRAPH_RESPONSE_CACHE", "1")),
+        compiled_reads=_flag(get("SHOPGRAPH_COMPILED_READS", "1")),
         log_format=get("SHOPGRAPH_LOG_FORMAT", Settings.log_format).strip().lower(),
         metrics_token=get("SHOPGRAPH_METRICS_TOKEN", ""),
         shutdown_seconds=float(get("SHOPGRAPH_SHUTDOWN_SECONDS", str(Settings.shutdown_seconds))),
