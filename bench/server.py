@@ -31,19 +31,27 @@ What it adds, none of it in production code paths:
   loops started with the app: mail, webhooks, live updates) are counted apart
   as `background`.
 - `GET /_bench/info`: the pid (and parent pid), the event loop and the HTTP
-  protocol in use.
+  protocol in use, and the file each of shopgraph's packages was imported
+  from (`code`).
+
+`make bench` measures two builds side by side: each side's server runs with
+cwd and PYTHONPATH at its own tree, and BENCH_CODE_ROOT names that tree; the
+app refuses to start when a package of shopgraph's comes from anywhere else
+(such as the venv's editable install of another checkout).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import importlib
 import logging
 import os
 import sys
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -59,6 +67,27 @@ from shopgraph.settings import load_settings
 __all__ = ["create_bench_app", "TimedStripeGateway"]
 
 SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+CODE_PACKAGES = ("shopgraph", "graph", "commerce", "models", "payments")
+
+
+def code_paths() -> dict[str, str]:
+    """Where each of shopgraph's top-level packages was imported from (importing the ones not yet imported)."""
+    paths = {}
+    for name in CODE_PACKAGES:
+        module = importlib.import_module(name)
+        paths[name] = getattr(module, "__file__", None) or next(iter(module.__path__))
+    return paths
+
+
+def check_code_root() -> dict[str, str]:
+    """The packages' files; RuntimeError when BENCH_CODE_ROOT is set and one of them lies outside it."""
+    paths = code_paths()
+    root = os.environ.get("BENCH_CODE_ROOT")
+    if root:
+        outside = {n: p for n, p in paths.items() if not Path(p).resolve().is_relative_to(Path(root).resolve())}
+        if outside:
+            raise RuntimeError(f"bench server: code imported from outside BENCH_CODE_ROOT={root}: {outside}")
+    return paths
 
 
 @dataclass
@@ -136,7 +165,7 @@ class _SQLCounter(logging.Handler):
             (self.statements if _CURRENT.get() is not None else self.background).append(message[:160])
 
 
-def _bench_routes(timer: _RequestTimer) -> list[Route]:
+def _bench_routes(timer: _RequestTimer, code: dict[str, str], settings: Any) -> list[Route]:
     ceiling = {"body": b"{}", "media_type": "application/json"}
     sql_logger = logging.getLogger("tortoise.db_client")
     counter: dict[str, Any] = {"handler": None}
@@ -183,6 +212,9 @@ def _bench_routes(timer: _RequestTimer) -> list[Route]:
             "http": http,
             "python": sys.version.split()[0],
             "response_cache_env": os.environ.get("SHOPGRAPH_RESPONSE_CACHE"),
+            "code": code,
+            # None on builds without the switch.
+            "compiled_reads": getattr(settings, "compiled_reads", None),
         })
 
     return [
@@ -198,11 +230,12 @@ def _bench_routes(timer: _RequestTimer) -> list[Route]:
 def create_bench_app() -> ASGIApp:
     """shopgraph's app, with the timed gateway and the bench routes."""
     settings = load_settings()
+    code = check_code_root()
     gateway = TimedStripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base or None)
     app: Starlette = create_app(settings, gateway=gateway)
     timer = _RequestTimer(app)
     # Before /graphql's catch-alls, if there are any; the ceiling must not go through GraphQL.
-    app.router.routes[0:0] = _bench_routes(timer)
+    app.router.routes[0:0] = _bench_routes(timer, code, settings)
     return _CloseGateway(timer, gateway)
 
 
