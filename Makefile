@@ -62,9 +62,15 @@ SOAK_EXAMPLES ?= 500
 soak: install services
 	SHOPGRAPH_MODEL_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/commerce/orders/test_money_model.py -q
 
-# Load benchmarks (issue 15), not part of `make test`: wrk against SQLite and PostgreSQL,
-# table in bench/results.md. `make bench BENCH_ARGS=--profile` also records py-spy profiles
-# (py-spy comes with the `bench` extra, installed here only).
+# Load benchmarks (issues 15 and 25), not part of `make test`: wrk against SQLite and PostgreSQL,
+# each row measured on BENCH_BEFORE (checked out in a throwaway git worktree) and on this tree
+# alternately, before/after table in bench/results.md (docs/benchmark.md). BENCH_BEFORE is main
+# as issue 25's compiled reads and lean writes began (a rev, or BENCH_ARGS="--before REV").
+# BENCH_BEFORE=same BENCH_ARGS="--before-env SHOPGRAPH_COMPILED_READS=0" compares this tree
+# with its compiler off; BENCH_BEFORE=none measures this tree alone. BENCH_ARGS=--profile also
+# records py-spy profiles (py-spy comes with the `bench` extra, installed here only);
+# BENCH_ARGS="--seconds 4 --databases sqlite" makes a short run.
+BENCH_BEFORE ?= af1896aa69f78d687564586c9198d47b82fd1775
 BENCH_STAMP := $(VENV)/.bench-installed-stamp
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
@@ -79,7 +85,7 @@ wrk:
 	}
 
 bench: install $(BENCH_STAMP) services wrk
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.run --before $(BENCH_BEFORE) $(BENCH_ARGS)
 
 schema: install
 	$(BIN)/shopgraph export-schema > schema.graphql
