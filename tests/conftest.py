@@ -3,6 +3,7 @@ and an HTTP client for the app's public GraphQL API."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from shopgraph import db
 from shopgraph.app import create_app
 from shopgraph.settings import Settings
 from tests.finance_sweep import SESSION_LOCALSTRIPE, sweep_orders
-from tests.databases import POSTGRES_SERVER, PostgresUnavailable, throwaway_database
+from tests.databases import POSTGRES_SERVER, PostgresUnavailable, drop_templates, migrated_database
 from tests.stripe_emulator import TEST_SECRET_KEY
 
 pytest_plugins = ["tests.fixtures_stripe"]
@@ -47,8 +48,7 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     # switching between SQLite and PostgreSQL must start each database afresh.
     EXECUTOR_CACHE.clear()
     try:
-        async with throwaway_database(request.param, tmp_path_factory.mktemp("db")) as url:
-            await db.migrate(url)
+        async with migrated_database(request.param, tmp_path_factory.mktemp("db")) as url:
             await db.init_db(url)
             try:
                 yield url
@@ -155,6 +155,13 @@ def sql_statements() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    try:
+        asyncio.run(drop_templates())
+    except PostgresUnavailable:
+        pass
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -8,6 +8,7 @@ database of its own, created here and dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,69 @@ async def throwaway_database(kind: str, directory: Path) -> AsyncIterator[str]:
     try:
         yield f"{POSTGRES_SERVER}/{name}"
     finally:
+        admin = await _admin()
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+# One migrated template per database kind and test process: a module's database is a copy of it
+# (a file copy; PostgreSQL's CREATE DATABASE ... TEMPLATE), not a fresh run of every migration.
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _template(kind: str, directory: Path) -> str:
+    """The migrated template of `kind`: its SQLite file path, or its PostgreSQL database name."""
+    if kind not in _TEMPLATES:
+        from shopgraph import db
+
+        name = f"shopgraph_template_{uuid.uuid4().hex[:12]}"
+        if kind == "sqlite":
+            path = directory / f"{name}.db"
+            await db.migrate(f"sqlite://{path}")
+            _TEMPLATES[kind] = str(path)
+        else:
+            admin = await _admin()
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await admin.close()
+            _TEMPLATES[kind] = name  # dropped by drop_templates() even if the migration fails
+            await db.migrate(f"{POSTGRES_SERVER}/{name}")
+    return _TEMPLATES[kind]
+
+
+@asynccontextmanager
+async def migrated_database(kind: str, directory: Path) -> AsyncIterator[str]:
+    """Yields the URL of a database of `kind` holding every migration and no rows, dropped afterwards."""
+    template = await _template(kind, directory.parent)
+    name = f"shopgraph_test_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        path = directory / (name + ".db")
+        shutil.copyfile(template, path)
+        yield f"sqlite://{path}"
+        return
+    admin = await _admin()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        admin = await _admin()
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def drop_templates() -> None:
+    """Drops this process's PostgreSQL template (the SQLite one goes with pytest's temporary files)."""
+    name = _TEMPLATES.pop("postgres", None)
+    _TEMPLATES.clear()
+    if name is not None:
         admin = await _admin()
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
