@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,35 @@ def sql_statements() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+# The longest modules start first, so that under pytest-xdist (`make test`) no worker is left alone
+# with one of them at the end.
+LONGEST_FIRST = (
+    "tests/fuzz/test_schema_fuzz.py", "tests/commerce/orders/test_money_model.py",
+    "tests/e2e/test_installed_package.py", "tests/fuzz/test_wallet_fuzz.py",
+)
+_DATABASE_PARAM = re.compile(r"\[(?:.*-)?(sqlite|postgres)(?:-.*)?\]$")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: the rest keep their order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist hands out a module's tests on one database as one unit: a module's SQLite and
+    PostgreSQL halves may run on two workers at once, and its module-scoped fixtures stay whole."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleAndDatabase(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            database = _DATABASE_PARAM.search(nodeid)
+            return f"{module}::{database.group(1)}" if database else module
+
+    config.option.loadscopereorder = False  # collection order: LONGEST_FIRST first
+    return ByModuleAndDatabase(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
