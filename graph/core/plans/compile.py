@@ -32,7 +32,7 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 
 __all__ = ["SelectionPlan", "FieldPlan", "Completion", "TYPENAME", "ATTRIBUTE", "SCALAR_ATTRIBUTE", "CALL", "GENERIC",
            "LEAF", "LIST", "OBJECT", "ABSTRACT"]
@@ -65,7 +65,7 @@ class Completion:
             self.item = Completion(named.of_type, details)  # type: ignore[union-attr]
         elif is_leaf_type(named):
             self.kind = LEAF
-            self.coerce = named.coerce_output_value  # type: ignore[union-attr]
+            self.coerce = _coerce_of(named)
         elif is_abstract_type(named):
             self.kind = ABSTRACT
         else:
@@ -92,6 +92,33 @@ class Completion:
         completion.composite = True
         completion._object(object_type, details)
         return completion
+
+
+def _coerce_of(leaf_type: Any) -> Any:
+    """The type's `coerce_output_value`; for a Strawberry enum, its members' names looked up in a dict.
+
+    Strawberry's enum type searches its values for the member's on every call (a page's currency
+    codes are hundreds of searches); the dict answers the same name, and anything else
+    (a value, not a member) still goes to the type itself.
+    """
+    coerce = leaf_type.coerce_output_value
+    wrapped = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, CustomGraphQLEnumType) or not isinstance(wrapped, type):
+        return coerce
+    names: dict[Any, str] = {}
+    for member in wrapped:  # type: ignore[var-annotated]
+        name = next((n for n, v in leaf_type.values.items() if member.value == v.value), None)
+        if name is not None:
+            names[member] = name
+
+    def coerce_member(value: Any) -> Any:
+        if value.__class__ is wrapped:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return coerce(value)
+
+    return coerce_member
 
 
 class FieldPlan:

@@ -18,6 +18,8 @@ here read `context` and `selected_fields`, never `path`).
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Awaitable
 from typing import Any
 
@@ -32,6 +34,12 @@ from graph.core.plans.compile import (
 )
 
 __all__ = ["PlanRun"]
+
+
+# Values that are neither awaitable nor an exception nor null: a leaf of these needs only coercing.
+_PLAIN = frozenset((str, int, float, bool, decimal.Decimal, dt.datetime, dt.date))
+# Classes whose instances are never awaitable; Strawberry types join on first sight (`PlanRun.awaitable`).
+_SETTLED = set(_PLAIN | {dict, list, type(None)})
 
 
 class _Refused:
@@ -53,11 +61,21 @@ class PlanRun:
     def __init__(self, executor: Any, strawberry_schema: Any) -> None:
         self.executor = executor
         self.errors = executor.collected_errors
-        self.is_awaitable = executor.is_awaitable
+        self.is_awaitable = executor.is_awaitable  # graphql-core's test, which `awaitable` answers first when it can
         self.converter = strawberry_schema.schema_converter
         self.config = strawberry_schema.config
         self.infos: dict[FieldPlan, Any] = {}
         self.calls: dict[FieldPlan, dict[str, Any] | _Refused] = {}
+
+    def awaitable(self, value: Any) -> bool:
+        """`is_awaitable(value)`, learning the Strawberry types (no `__await__`) that never are."""
+        cls = value.__class__
+        if cls in _SETTLED:
+            return False
+        if hasattr(cls, "__strawberry_definition__") and not hasattr(cls, "__await__"):
+            _SETTLED.add(cls)
+            return False
+        return self.is_awaitable(value)
 
     # Executing selections and fields
 
@@ -66,7 +84,7 @@ class PlanRun:
         if fields is None:
             fields = selection.collect(self.executor, self.converter)
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
+        awaitable = self.awaitable
         pending: list[str] = []
         try:
             for field in fields:
@@ -74,12 +92,24 @@ class PlanRun:
                 if how == TYPENAME:
                     results[field.key] = field.typename
                     continue
-                if how == SCALAR_ATTRIBUTE:
-                    result = self.attribute_leaf(field, source, path)
+                if how == SCALAR_ATTRIBUTE:  # most fields of a page: the shortest way through
+                    try:
+                        result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                        if result.__class__ in _PLAIN:  # neither awaitable, nor an error, nor null
+                            coerced = field.completion.coerce(result)  # type: ignore[misc]
+                            if coerced is not None and coerced is not Undefined:
+                                results[field.key] = coerced
+                                continue
+                    except Exception as raw_error:
+                        self.field_error(raw_error, field.completion.non_null, field,
+                                         Path(path, field.key, field.parent_name))
+                        results[field.key] = None
+                        continue
+                    result = self.attribute_leaf(field, result, path)
                 else:
                     result = self.execute_field(field, source, path)
                 results[field.key] = result
-                if is_awaitable(result):
+                if result.__class__ not in _SETTLED and awaitable(result):
                     pending.append(field.key)
         except Exception:
             if pending:  # settle the other fields' work: it may fail too
@@ -97,19 +127,18 @@ class PlanRun:
             results.update(zip(pending, awaited, strict=True))
         return results
 
-    def attribute_leaf(self, field: FieldPlan, source: Any, parent_path: Path | None) -> Any:
-        """A scalar read from an attribute: most fields of a page, so the shortest way through."""
+    def attribute_leaf(self, field: FieldPlan, result: Any, parent_path: Path | None) -> Any:
+        """The rest of `execute_field` for a scalar or enum read from an attribute."""
         completion = field.completion
         try:
-            result = getattr(source, field.attribute)  # type: ignore[arg-type]
             if self.is_awaitable(result):
                 return self.complete_awaitable(field, result, Path(parent_path, field.key, field.parent_name))
+            if isinstance(result, Exception):
+                raise result
             if result is None or result is Undefined:
                 if completion.non_null:
                     raise TypeError(field.null_message)
                 return None
-            if isinstance(result, Exception):
-                raise result
             coerced = completion.coerce(result)  # type: ignore[misc]
             if coerced is None or coerced is Undefined:
                 return Executor.complete_leaf_value(completion.named, result)  # raises graphql-core's error
@@ -129,10 +158,10 @@ class PlanRun:
                 result = self.call_generic(field, source, path)
             else:
                 result = getattr(source, field.attribute)  # type: ignore[arg-type]
-            if self.is_awaitable(result):
+            if result.__class__ not in _SETTLED and self.awaitable(result):
                 return self.complete_awaitable(field, result, path)
             completed = self.complete(completion, field, result, path)
-            if self.is_awaitable(completed):
+            if completed.__class__ not in _SETTLED and self.is_awaitable(completed):
                 return self.await_completed(field, completed, path)
         except Exception as raw_error:
             self.field_error(raw_error, completion.non_null, field, path)
@@ -255,7 +284,7 @@ class PlanRun:
         item = completion.item
         assert item is not None
         composite = item.composite
-        is_awaitable = self.is_awaitable
+        awaitable, is_awaitable = self.awaitable, self.is_awaitable
         completed: list[Any] = []
         pending: list[int] = []
         iterator = iter(result)
@@ -263,14 +292,14 @@ class PlanRun:
         try:
             for value in iterator:
                 item_path = Path(path, index, None) if composite else None
-                if is_awaitable(value):
+                if value.__class__ not in _SETTLED and awaitable(value):
                     completed.append(self.complete_awaitable_item(
                         item, field, value, item_path or Path(path, index, None)))
                     pending.append(index)
                 else:
                     try:
                         done = self.complete(item, field, value, item_path)  # type: ignore[arg-type]
-                        if is_awaitable(done):
+                        if done.__class__ not in _SETTLED and is_awaitable(done):
                             completed.append(self.await_item(item, field, done, item_path))  # type: ignore[arg-type]
                             pending.append(index)
                         else:
