@@ -20,6 +20,7 @@ A field is resolved one of four ways:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from graphql import (
@@ -169,6 +170,8 @@ class FieldPlan:
         resolver = field.base_resolver
         if not callable(resolver.wrapped_func) or (resolver.parent_parameter and resolver.root_parameter):
             return GENERIC
+        if field.is_async and not inspect.iscoroutinefunction(resolver._unbound_wrapped_func):
+            return GENERIC  # an async generator: Strawberry awaits it in a wrapper of its own
         self.strawberry_field = field
         self.function = resolver.wrapped_func
         self.takes_self = resolver.self_parameter is not None
