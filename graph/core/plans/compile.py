@@ -91,6 +91,7 @@ class Completion:
         completion.coerce = completion.item = None
         completion.runtime = {}
         completion.composite = True
+        completion.is_type_of_needs_info = False
         completion._object(object_type, details)
         return completion
 
