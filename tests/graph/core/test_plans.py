@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.core.ids import to_global_id
+from models import ProductVariant
 from shopgraph.app import create_app
 from tests.graph.core.test_metrics import TOKEN, scrape, value
-from models import ProductVariant
 from tests.shop import ADD, make_product
-from graph.core.ids import to_global_id
 
 
 @pytest.fixture(scope="module")
