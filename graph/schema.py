@@ -34,6 +34,7 @@ from graph.core.context import Info
 from graph.core.errors import ErrorCodes
 from graph.core.limits import Limits, shape_rule
 from graph.core.node import Node, resolve_node
+from graph.core.plans import plan_executor
 from graph.core.scalars import SCALAR_OVERRIDES
 
 __all__ = ["schema", "make_schema"]
@@ -59,8 +60,12 @@ class ShopSchema(strawberry.Schema):
         """Client mistakes are answered, not logged; `ErrorCodes` logs the unexpected ones."""
 
 
-def make_schema(limits: Limits = Limits(), *, introspection: bool = True) -> ShopSchema:
-    """The schema with its extensions: error codes, limits and parse/validation caches."""
+def make_schema(limits: Limits = Limits(), *, introspection: bool = True, compiled_reads: bool = True) -> ShopSchema:
+    """The schema with its extensions: error codes, limits and parse/validation caches.
+
+    With `compiled_reads` queries run on their compiled plans (graph/core/plans); without, every
+    operation runs on graphql-core's executor.
+    """
     rule = shape_rule(limits)  # one class for every request, so validation results cache
     extensions: list[Any] = [
         ErrorCodes,
@@ -71,7 +76,7 @@ def make_schema(limits: Limits = Limits(), *, introspection: bool = True) -> Sho
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return ShopSchema(
+    schema = ShopSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -79,6 +84,9 @@ def make_schema(limits: Limits = Limits(), *, introspection: bool = True) -> Sho
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
     )
+    if compiled_reads:
+        schema.execution_context_class = plan_executor(schema)
+    return schema
 
 
 schema = make_schema()

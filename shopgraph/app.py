@@ -118,7 +118,7 @@ def create_app(
     if outbound is not None:
         bus.add_listener(notices.ORDERS, outbound.wake)
     graphql = GraphQLView(
-        make_schema(limits, introspection=settings.introspection),
+        make_schema(limits, introspection=settings.introspection, compiled_reads=settings.compiled_reads),
         settings,
         gateway,
         bus,

@@ -27,7 +27,7 @@ from starlette.routing import Route
 from shopgraph.settings import Settings
 
 __all__ = [
-    "GRAPHQL_REQUESTS", "GRAPHQL_DURATION", "HTTP_IN_FLIGHT", "CHECKOUTS", "RECONCILER_PASSES",
+    "GRAPHQL_REQUESTS", "GRAPHQL_DURATION", "PLAN_RUNS", "PLAN_FALLBACKS", "HTTP_IN_FLIGHT", "CHECKOUTS", "RECONCILER_PASSES",
     "RECONCILER_REPAIRS", "ORDERS_NEEDING_ATTENTION", "DB_POOL_CONNECTIONS", "DB_POOL_MAX", "WEBHOOK_DELIVERIES",
     "OUTBOX_LAG", "EMAILS",
     "operation_label", "observe_database_pool", "record_reconcile_report", "metrics_route", "mark_process_dead",
@@ -41,6 +41,12 @@ GRAPHQL_DURATION = Histogram(
     "shopgraph_graphql_request_duration_seconds", "Time to answer a GraphQL request, by operation name and outcome.",
     ["operation", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+# Compiled reads (graph/core/plans): queries run on their plans, and operations run on the reference executor.
+PLAN_RUNS = Counter("shopgraph_plan_runs", "GraphQL operations run on their compiled plans.")
+PLAN_FALLBACKS = Counter(
+    "shopgraph_plan_fallbacks", "GraphQL operations run on the reference executor while compiled reads are on, "
+    "by reason (mutation, subscription, introspection, …).", ["reason"],
 )
 HTTP_IN_FLIGHT = Gauge(
     "shopgraph_http_requests_in_flight", "HTTP requests being answered now.", multiprocess_mode="livesum",

@@ -9,8 +9,9 @@ pages, assets, probes and answers from the response cache; WARNING for a
 5xx), and the GraphQL and checkout metrics move.
 
 The GraphQL view says what happened through the request's state, which this
-middleware reads afterwards: `operation`, `outcome` and, for `checkout`,
-`checkout_outcome`.
+middleware reads afterwards: `operation`, `outcome`, for `checkout`,
+`checkout_outcome`, and `plans`: for each operation executed, `compiled` or
+the reason it ran on the reference executor (graph/core/plans).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.core.plans import COMPILED
 from shopgraph import metrics
 from shopgraph.logs import RequestInfo, current_request
 
@@ -83,6 +85,11 @@ def _record(scope: Scope, state: dict[str, Any], status: int, seconds: float) ->
         label = metrics.operation_label(operation)
         metrics.GRAPHQL_REQUESTS.labels(label, outcome).inc()
         metrics.GRAPHQL_DURATION.labels(label, outcome).observe(seconds)
+    for plan in state.get("plans", ()):
+        if plan == COMPILED:
+            metrics.PLAN_RUNS.inc()
+        else:
+            metrics.PLAN_FALLBACKS.labels(plan).inc()
     if state.get("checkout_outcome"):
         metrics.CHECKOUTS.labels(state["checkout_outcome"]).inc()
     metrics.observe_database_pool()
