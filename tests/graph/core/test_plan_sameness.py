@@ -27,8 +27,8 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -85,7 +85,8 @@ ADD = """mutation($c: ID, $v: ID!, $q: Int!) { addToCart(cartId: $c, variantId: 
   cart { id } userErrors { code } } }"""
 CODES = """mutation($c: ID!, $codes: [String!]!) { cartDiscountCodesUpdate(cartId: $c, codes: $codes) {
   userErrors { code } } }"""
-CHECKOUT = """mutation($input: CheckoutInput!) { checkout(input: $input) { order { id status } userErrors { code } } }"""
+CHECKOUT = """mutation($input: CheckoutInput!) { checkout(input: $input) {
+  order { id status } userErrors { code } } }"""
 
 
 async def _cart(gql: GraphQLClient, variants: list[str], codes: list[str]) -> str:
@@ -115,7 +116,7 @@ async def _cursors(gql: GraphQLClient, staff: GraphQLClient) -> dict[str, list[s
 
 
 @pytest.fixture(scope="module")
-async def shop(settings, gateway) -> Shop:
+async def shop(settings, gateway) -> AsyncIterator[Shop]:
     """Given the demo catalog, a cart and a paid order, and the same shop served by both paths."""
     await seed_demo_catalog(settings.currency)
     await seed_shop_rules(settings.currency)
@@ -128,7 +129,8 @@ async def shop(settings, gateway) -> Shop:
             as reference:
         gql = GraphQLClient(reference)
         garments = [to_global_id("ProductVariant", v) for v in await ProductVariant.filter(
-            product__slug__in=["classic-tee", "canvas-jacket"], stock__gt=0).order_by("id").values_list("id", flat=True)]
+            product__slug__in=["classic-tee", "canvas-jacket"], stock__gt=0
+        ).order_by("id").values_list("id", flat=True)]
         goods = [to_global_id("ProductVariant", v) for v in await ProductVariant.filter(
             product__slug__in=["walnut-mug", "linen-lamp"]).order_by("id").values_list("id", flat=True)]
         cart_id = await _cart(gql, [garments[0], goods[0], garments[-1]], ["WELCOME10", "NO-SUCH-CODE"])
@@ -236,7 +238,9 @@ class _Document:
         mistake = self.chance(8)
         if argument in ("first", "last"):
             sizes = PAGE_SIZES if mistake or self.chance(30) else PAGE_SIZES[:4]
-            return self.pick(sizes if mistake or not isinstance(type_, GraphQLNonNull) else [n for n in sizes if n is not None])
+            if not mistake and isinstance(type_, GraphQLNonNull):
+                sizes = [n for n in sizes if n is not None]
+            return self.pick(sizes)
         if argument in ("after", "before"):
             kind = {"collections": "Collection", "variants": "ProductVariant", "orders": "Order"}.get(
                 field_name, "Product")
@@ -303,7 +307,8 @@ class _Document:
                 continue
             value = self.value(parent.name, field_name, name, argument.type)
             as_variable = self.chance(40)
-            given.append(f"{name}: {self.variable(str(argument.type), value, required) if as_variable else _literal(value)}")
+            written = self.variable(str(argument.type), value, required) if as_variable else _literal(value)
+            given.append(f"{name}: {written}")
         return f"({', '.join(given)})" if given else ""
 
     def variable(self, type_name: str, value: Any, required: bool = True) -> str:
@@ -376,7 +381,8 @@ class _Document:
         if reusable and self.chance(40):
             return f"...{self.pick(reusable)}{self.directives()}"
         name = self.name("F")
-        self.fragments.append(f"fragment {name} on {condition.name} {self.selection_set(condition, depth, keys, nesting + 1)}")
+        body = self.selection_set(condition, depth, keys, nesting + 1)
+        self.fragments.append(f"fragment {name} on {condition.name} {body}")
         self.finished.append((name, condition.name, depth))
         return f"...{name}{self.directives()}"
 
@@ -449,7 +455,8 @@ def assert_same(case: Case, compiled: Answer, reference: Answer, database: str) 
     raise AssertionError(
         f"the compiled and the reference path answer differently on {database}\n{case.readable()}\n"
         f"compiled:  {compiled.status} {compiled.content_type}\n  {compiled.content[:3000].decode(errors='replace')}\n"
-        f"reference: {reference.status} {reference.content_type}\n  {reference.content[:3000].decode(errors='replace')}\n"
+        f"reference: {reference.status} {reference.content_type}\n"
+        f"  {reference.content[:3000].decode(errors='replace')}\n"
         + "\n".join(diff))
 
 
@@ -481,7 +488,6 @@ class Tally:
     differences: int = 0
     before: tuple[float, Counter] | None = None
     after: tuple[float, Counter] | None = None
-    callers: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -494,7 +500,8 @@ class Tally:
         reasons = ", ".join(f"{reason} {int(n)}" for reason, n in fallbacks.most_common())
         other = self.documents - runs - int(sum(fallbacks.values()))
         return (f"{head}, {runs} compiled, {int(sum(fallbacks.values()))} fell back"
-                + (f" ({reasons})" if reasons else "") + (f", {other} refused before planning" if other else "")
+                + (f" ({reasons})" if reasons else "")
+                + (f", {other} in neither count (refused before planning)" if other else "")
                 + tail)
 
 
@@ -510,7 +517,6 @@ async def test_generated_documents_answer_the_same_on_both_paths(shop, record_pr
 
     def run(case: Case) -> None:
         tally.documents += 1
-        tally.callers[case.caller] += 1
         started = time.perf_counter()
         future = asyncio.run_coroutine_threadsafe(_in(context, _answers(shop, case)), loop)
         compiled, reference = future.result(timeout=120)
@@ -537,7 +543,8 @@ async def test_generated_documents_answer_the_same_on_both_paths(shop, record_pr
         await asyncio.to_thread(run_each_root)
     finally:
         tally.after = await plan_counts(shop.compiled)
-        record_property("summary", tally.line() + f" [{tally.seconds:.1f}s in requests]")  # printed at the end of the run (tests/conftest.py)
+        # printed at the end of the run (tests/conftest.py)
+        record_property("summary", tally.line() + f" [{tally.seconds:.1f}s in requests]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,7 +556,8 @@ STOREFRONT_TAX_LINES = f"taxLines {{ title ratePercentage amount {{ {MONEY} }} }
 STOREFRONT_ORDER = (f"id number status email subtotal {{ {MONEY} }} total {{ {MONEY} }} "
                     f"lines {{ id title variantTitle sku quantity unitPrice {{ {MONEY} }} total {{ {MONEY} }} }} "
                     f"shippingAddress {{ formatted }} shippingLine {{ title price {{ {MONEY} }} }} "
-                    f"discountApplications {{ code amount {{ {MONEY} }} }} {STOREFRONT_TAX_LINES} cost {{ {bench.COST} }} "
+                    f"discountApplications {{ code amount {{ {MONEY} }} }} {STOREFRONT_TAX_LINES} "
+                    f"cost {{ {bench.COST} }} "
                     "payment { status cardBrand cardLast4 }")
 VARIANT_FIELDS = (f"id title availableForSale quantityAvailable selectedOptions {{ name value }} "
                   f"price {{ {MONEY} }} compareAtPrice {{ {MONEY} }} image {{ {IMAGE} }}")
