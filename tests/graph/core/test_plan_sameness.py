@@ -13,8 +13,10 @@ page size out of range, a document over the limits or one validation refuses. Ea
 apps as a guest, with an API key or as the customer, by POST or GET, accepting JSON or
 `application/graphql-response+json`, sometimes beside a second operation; the status, the content
 type and the body's bytes must be equal. Where the reference executor itself answers a request in
-more than one way (two failing non-null root fields: whichever fails first is reported), any of its
-answers passes, and the summary says how many such documents there were.
+more than one way (two failing non-null root fields: whichever fails first is reported; several
+errors: in the order the resolvers failed), any of its answers passes, its errors in any order, and
+the summary says how many such documents there were. An exception escaping an app (a server would
+answer 500) is an answer too, and the summary counts the documents that raised one.
 
 Derandomized and bounded for `make test` (`SHOPGRAPH_SAMENESS_EXAMPLES`, default 180 per
 database); `make soak` runs 4,000. Each run ends with a summary line per database: documents
@@ -482,12 +484,23 @@ class Answer:
     content: bytes
 
 
-async def _answers(shop: Shop, case: Case) -> tuple[Answer, Answer]:
-    answers = []
-    for client in (shop.compiled, shop.reference):
+RAISED = "(raised in the app)"
+
+
+async def answer(shop: Shop, client: httpx.AsyncClient, case: Case) -> Answer:
+    """The app's answer; an exception escaping the app (a server would answer 500) as an answer too."""
+    try:
         response = await case.send(client, shop.headers(case.caller))
-        answers.append(Answer(response.status_code, response.headers.get("content-type", ""), response.content))
-    return answers[0], answers[1]
+    except (Exception, asyncio.CancelledError) as error:
+        task = asyncio.current_task()
+        if isinstance(error, asyncio.CancelledError) and task is not None and task.cancelling():
+            raise  # this test is being cancelled, not the app failing
+        return Answer(500, RAISED, f"{type(error).__name__}: {error}".encode())
+    return Answer(response.status_code, response.headers.get("content-type", ""), response.content)
+
+
+async def _answers(shop: Shop, case: Case) -> tuple[Answer, Answer]:
+    return await answer(shop, shop.compiled, case), await answer(shop, shop.reference, case)
 
 
 def _pretty(content: bytes) -> list[str]:
@@ -497,27 +510,53 @@ def _pretty(content: bytes) -> list[str]:
         return content.decode(errors="replace").splitlines()
 
 
-async def reference_answers(shop: Shop, case: Case, seen: Answer, wanted: Answer, tries: int = 16) -> list[Answer]:
-    """The reference executor's answers to `case`, asked again until it gives `wanted` or `tries` run out.
+async def answers_again(shop: Shop, case: Case, compiled: Answer, reference: Answer,
+                        tries: int = 16) -> tuple[list[Answer], list[Answer]]:
+    """Each app's answers to `case`, asked again until one of them answers in more than one way and
+    the two share an answer, or `tries` run out.
 
-    The reference is not always steady: when two root fields in non-null positions fail, graphql-core
-    resolves them concurrently and reports whichever fails first (the other error is lost), so the
-    same request answers one way or the other. Any of its answers is the reference's."""
-    answers = [seen]
+    The reference executor is not always steady: when two root fields in non-null positions fail,
+    graphql-core resolves them concurrently and reports whichever fails first (the other error is
+    lost); several errors come in the order their resolvers failed; a sibling cancelled on an error
+    can cancel a dataloader future another field awaits, and the request raises."""
+    answers: tuple[list[Answer], list[Answer]] = ([compiled], [reference])
     for _ in range(tries):
-        if wanted in answers:
+        if _agree(*answers):
             break
-        response = await case.send(shop.reference, shop.headers(case.caller))
-        answer = Answer(response.status_code, response.headers.get("content-type", ""), response.content)
-        if answer not in answers:
-            answers.append(answer)
+        for seen, client in zip(answers, (shop.compiled, shop.reference)):
+            again = await answer(shop, client, case)
+            if again not in seen:
+                seen.append(again)
     return answers
 
 
-def assert_same(case: Case, compiled: Answer, reference: Answer, database: str,
-                reference_also: list[Answer] = ()) -> None:
-    if compiled == reference or compiled in reference_also:
+def _canonical(answer: Answer) -> tuple:
+    """The answer with its errors in a fixed order: what unsteady answers are compared by."""
+    try:
+        body = json.loads(answer.content)
+        errors = tuple(sorted(json.dumps(error, sort_keys=True) for error in body.get("errors") or []))
+        return answer.status, answer.content_type, json.dumps(body.get("data")), errors
+    except (ValueError, AttributeError):
+        return answer.status, answer.content_type, answer.content
+
+
+def _agree(compiled: list[Answer], reference: list[Answer]) -> bool:
+    """Byte-identical; or, once either app has answered in more than one way, one answer in common
+    (its errors in any order)."""
+    if compiled[0] == reference[0]:
+        return True
+    return (len(compiled) > 1 or len(reference) > 1) and bool(
+        set(map(_canonical, compiled)) & set(map(_canonical, reference)))
+
+
+def assert_same(case: Case, compiled: Answer | list[Answer], reference: Answer | list[Answer],
+                database: str) -> None:
+    """The two apps' answers agree (`_agree`); lists: each app's answers, asked more than once."""
+    compiled_all = compiled if isinstance(compiled, list) else [compiled]
+    reference_all = reference if isinstance(reference, list) else [reference]
+    if _agree(compiled_all, reference_all):
         return
+    compiled, reference = compiled_all[0], reference_all[0]
     diff = list(difflib.unified_diff(_pretty(reference.content), _pretty(compiled.content), "reference", "compiled",
                                      lineterm="", n=2))[:80]
     raise AssertionError(
@@ -526,8 +565,9 @@ def assert_same(case: Case, compiled: Answer, reference: Answer, database: str,
         f"reference: {reference.status} {reference.content_type}\n"
         f"  {reference.content[:3000].decode(errors='replace')}\n"
         + "\n".join(diff)
-        + "".join(f"\nthe reference also answered: {other.status} {other.content[:3000].decode(errors='replace')}"
-                  for other in reference_also))
+        + "".join(f"\nthe {side} path also answered: {other.status} {other.content[:3000].decode(errors='replace')}"
+                  for side, others in (("compiled", compiled_all), ("reference", reference_all))
+                  for other in others[1:]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,7 +596,8 @@ class Tally:
     database: str
     documents: int = 0
     differences: int = 0
-    unsteady: int = 0  # documents the reference executor answers in more than one way
+    unsteady: int = 0  # documents an app answered in more than one way
+    raised: int = 0  # documents on which an app raised (a server would answer 500)
     before: tuple[float, Counter] | None = None
     after: tuple[float, Counter] | None = None
     seconds: float = 0.0
@@ -564,8 +605,9 @@ class Tally:
     def line(self) -> str:
         head = f"plan sameness on {self.database}: {self.documents} documents"
         tail = f", {self.differences} differences" + (
-            f" (the reference executor itself answered {self.unsteady} of them in more than one way; "
-            f"any of its answers passed)" if self.unsteady else "")
+            f" (the same app answered {self.unsteady} of them in more than one way: "
+            f"the reference executor is not steady there)" if self.unsteady else "") + (
+            f"; on {self.raised} documents an app raised (a server's 500)" if self.raised else "")
         if self.before is None or self.after is None:
             return head + " (the compiled app counts no plans: no shopgraph_plan_* in /metrics)" + tail
         runs = int(self.after[0] - self.before[0])
@@ -594,15 +636,14 @@ async def test_generated_documents_answer_the_same_on_both_paths(shop, record_pr
         future = asyncio.run_coroutine_threadsafe(_in(context, _answers(shop, case)), loop)
         compiled, reference = future.result(timeout=120)
         tally.seconds += time.perf_counter() - started
-        unsteady: list[Answer] = []
+        answers: tuple[list[Answer], list[Answer]] = ([compiled], [reference])
         if compiled != reference:
-            again = asyncio.run_coroutine_threadsafe(_in(context, reference_answers(shop, case, reference, compiled)),
-                                                     loop).result(timeout=120)
-            if len(again) > 1:
-                tally.unsteady += 1
-                unsteady = again[1:]
+            answers = asyncio.run_coroutine_threadsafe(
+                _in(context, answers_again(shop, case, compiled, reference)), loop).result(timeout=300)
+            tally.unsteady += len(answers[0]) > 1 or len(answers[1]) > 1
+        tally.raised += any(a.content_type == RAISED for seen in answers for a in seen)
         try:
-            assert_same(case, compiled, reference, shop.database, unsteady)
+            assert_same(case, *answers, shop.database)
         except AssertionError:
             tally.differences += 1
             raise
