@@ -55,12 +55,15 @@ TEST_WORKERS ?= auto
 test: install services browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
-# The money model's long run (DESIGN §11), not part of `make test`: SOAK_EXAMPLES examples of
-# 25 steps on SQLite and on PostgreSQL, one summary line per database at the end.
+# The long runs, not part of `make test`, on SQLite and on PostgreSQL, one summary line per database
+# and test at the end: the money model (DESIGN §11), SOAK_EXAMPLES examples of 25 steps; the proof
+# that compiled reads answer as the reference executor does (DESIGN §12), SAMENESS_SOAK_EXAMPLES documents.
 SOAK_EXAMPLES ?= 500
+SAMENESS_SOAK_EXAMPLES ?= 4000
 
 soak: install services
-	SHOPGRAPH_MODEL_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/commerce/orders/test_money_model.py -q
+	SHOPGRAPH_MODEL_EXAMPLES=$(SOAK_EXAMPLES) SHOPGRAPH_SAMENESS_EXAMPLES=$(SAMENESS_SOAK_EXAMPLES) \
+		$(BIN)/python -m pytest tests/commerce/orders/test_money_model.py tests/graph/core/test_plan_sameness.py -q
 
 # Load benchmarks (issues 15 and 25), not part of `make test`: wrk against SQLite and PostgreSQL,
 # each row measured on BENCH_BEFORE (checked out in a throwaway git worktree) and on this tree
