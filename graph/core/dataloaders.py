@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from models import (
     ProductImage, ProductOption, ProductTag, ProductVariant,
 )
 
-__all__ = ["Loaders", "VariantRow"]
+__all__ = ["Loaders", "SharedLoader", "VariantRow"]
 
 K = TypeVar("K")
 
@@ -105,8 +106,24 @@ async def _dispute_by_order_id(order_ids: Sequence[str]) -> list[Dispute | None]
     return [latest.get(order_id) for order_id in order_ids]
 
 
+class SharedLoader(DataLoader[K, Any]):
+    """A DataLoader whose waiters cannot cancel each other's load.
+
+    Fields of one request share a key's future. When graphql-core abandons a
+    field (a sibling's error nulls their parent), it cancels that field's task,
+    and a task cancelled while awaiting a plain future cancels the future too:
+    every other field waiting for the same key would then end in
+    `CancelledError`, which escapes the request as a 500. Each waiter here
+    awaits its own shield of the shared future instead.
+    """
+
+    def load(self, key: K) -> Any:
+        future = super().load(key)
+        return future if future.done() else asyncio.shield(future)
+
+
 def _loader(load_fn: Callable[..., Any]) -> Any:
-    return field(default_factory=lambda: DataLoader(load_fn=load_fn))
+    return field(default_factory=lambda: SharedLoader(load_fn=load_fn))
 
 
 @dataclass
