@@ -23,7 +23,7 @@ from commerce.errors import DomainError, UserErrorCode
 from commerce.sql import columns, db_value, fetch, model_of, projection, statement
 from models import Cart, CartLine, CartStatus, Product, ProductImage, ProductVariant
 
-__all__ = ["CartContents", "cart_contents", "touch_open_cart", "read_cart"]
+__all__ = ["CartContents", "cart_contents", "touch_open_cart", "read_cart", "CheckoutCart", "locked_cart_for_checkout"]
 
 
 @dataclass
@@ -129,3 +129,35 @@ async def read_cart(caller: Caller, cart_id: str) -> CartContents | None:
     if cart is None or not can_use_cart(caller, cart):
         return None
     return _contents(cart, rows)
+
+
+@dataclass(frozen=True)
+class CheckoutCart:
+    """Checkout's read of a cart, under its lock: the contents, whether an open or paid order
+    already took the cart, and the order the idempotency key made (its id), if any."""
+
+    contents: CartContents
+    taken: bool
+    known_order_id: str | None
+
+
+def _checkout_sql(statuses: int) -> Any:
+    def build(dialect: str) -> str:
+        read = _read_sql(dialect)
+        marks = ", ".join("?" * statuses)
+        extra = (f'(SELECT COUNT(*) FROM "order" "o" WHERE "o"."cart_id" = "c"."id" AND "o"."status" IN ({marks})) '
+                 'AS "taken", (SELECT "k"."id" FROM "order" "k" WHERE "k"."idempotency_key" = ?) AS "known", ')
+        read = read.replace("SELECT ", "SELECT " + extra, 1)
+        return read + (' FOR UPDATE OF "c"' if dialect == "postgres" else "")
+    return build
+
+
+async def locked_cart_for_checkout(cart_id: str, key: str | None, taken_statuses: Sequence[str]) -> CheckoutCart | None:
+    """The cart with its contents, its row locked until the transaction ends (PostgreSQL; SQLite
+    has one writer at a time), with its orders' standing, in one statement; None when there is
+    no such cart. Access is the caller's to check."""
+    sql = statement(("cart-checkout", len(taken_statuses)), _checkout_sql(len(taken_statuses)))
+    rows = await fetch(sql, [*taken_statuses, key, cart_id])
+    if not rows:
+        return None
+    return CheckoutCart(_contents(model_of(Cart, rows[0], "c"), rows), bool(rows[0]["taken"]), rows[0]["known"])
