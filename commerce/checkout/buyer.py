@@ -13,15 +13,13 @@ from tortoise.transactions import in_transaction
 
 from commerce.access import Caller
 from commerce.checkout.addresses import MailingAddress, validate_address
-from commerce.checkout.cart_costs import cost_lines, price_cart
-from commerce.checkout.cart_contents import CartContents, cart_contents, touch_open_cart
-from commerce.checkout.carts import locked_open_cart
+from commerce.checkout.cart_contents import CartContents, cart_contents, locked_open_cart_contents, touch_open_cart
 from commerce.discounts.usage import count_unknown_codes, normalize_code
 from commerce.shop_rules.checks import country_code
 from commerce.shop_rules.zones import HANDLE
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
-from models import Cart
+from models import Cart, DiscountCode
 
 __all__ = ["EMAIL", "check_email", "update_buyer_identity", "update_shipping_address", "select_delivery_option",
            "update_discount_codes", "MAX_CODES", "MAX_CODES_SENT"]
@@ -38,19 +36,18 @@ def check_email(email: str, field: list[str]) -> str:
     return email
 
 
-async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None) -> Cart:
+async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None) -> CartContents:
     """Sets what is given: the email (receipts, once-per-customer codes), the country (taxes)."""
     email = None if email is None else check_email(email, ["email"])
     country = None if country is None else country_code(country, "countryCode")
     changes = {name: value for name, value in (("email", email), ("country_code", country)) if value is not None}
     async with in_transaction():
-        return await touch_open_cart(caller, cart_id, **changes)
+        return await cart_contents(await touch_open_cart(caller, cart_id, **changes))
 
 
 async def _priced(cart: Cart, prices_include_tax: bool) -> CartContents:
     contents = await cart_contents(cart)
-    contents.cost = await price_cart(cart, cost_lines(contents.lines, contents.variants),
-                                     prices_include_tax=prices_include_tax)
+    await contents.price(prices_include_tax)
     return contents
 
 
@@ -88,7 +85,7 @@ async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *,
     return contents
 
 
-async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown") -> Cart:
+async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown") -> CartContents:
     """Replaces the cart's codes. Unknown or expired ones stay listed, not applicable.
 
     A code the cart did not have yet and the shop does not know costs a try
@@ -103,8 +100,12 @@ async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[st
     for i, code in enumerate(cleaned):
         check_text(code, "codes", i, max_length=64)
     async with in_transaction():
-        cart = await locked_open_cart(caller, cart_id)
-        await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])])
+        contents = await locked_open_cart_contents(caller, cart_id)
+        cart = contents.cart
+        found = list(await DiscountCode.filter(code__in=cleaned)) if cleaned else []
+        await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])],
+                                  known={d.code for d in found})
         cart.discount_codes = cleaned
         await cart.save(update_fields=["discount_codes", "updated_at"])
-    return cart
+    contents.code_rows = found  # the answer prices with them, reading them not again
+    return contents

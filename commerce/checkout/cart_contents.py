@@ -18,12 +18,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from commerce.access import Caller, can_use_cart
+from commerce.checkout.cart_costs import cost_lines, price_cart
 from commerce.checkout.costs import CartCost
 from commerce.errors import DomainError, UserErrorCode
 from commerce.sql import columns, db_value, fetch, model_of, projection, statement
-from models import Cart, CartLine, CartStatus, Product, ProductImage, ProductVariant
+from models import Cart, CartLine, CartStatus, DiscountCode, Product, ProductImage, ProductVariant
 
-__all__ = ["CartContents", "cart_contents", "touch_open_cart", "read_cart", "CheckoutCart", "locked_cart_for_checkout"]
+__all__ = ["CartContents", "cart_contents", "touch_open_cart", "read_cart", "CheckoutCart", "locked_cart_for_checkout",
+           "locked_open_cart_contents"]
 
 
 @dataclass
@@ -37,6 +39,14 @@ class CartContents:
     products: dict[int, Product]
     images: dict[int, list[ProductImage]]
     cost: CartCost | None = field(default=None)
+    code_rows: list[DiscountCode] | None = field(default=None)  # the shop's codes among the cart's, when read
+
+    async def price(self, prices_include_tax: bool) -> CartCost:
+        """Prices the cart (once: a change that priced it hands the cost to its answer)."""
+        if self.cost is None:
+            self.cost = await price_cart(self.cart, cost_lines(self.lines, self.variants),
+                                         prices_include_tax=prices_include_tax, code_rows=self.code_rows)
+        return self.cost
 
     def line_of(self, variant_id: int) -> CartLine | None:
         return next((line for line in self.lines if line.variant_id == variant_id), None)
@@ -139,6 +149,22 @@ class CheckoutCart:
     contents: CartContents
     taken: bool
     known_order_id: str | None
+
+
+def _locked_read_sql(dialect: str) -> str:
+    return _read_sql(dialect) + (' FOR UPDATE OF "c"' if dialect == "postgres" else "")
+
+
+async def locked_open_cart_contents(caller: Caller, cart_id: str) -> CartContents:
+    """The open cart with its contents, its row locked until the transaction ends, in one
+    statement; NOT_FOUND or CART_ALREADY_CHECKED_OUT otherwise."""
+    rows = await fetch(statement("cart-read-locked", _locked_read_sql), [cart_id])
+    cart = model_of(Cart, rows[0], "c") if rows else None
+    if cart is None or not can_use_cart(caller, cart):
+        raise DomainError.not_found("cart", "cartId")
+    if cart.status is not CartStatus.OPEN:
+        raise DomainError(UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"])
+    return _contents(cart, rows)
 
 
 def _checkout_sql(statuses: int) -> Any:

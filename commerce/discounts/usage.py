@@ -41,7 +41,7 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
-async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str]) -> None:
+async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str], known: set[str] | None = None) -> None:
     """Each of `codes` the shop does not have costs the cart and the client address a try.
 
     RateLimited, with nothing counted, when the tries would pass either limit
@@ -50,7 +50,8 @@ async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str]) -
     """
     if not codes:
         return
-    known = set(await DiscountCode.filter(code__in=list(codes)).values_list("code", flat=True))
+    if known is None:  # the shop's codes among them, unless the caller has read them
+        known = set(await DiscountCode.filter(code__in=list(codes)).values_list("code", flat=True))
     unknown = sum(1 for code in codes if code not in known)
     if not unknown:
         return
@@ -76,13 +77,17 @@ def _is_live(discount: DiscountCode, now: datetime) -> bool:
     )
 
 
-async def live_discounts(codes: Iterable[str], who: str | None, now: datetime | None = None) -> list[Discount]:
-    """The cart's codes that may apply now, in the cart's order (conditions on the cart aside)."""
+async def live_discounts(codes: Iterable[str], who: str | None, now: datetime | None = None,
+                         rows: Sequence[DiscountCode] | None = None) -> list[Discount]:
+    """The cart's codes that may apply now, in the cart's order (conditions on the cart aside).
+
+    `rows`: the shop's codes among them, when the caller has just read them.
+    """
     codes = [normalize_code(c) for c in codes]
     if not codes:
         return []
     now = now or datetime.now(timezone.utc)
-    found = {d.code: d for d in await DiscountCode.filter(code__in=codes)}
+    found = {d.code: d for d in (rows if rows is not None else await DiscountCode.filter(code__in=codes))}
     used: set[int] = set()
     once = [d.id for d in found.values() if d.once_per_customer]
     if once and who is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -81,9 +80,7 @@ class Cart(Node):
         loaders.product_by_id.prime_many(contents.products, force=True)
         loaders.images_by_product_id.prime_many(contents.images, force=True)
         cart = cls.from_model(contents.cart)
-        if contents.cost is not None:
-            cart.memo["cost"] = asyncio.get_running_loop().create_future()
-            cart.memo["cost"].set_result(contents.cost)
+        cart.memo["contents"] = contents  # priced from these (`load_cost`), once, if the answer asks
         return cart
 
     async def _priced(self, info: Info) -> list[tuple[CartLineModel, ProductVariant, Product, PricedLine]]:

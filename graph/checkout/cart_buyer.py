@@ -44,8 +44,8 @@ class CartBuyerMutation:
     async def cart_buyer_identity_update(
         self, info: Info, cart_id: strawberry.ID, email: str | None = None, country_code: str | None = None
     ) -> CartBuyerIdentityUpdatePayload:
-        model = await buyer.update_buyer_identity(await caller(info), cart_key(cart_id), email, country_code)
-        return CartBuyerIdentityUpdatePayload(cart=Cart.from_model(model), user_errors=[])
+        contents = await buyer.update_buyer_identity(await caller(info), cart_key(cart_id), email, country_code)
+        return CartBuyerIdentityUpdatePayload(cart=Cart.from_contents(info, contents), user_errors=[])
 
     @mutation(description="Sets where the cart is delivered; refusals name the field, such as address.zip.")
     async def cart_shipping_address_update(
@@ -69,6 +69,6 @@ class CartBuyerMutation:
     async def cart_discount_codes_update(
         self, info: Info, cart_id: strawberry.ID, codes: list[str]
     ) -> CartDiscountCodesUpdatePayload:
-        model = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
-                                                  client=client_address(info))
-        return CartDiscountCodesUpdatePayload(cart=Cart.from_model(model), user_errors=[])
+        contents = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
+                                                     client=client_address(info))
+        return CartDiscountCodesUpdatePayload(cart=Cart.from_contents(info, contents), user_errors=[])
