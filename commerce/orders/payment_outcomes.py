@@ -42,6 +42,7 @@ from commerce.orders.refunds import send_automatic_refunds
 from commerce.orders.stripe_refunds import note_stripe_total
 from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
+from commerce.sql import fetch, model_of, projection, statement
 from models import (
     Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine,
     Payment, PaymentStatus, Refund, RefundStatus,
@@ -142,8 +143,8 @@ async def apply_payment_outcome(order_id: str, result: PaymentResult,
                                 gateway: PaymentGateway | None = None) -> tuple[Order, Payment | None]:
     """`apply_payment_result`, with the payment as the change left it (None when nothing changed)."""
     async with in_transaction():
-        order = await _locked(order_id)
-        payment = await _apply_locked(order, result)
+        order, payment, disputes = await _locked_with_payment(order_id)
+        payment = await _apply_locked(order, result, payment, disputes)
         if payment is not None:
             await record_order_event(order, payment_event_type(order), payment=payment)
     if payment is not None:
@@ -162,9 +163,29 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
     return await _apply_locked(order, result) is not None
 
 
-async def _apply_locked(order: Order, result: PaymentResult) -> Payment | None:
-    """The payment as the result left it, or None when nothing changed."""
-    payment = await Payment.get_or_none(order_id=order.id)
+def _locked_sql(dialect: str) -> str:
+    return (f'SELECT {projection(Order, "o")}, {projection(Payment, "p")}, "d"."status" AS "dispute_status" '
+            'FROM "order" "o" LEFT JOIN "payment" "p" ON "p"."order_id" = "o"."id" '
+            'LEFT JOIN "dispute" "d" ON "d"."order_id" = "o"."id" WHERE "o"."id" = ?'
+            + (' FOR UPDATE OF "o"' if dialect == "postgres" else ""))
+
+
+async def _locked_with_payment(order_id: str) -> tuple[Order, Payment | None, list[str]]:
+    """The order locked (as `lock_order`), its payment and its disputes' statuses, in one statement."""
+    rows = await fetch(statement("order-locked-with-payment", _locked_sql), [order_id])
+    if not rows:
+        raise LookupError(order_id)
+    return (model_of(Order, rows[0], "o"), model_of(Payment, rows[0], "p"),
+            [row["dispute_status"] for row in rows if row["dispute_status"] is not None])
+
+
+async def _apply_locked(order: Order, result: PaymentResult, payment: Payment | None = None,
+                        disputes: list[str] | None = None) -> Payment | None:
+    """The payment as the result left it, or None when nothing changed. `payment` and `disputes`
+    come together, read with the order under its lock (`_locked_with_payment`); without
+    `disputes`, both are read here."""
+    if disputes is None:
+        payment = await Payment.get_or_none(order_id=order.id)
     if payment is None or (result.intent_id and result.intent_id != payment.intent_id):
         log.warning("payment result for order %s does not name its PaymentIntent", order.number)
         return None
@@ -184,7 +205,7 @@ async def _apply_locked(order: Order, result: PaymentResult) -> Payment | None:
         await count_sales(order.id)  # first time paid: counts for the best-selling sort
     order.financial_status = (captured_status(payment.amount_captured, payment.amount_refunded, order.total)
                               if target is F.PAID else target)
-    await save_order(order, was=was)
+    await save_order(order, was=was, disputes=disputes)
     log.info("order %s is now %s", order.number, order.status.name)
     return payment
 

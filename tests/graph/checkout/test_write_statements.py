@@ -128,4 +128,4 @@ async def test_a_checkout_of_the_bench_cart_reads_and_prices_it_once(gql, sql_st
     cart_reads = [s for s in statements if 'FROM "cart" "c"' in s]
     pricing = [s for s in statements if "shipping_zone" in s or "tax_rate" in s]
     assert len(cart_reads) == 1 and len(pricing) == 1, statements  # under the lock, once
-    assert len(statements) == 21, "\n".join(s[:120] for s in statements)
+    assert len(statements) == 19, "\n".join(s[:120] for s in statements)
