@@ -21,7 +21,7 @@ from commerce.errors import DomainError, UserErrorCode
 from commerce.wallet.addresses import default_address_json
 from models import Cart, CartLine, CartStatus, Product, ProductVariant
 
-__all__ = ["MAX_LINE_QUANTITY", "locked_open_cart", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
+__all__ = ["MAX_LINE_QUANTITY", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
 
 MAX_LINE_QUANTITY = 999
 
@@ -67,9 +67,6 @@ async def _variant_id_of_product(product_id: int) -> int:
 
 async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
     return await touch_open_cart(caller, cart_id)
-
-
-locked_open_cart = _locked_open_cart  # for the other cart changes (commerce.checkout.buyer)
 
 
 async def get_cart(caller: Caller, cart_id: str) -> CartContents | None:
