@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.access import Caller
 from commerce.checkout.addresses import MailingAddress, validate_address
-from commerce.checkout.cart_contents import CartContents, cart_contents, locked_open_cart_contents, touch_open_cart
+from commerce.checkout.cart_contents import CartContents, cart_contents, touch_open_cart
 from commerce.discounts.usage import count_unknown_codes, normalize_code
 from commerce.shop_rules.checks import country_code
 from commerce.shop_rules.zones import HANDLE
@@ -100,8 +100,8 @@ async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[st
     for i, code in enumerate(cleaned):
         check_text(code, "codes", i, max_length=64)
     async with in_transaction():
-        contents = await locked_open_cart_contents(caller, cart_id)
-        cart = contents.cart
+        cart = await touch_open_cart(caller, cart_id)  # locked: the codes it had are these
+        contents = await cart_contents(cart)
         found = list(await DiscountCode.filter(code__in=cleaned)) if cleaned else []
         await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])],
                                   known={d.code for d in found})

@@ -24,8 +24,7 @@ from commerce.errors import DomainError, UserErrorCode
 from commerce.sql import columns, db_value, fetch, model_of, projection, statement
 from models import Cart, CartLine, CartStatus, DiscountCode, Product, ProductImage, ProductVariant
 
-__all__ = ["CartContents", "cart_contents", "touch_open_cart", "read_cart", "CheckoutCart", "locked_cart_for_checkout",
-           "locked_open_cart_contents"]
+__all__ = ["CartContents", "cart_contents", "touch_open_cart", "read_cart", "CheckoutCart", "cart_for_checkout"]
 
 
 @dataclass
@@ -143,7 +142,7 @@ async def read_cart(caller: Caller, cart_id: str) -> CartContents | None:
 
 @dataclass(frozen=True)
 class CheckoutCart:
-    """Checkout's read of a cart, under its lock: the contents, whether an open or paid order
+    """Checkout's read of a cart it has locked: the contents, whether an open or paid order
     already took the cart, and the order the idempotency key made (its id), if any."""
 
     contents: CartContents
@@ -151,39 +150,22 @@ class CheckoutCart:
     known_order_id: str | None
 
 
-def _locked_read_sql(dialect: str) -> str:
-    return _read_sql(dialect) + (' FOR UPDATE OF "c"' if dialect == "postgres" else "")
-
-
-async def locked_open_cart_contents(caller: Caller, cart_id: str) -> CartContents:
-    """The open cart with its contents, its row locked until the transaction ends, in one
-    statement; NOT_FOUND or CART_ALREADY_CHECKED_OUT otherwise."""
-    rows = await fetch(statement("cart-read-locked", _locked_read_sql), [cart_id])
-    cart = model_of(Cart, rows[0], "c") if rows else None
-    if cart is None or not can_use_cart(caller, cart):
-        raise DomainError.not_found("cart", "cartId")
-    if cart.status is not CartStatus.OPEN:
-        raise DomainError(UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"])
-    return _contents(cart, rows)
-
-
 def _checkout_sql(statuses: int) -> Any:
     def build(dialect: str) -> str:
-        read = _read_sql(dialect)
         marks = ", ".join("?" * statuses)
         extra = (f'(SELECT COUNT(*) FROM "order" "o" WHERE "o"."cart_id" = "c"."id" AND "o"."status" IN ({marks})) '
                  'AS "taken", (SELECT "k"."id" FROM "order" "k" WHERE "k"."idempotency_key" = ?) AS "known", ')
-        read = read.replace("SELECT ", "SELECT " + extra, 1)
-        return read + (' FOR UPDATE OF "c"' if dialect == "postgres" else "")
+        return _read_sql(dialect).replace("SELECT ", "SELECT " + extra, 1)
     return build
 
 
-async def locked_cart_for_checkout(cart_id: str, key: str | None, taken_statuses: Sequence[str]) -> CheckoutCart | None:
-    """The cart with its contents, its row locked until the transaction ends (PostgreSQL; SQLite
-    has one writer at a time), with its orders' standing, in one statement; None when there is
-    no such cart. Access is the caller's to check."""
+async def cart_for_checkout(cart: Cart, key: str | None, taken_statuses: Sequence[str]) -> CheckoutCart:
+    """The contents of a cart the caller has locked, with its orders' standing, in one statement.
+
+    Run it after the lock statement, never in it: under PostgreSQL's READ COMMITTED a
+    `SELECT … FOR UPDATE` that waited for the lock sees the cart's new row but the other
+    tables as they were when it started (an order or a line committed meanwhile would be missed).
+    """
     sql = statement(("cart-checkout", len(taken_statuses)), _checkout_sql(len(taken_statuses)))
-    rows = await fetch(sql, [*taken_statuses, key, cart_id])
-    if not rows:
-        return None
+    rows = await fetch(sql, [*taken_statuses, key, cart.id])
     return CheckoutCart(_contents(model_of(Cart, rows[0], "c"), rows), bool(rows[0]["taken"]), rows[0]["known"])

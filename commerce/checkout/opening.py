@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from commerce.access import Caller, can_use_cart
 from commerce.catalog.stock import reserve_stock
 from commerce.checkout.buyer import check_email
-from commerce.checkout.cart_contents import CartContents, locked_cart_for_checkout
+from commerce.checkout.cart_contents import CartContents, cart_for_checkout
 from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
 from commerce.checkout.costs import CartCost
 from commerce.discounts.usage import (
@@ -164,13 +164,10 @@ async def open_order(caller: Caller, cart_id: str, email: str | None, key: str |
 
 
 async def _locked_checkable(caller: Caller, cart_id: str, key: str | None) -> CartContents | Replay:
-    """The cart locked with its lines, variants and products; or the order this key already made.
-
-    One statement on the way to an order: the cart, its contents and its orders' standing.
-    """
-    found = await locked_cart_for_checkout(cart_id, key, [s.value for s in CART_TAKEN_STATUSES])
-    if found is None or not can_use_cart(caller, found.contents.cart):
-        raise DomainError.not_found("cart", "input", "cartId")
+    """The cart locked, then its lines, variants and products with its orders' standing (two
+    statements, in that order: see `cart_for_checkout`); or the order this key already made."""
+    found = await cart_for_checkout(await _cart(caller, cart_id, lock=True), key,
+                                    [s.value for s in CART_TAKEN_STATUSES])
     cart = found.contents.cart
     if found.known_order_id is not None:
         known = await Order.get(id=found.known_order_id)

@@ -163,19 +163,21 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
     return await _apply_locked(order, result) is not None
 
 
-def _locked_sql(dialect: str) -> str:
-    return (f'SELECT {projection(Order, "o")}, {projection(Payment, "p")}, "d"."status" AS "dispute_status" '
-            'FROM "order" "o" LEFT JOIN "payment" "p" ON "p"."order_id" = "o"."id" '
-            'LEFT JOIN "dispute" "d" ON "d"."order_id" = "o"."id" WHERE "o"."id" = ?'
-            + (' FOR UPDATE OF "o"' if dialect == "postgres" else ""))
+def _payment_sql(dialect: str) -> str:
+    return (f'SELECT {projection(Payment, "p")}, "d"."status" AS "dispute_status" FROM "order" "o" '
+            'LEFT JOIN "payment" "p" ON "p"."order_id" = "o"."id" '
+            'LEFT JOIN "dispute" "d" ON "d"."order_id" = "o"."id" WHERE "o"."id" = ?')
 
 
 async def _locked_with_payment(order_id: str) -> tuple[Order, Payment | None, list[str]]:
-    """The order locked (as `lock_order`), its payment and its disputes' statuses, in one statement."""
-    rows = await fetch(statement("order-locked-with-payment", _locked_sql), [order_id])
-    if not rows:
-        raise LookupError(order_id)
-    return (model_of(Order, rows[0], "o"), model_of(Payment, rows[0], "p"),
+    """The order locked (`lock_order`), then its payment and its disputes' statuses in one statement.
+
+    Two statements, never one `SELECT … FOR UPDATE` with the joins: under PostgreSQL's READ
+    COMMITTED, one that waited for the lock would see the payment as it was before the
+    transaction it waited for (and `save()` would write that back)."""
+    order = await _locked(order_id)
+    rows = await fetch(statement("order-payment-disputes", _payment_sql), [order_id])
+    return (order, model_of(Payment, rows[0], "p"),
             [row["dispute_status"] for row in rows if row["dispute_status"] is not None])
 
 
