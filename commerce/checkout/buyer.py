@@ -1,6 +1,7 @@
 """Who buys, where it goes, how it travels and which codes apply: the cart's checkout details.
 
-Each change locks the cart like every cart change and writes nothing when refused.
+Each change locks the cart like every cart change (its first statement writes the change)
+and writes nothing when refused.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from tortoise.transactions import in_transaction
 
 from commerce.access import Caller
 from commerce.checkout.addresses import MailingAddress, validate_address
-from commerce.checkout.cart_costs import cost_lines, price_cart
-from commerce.checkout.carts import locked_open_cart
+from commerce.checkout.cart_contents import CartContents, cart_contents, touch_open_cart
 from commerce.discounts.usage import count_unknown_codes, normalize_code
 from commerce.shop_rules.checks import country_code
+from commerce.shop_rules.zones import HANDLE
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.text import check_text
-from models import Cart, CartLine, ProductVariant
+from models import Cart, DiscountCode
 
 __all__ = ["EMAIL", "check_email", "update_buyer_identity", "update_shipping_address", "select_delivery_option",
            "update_discount_codes", "MAX_CODES", "MAX_CODES_SENT"]
@@ -35,55 +36,56 @@ def check_email(email: str, field: list[str]) -> str:
     return email
 
 
-async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None) -> Cart:
+async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None) -> CartContents:
     """Sets what is given: the email (receipts, once-per-customer codes), the country (taxes)."""
     email = None if email is None else check_email(email, ["email"])
     country = None if country is None else country_code(country, "countryCode")
+    changes = {name: value for name, value in (("email", email), ("country_code", country)) if value is not None}
     async with in_transaction():
-        cart = await locked_open_cart(caller, cart_id)
-        cart.email = email if email is not None else cart.email
-        cart.country_code = country if country is not None else cart.country_code
-        await cart.save(update_fields=["email", "country_code", "updated_at"])
-    return cart
+        return await cart_contents(await touch_open_cart(caller, cart_id, **changes))
 
 
-async def _drop_unfit_delivery(cart: Cart, prices_include_tax: bool) -> None:
-    if cart.delivery_handle is None:
-        return
-    lines = await CartLine.filter(cart_id=cart.id)
-    variants = {v.id: v for v in await ProductVariant.filter(id__in=[line.variant_id for line in lines])}
-    cost = await price_cart(cart, cost_lines(lines, variants), prices_include_tax=prices_include_tax)
-    if cost.selected_delivery is None:
-        cart.delivery_handle = None
+async def _priced(cart: Cart, prices_include_tax: bool) -> CartContents:
+    contents = await cart_contents(cart)
+    await contents.price(prices_include_tax)
+    return contents
 
 
 async def update_shipping_address(caller: Caller, cart_id: str, address: MailingAddress, *,
-                                  prices_include_tax: bool = False) -> Cart:
+                                  prices_include_tax: bool = False) -> CartContents:
     """Sets the address; a delivery option that does not serve it any more is dropped."""
     address = validate_address(address)
     async with in_transaction():
-        cart = await locked_open_cart(caller, cart_id)
-        cart.shipping_address = address.to_json()
-        await _drop_unfit_delivery(cart, prices_include_tax)
-        await cart.save(update_fields=["shipping_address", "delivery_handle", "updated_at"])
-    return cart
+        cart = await touch_open_cart(caller, cart_id, shipping_address=address.to_json())
+        if cart.delivery_handle is None:
+            return await cart_contents(cart)  # nothing to check: the answer prices it
+        contents = await _priced(cart, prices_include_tax)
+        if contents.cost.selected_delivery is None:  # priced the same without it: the cost stands
+            await Cart.filter(id=cart.id).update(delivery_handle=None)
+            cart.delivery_handle = None
+    return contents
 
 
-async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *, prices_include_tax: bool = False) -> Cart:
-    """Chooses one of the cart's delivery options by handle."""
+async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *,
+                                 prices_include_tax: bool = False) -> CartContents:
+    """Chooses one of the cart's delivery options by handle (written first, undone when it does not fit)."""
+    if not HANDLE.match(handle):  # no option has it; and the cart is written before it is priced
+        async with in_transaction():
+            cart = await touch_open_cart(caller, cart_id)
+            if not cart.shipping_address:
+                raise DomainError(Code.SHIPPING_ADDRESS_REQUIRED, "Add a shipping address first.", ["handle"])
+            raise DomainError(Code.NOT_FOUND, "This cart has no delivery option with this handle.", ["handle"])
     async with in_transaction():
-        cart = await locked_open_cart(caller, cart_id)
+        cart = await touch_open_cart(caller, cart_id, delivery_handle=handle)
         if not cart.shipping_address:
             raise DomainError(Code.SHIPPING_ADDRESS_REQUIRED, "Add a shipping address first.", ["handle"])
-        cart.delivery_handle = handle
-        await _drop_unfit_delivery(cart, prices_include_tax)
-        if cart.delivery_handle is None:
+        contents = await _priced(cart, prices_include_tax)
+        if contents.cost.selected_delivery is None:
             raise DomainError(Code.NOT_FOUND, "This cart has no delivery option with this handle.", ["handle"])
-        await cart.save(update_fields=["delivery_handle", "updated_at"])
-    return cart
+    return contents
 
 
-async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown") -> Cart:
+async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown") -> CartContents:
     """Replaces the cart's codes. Unknown or expired ones stay listed, not applicable.
 
     A code the cart did not have yet and the shop does not know costs a try
@@ -98,8 +100,12 @@ async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[st
     for i, code in enumerate(cleaned):
         check_text(code, "codes", i, max_length=64)
     async with in_transaction():
-        cart = await locked_open_cart(caller, cart_id)
-        await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])])
+        cart = await touch_open_cart(caller, cart_id)  # locked: the codes it had are these
+        contents = await cart_contents(cart)
+        found = list(await DiscountCode.filter(code__in=cleaned)) if cleaned else []
+        await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])],
+                                  known={d.code for d in found})
         cart.discount_codes = cleaned
         await cart.save(update_fields=["discount_codes", "updated_at"])
-    return cart
+    contents.code_rows = found  # the answer prices with them, reading them not again
+    return contents

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from commerce.checkout.addresses import MailingAddress
-from commerce.checkout.costs import CartCost, CostInput, CostLine, cart_costs
+from commerce.checkout.costs import CartCost, CostInput, CostLine, cart_costs, compute_costs
 from commerce.discounts.usage import customer_key, live_discounts
 from commerce.checkout.taxes import RateTableCalculator, TaxCalculator
-from commerce.shop_rules.zones import load_zones
+from commerce.shop_rules.zones import load_zones, load_zones_and_tax_rates
 from commerce.errors import DomainError, UserErrorCode as Code
-from models import Cart, CartLine, ProductVariant
+from models import Cart, CartLine, DiscountCode, ProductVariant
 
 __all__ = ["BUILT_IN_TAXES", "cost_lines", "price_cart", "require_delivery"]
 
@@ -41,21 +41,24 @@ async def price_cart(
     customer_id: int | None = None,
     calculator: TaxCalculator = BUILT_IN_TAXES,
     now: datetime | None = None,
+    code_rows: Sequence[DiscountCode] | None = None,
 ) -> CartCost:
+    """What the cart costs now; `code_rows`: the shop's codes among the cart's, when just read."""
     address = MailingAddress.from_json(cart.shipping_address)
     who = customer_key(cart.customer_id or customer_id, cart.email)
     country = address.country_code if address else cart.country_code
-    data = CostInput(
-        lines=lines,
-        discounts=await live_discounts(cart.discount_codes or [], who, now),
-        # delivery is priced only once a country is known (costs.py): no zones to read before
-        zones=await load_zones() if country is not None and any(line.requires_shipping for line in lines) else (),
-        country_code=country,
-        province_code=address.province_code if address else "",
-        delivery_handle=cart.delivery_handle,
-        prices_include_tax=prices_include_tax,
-    )
-    return await cart_costs(data, calculator)
+    province = address.province_code if address else ""
+    discounts = await live_discounts(cart.discount_codes or [], who, now, code_rows)
+    # delivery is priced only once a country is known (costs.py): no zones to read before
+    ships = country is not None and any(line.requires_shipping for line in lines)
+    rates = None
+    if ships and calculator is BUILT_IN_TAXES:  # zones and tax rates in one statement
+        zones, rates = await load_zones_and_tax_rates(country, province)
+    else:
+        zones = await load_zones() if ships else ()
+    data = CostInput(lines=lines, discounts=discounts, zones=zones, country_code=country, province_code=province,
+                     delivery_handle=cart.delivery_handle, prices_include_tax=prices_include_tax)
+    return compute_costs(data, rates) if rates is not None else await cart_costs(data, calculator)
 
 
 def require_delivery(cart: Cart, cost: CartCost, field: list[str]) -> None:

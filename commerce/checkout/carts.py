@@ -1,9 +1,12 @@
 """Carts: add, change and remove lines, with prices and stock from the database.
 
-Every change runs in one transaction that first locks the cart row, so
-concurrent changes to one cart apply one after another and none is lost
-(PostgreSQL: `SELECT … FOR UPDATE`; SQLite: its single writer). A refused
-change writes nothing.
+Every change runs in one transaction whose first statement locks the cart row
+and touches it (`commerce.checkout.cart_contents.touch_open_cart`: an UPDATE,
+so PostgreSQL's row lock and SQLite's single writer), so concurrent changes to
+one cart apply one after another and none is lost. A refused change writes
+nothing: its transaction is undone. The cart's lines, variants, products and
+images come in one more statement (`cart_contents`), which the change returns
+so the answer shows the cart without reading it again.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from datetime import datetime, timedelta, timezone
 
 from tortoise.transactions import in_transaction
 
-from commerce.access import Caller, can_use_cart
+from commerce.access import Caller
+from commerce.checkout.cart_contents import CartContents, cart_contents, read_cart, touch_open_cart
 from commerce.errors import DomainError, UserErrorCode
 from commerce.wallet.addresses import default_address_json
 from models import Cart, CartLine, CartStatus, Product, ProductVariant
 
-__all__ = ["MAX_LINE_QUANTITY", "locked_open_cart", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
+__all__ = ["MAX_LINE_QUANTITY", "get_cart", "add_to_cart", "update_cart_line", "remove_from_cart", "purge_carts"]
 
 MAX_LINE_QUANTITY = 999
 
@@ -47,14 +51,9 @@ def _check_stock(variant: ProductVariant, quantity: int, field: str) -> None:
         )
 
 
-async def _variant_to_add(variant_id: int | None, product_id: int | None) -> tuple[ProductVariant, str]:
-    """The variant to add and the input field that named it; a product names its only variant."""
-    if variant_id is not None:
-        variant = await ProductVariant.get_or_none(id=variant_id).select_related("product")
-        if variant is None:
-            raise DomainError.not_found("variant", "variantId")
-        return variant, "variantId"
-    variants = await ProductVariant.filter(product_id=product_id).select_related("product").limit(2)
+async def _variant_id_of_product(product_id: int) -> int:
+    """A product names its only variant (the deprecated `productId` of addToCart)."""
+    variants = await ProductVariant.filter(product_id=product_id).limit(2).values_list("id", flat=True)
     if not variants:
         if not await Product.exists(id=product_id):
             raise DomainError.not_found("product", "productId")
@@ -63,47 +62,54 @@ async def _variant_to_add(variant_id: int | None, product_id: int | None) -> tup
         raise DomainError(
             UserErrorCode.INVALID, "This product comes in several variants: choose a variant (variantId).", ["productId"]
         )
-    return variants[0], "productId"
+    return variants[0]
 
 
 async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
-    cart = await Cart.filter(id=cart_id).select_for_update().first()
-    if cart is None or not can_use_cart(caller, cart):
-        raise DomainError.not_found("cart", "cartId")
-    if cart.status is not CartStatus.OPEN:
-        raise DomainError(
-            UserErrorCode.CART_ALREADY_CHECKED_OUT, "This cart has been checked out.", ["cartId"]
-        )
-    return cart
+    return await touch_open_cart(caller, cart_id)
 
 
-locked_open_cart = _locked_open_cart  # for the other cart changes (commerce.checkout.buyer)
+async def get_cart(caller: Caller, cart_id: str) -> CartContents | None:
+    """The cart with its lines, or None when there is none or it is someone else's."""
+    return await read_cart(caller, cart_id)
 
 
-async def get_cart(caller: Caller, cart_id: str) -> Cart | None:
-    """The cart, or None when there is none or it is someone else's."""
-    cart = await Cart.get_or_none(id=cart_id)
-    return cart if cart is not None and can_use_cart(caller, cart) else None
+async def _new_cart(caller: Caller, variant_id: int) -> CartContents:
+    """An empty new cart and the variant to add, read before the cart is written."""
+    placeholder = Cart(id="")  # no cart has this id: the read finds the variant alone
+    contents = await cart_contents(placeholder, also_variant=variant_id)
+    variant = contents.variants.get(variant_id)
+    if variant is None:
+        raise DomainError.not_found("variant", "variantId")
+    contents.cart = await Cart.create(currency=variant.product.currency, customer_id=caller.customer_id,
+                                      shipping_address=await default_address_json(caller.customer_id))
+    return contents
 
 
 async def add_to_cart(
     caller: Caller, cart_id: str | None, quantity: int, *, variant_id: int | None = None, product_id: int | None = None
-) -> Cart:
-    """Adds `quantity` of a variant (or of a product's only variant); with no `cart_id`, to a new cart."""
+) -> CartContents:
+    """Adds `quantity` of a variant (or of a product's only variant); with no `cart_id`, to a new cart.
+
+    Three statements for a variant: the cart locked and touched (or, for a new cart, the
+    variant read first and the cart inserted), the cart's lines with the variant, the line.
+    """
     if (variant_id is None) == (product_id is None):
         raise DomainError(UserErrorCode.INVALID, "Give a variantId.", ["variantId"])
     _check_quantity(quantity, "quantity", minimum=1)
+    field = "variantId" if variant_id is not None else "productId"
     async with in_transaction():
-        variant, field = await _variant_to_add(variant_id, product_id)
-        product: Product = variant.product
+        if variant_id is None:
+            variant_id = await _variant_id_of_product(product_id)
         if cart_id is None:
-            cart = await Cart.create(currency=product.currency, customer_id=caller.customer_id,
-                                     shipping_address=await default_address_json(caller.customer_id))
-            line = None
+            contents = await _new_cart(caller, variant_id)
         else:
-            cart = await _locked_open_cart(caller, cart_id)
-            line = await CartLine.get_or_none(cart_id=cart.id, variant_id=variant.id)
-        if product.currency != cart.currency:
+            contents = await cart_contents(await _locked_open_cart(caller, cart_id), also_variant=variant_id)
+        variant = contents.variants.get(variant_id)
+        if variant is None:
+            raise DomainError.not_found("variant", "variantId")
+        cart, line = contents.cart, contents.line_of(variant_id)
+        if variant.product.currency != cart.currency:
             raise DomainError(
                 UserErrorCode.INVALID, "This product is sold in another currency than the cart.", [field]
             )
@@ -114,40 +120,54 @@ async def add_to_cart(
             )
         _check_stock(variant, new_quantity, "quantity")
         if line is None:
-            await CartLine.create(cart_id=cart.id, product_id=product.id, variant_id=variant.id, quantity=new_quantity)
+            line = await CartLine.create(cart_id=cart.id, product_id=variant.product_id, variant_id=variant.id,
+                                         quantity=new_quantity)
+            contents.lines.append(line)
         else:
             line.quantity = new_quantity
             await line.save(update_fields=["quantity", "updated_at"])
-        await cart.save(update_fields=["updated_at"])
-    return cart
+    _drop_unlisted(contents)
+    return contents
 
 
-async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity: int) -> Cart:
+def _drop_unlisted(contents: CartContents) -> None:
+    """Keeps only what the cart's lines hold (an add reads the added variant too)."""
+    held = {line.variant_id for line in contents.lines}
+    contents.variants = {i: v for i, v in contents.variants.items() if i in held}
+    products = {v.product_id for v in contents.variants.values()}
+    contents.products = {i: p for i, p in contents.products.items() if i in products}
+    contents.images = {i: found for i, found in contents.images.items() if i in products}
+
+
+async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity: int) -> CartContents:
     """Sets a line's quantity; 0 removes the line."""
     _check_quantity(quantity, "quantity", minimum=0)
     async with in_transaction():
-        cart = await _locked_open_cart(caller, cart_id)
-        line = await CartLine.get_or_none(id=line_id, cart_id=cart.id).select_related("variant__product")
+        contents = await cart_contents(await _locked_open_cart(caller, cart_id))
+        line = next((line for line in contents.lines if line.id == line_id), None)
         if line is None:
             raise DomainError.not_found("line in this cart", "lineId")
         if quantity == 0:
             await line.delete()
+            contents.lines.remove(line)
         else:
-            _check_stock(line.variant, quantity, "quantity")
+            _check_stock(contents.variants[line.variant_id], quantity, "quantity")
             line.quantity = quantity
             await line.save(update_fields=["quantity", "updated_at"])
-        await cart.save(update_fields=["updated_at"])
-    return cart
+    _drop_unlisted(contents)
+    return contents
 
 
-async def remove_from_cart(caller: Caller, cart_id: str, line_id: int) -> Cart:
+async def remove_from_cart(caller: Caller, cart_id: str, line_id: int) -> CartContents:
     async with in_transaction():
-        cart = await _locked_open_cart(caller, cart_id)
-        deleted = await CartLine.filter(id=line_id, cart_id=cart.id).delete()
-        if not deleted:
+        contents = await cart_contents(await _locked_open_cart(caller, cart_id))
+        line = next((line for line in contents.lines if line.id == line_id), None)
+        if line is None:
             raise DomainError.not_found("line in this cart", "lineId")
-        await cart.save(update_fields=["updated_at"])
-    return cart
+        await line.delete()
+        contents.lines.remove(line)
+    _drop_unlisted(contents)
+    return contents
 
 
 async def purge_carts(older_than: timedelta, now: datetime | None = None) -> int:

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from commerce.access import Caller, can_use_cart
 from commerce.catalog.stock import reserve_stock
 from commerce.checkout.buyer import check_email
+from commerce.checkout.cart_contents import CartContents, cart_for_checkout
 from commerce.checkout.cart_costs import cost_lines, price_cart, require_delivery
 from commerce.checkout.costs import CartCost
 from commerce.discounts.usage import (
@@ -121,29 +122,29 @@ def _check_total(cost: CartCost, terms: CheckoutTerms) -> None:
 
 
 async def _claim_codes(caller: Caller, cart: Cart, lines: list[CartLine], variants: dict[int, ProductVariant],
-                       terms: CheckoutTerms, email: str) -> tuple[CartCost, list[int]]:
+                       terms: CheckoutTerms, email: str) -> tuple[CartCost, list[tuple[int, bool]]]:
     """Counts a use of each code that takes something off; a code with no use left is dropped
     and the cart priced again without it (inside step 1's transaction)."""
     cart.email = cart.email or email  # once-per-customer codes count this buyer
     who = customer_key(cart.customer_id or caller.customer_id, email)
-    claimed: dict[str, int] = {}
+    claimed: dict[str, tuple[int, bool]] = {}
     while True:
         cost = await _cost(caller, cart, lines, variants, terms)
         dropped = None
         for code, amount in cost.discount_applications.items():
             if amount <= 0 or code in claimed:
                 continue
-            discount_id = await claim_discount(code, who)
-            if discount_id is None:
+            claim = await claim_discount(code, who)
+            if claim is None:
                 dropped = code
                 break
-            claimed[code] = discount_id
+            claimed[code] = claim
         if dropped is None:
             break
         cart.discount_codes = [c for c in cart.discount_codes or [] if c != dropped]
-    unused = [i for code, i in claimed.items() if cost.discount_applications.get(code, 0) <= 0]
-    await unclaim_discounts(unused)
-    return cost, [i for i in claimed.values() if i not in unused]
+    unused = [code for code in claimed if cost.discount_applications.get(code, 0) <= 0]
+    await unclaim_discounts([claimed[code][0] for code in unused])
+    return cost, [claim for code, claim in claimed.items() if code not in unused]
 
 
 async def open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
@@ -162,16 +163,31 @@ async def open_order(caller: Caller, cart_id: str, email: str | None, key: str |
                       "Please try again.", None)
 
 
+async def _locked_checkable(caller: Caller, cart_id: str, key: str | None) -> CartContents | Replay:
+    """The cart locked, then its lines, variants and products with its orders' standing (two
+    statements, in that order: see `cart_for_checkout`); or the order this key already made."""
+    found = await cart_for_checkout(await _cart(caller, cart_id, lock=True), key,
+                                    [s.value for s in CART_TAKEN_STATUSES])
+    cart = found.contents.cart
+    if found.known_order_id is not None:
+        known = await Order.get(id=found.known_order_id)
+        if known.cart_id != cart.id:
+            raise key_reused("cart", ["input", "idempotencyKey"])
+        return Replay(known)
+    if cart.status is not CartStatus.OPEN or found.taken:
+        raise DomainError(Code.CART_ALREADY_CHECKED_OUT, "This cart has already been checked out.", ["input", "cartId"])
+    if not found.contents.lines:
+        raise DomainError(Code.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+    return found.contents
+
+
 async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str | None,
                       terms: CheckoutTerms, paying: bool) -> Order | Replay:
     async with in_transaction():
-        cart = await _cart(caller, cart_id, lock=True)
-        known = await _known_order(key, cart.id)
-        if known is not None:
-            return Replay(known)
-        lines = await _checkable_lines(cart)
-        variants = {v.id: v for v in await ProductVariant.filter(
-            id__in=[line.variant_id for line in lines]).select_related("product")}
+        contents = await _locked_checkable(caller, cart_id, key)
+        if isinstance(contents, Replay):
+            return contents
+        cart, lines, variants = contents.cart, contents.lines, contents.variants
         email = _email(email, cart)
         cost, claimed = await _claim_codes(caller, cart, lines, variants, terms, email)
         _check_total(cost, terms)
@@ -190,7 +206,7 @@ async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str 
         await OrderLine.bulk_create(order_line_copies(order.id, lines, variants, cost))
         await record_redemptions(order.id, claimed, customer_key(order.customer_id, email))
         await Cart.filter(id=cart.id).update(status=CartStatus.CHECKED_OUT)
-        await record_order_event(order, OrderEventType.ORDER_CREATED)
+        await record_order_event(order, OrderEventType.ORDER_CREATED, new_order=True)
         if order.total == 0:
             await pay_nothing_locked(order)
     return order

@@ -31,7 +31,7 @@ from commerce.access import Caller, can_read_order
 from commerce.errors import DomainError, UserErrorCode as Code
 from commerce.idempotency import check_client_key, checkout_customer_key, confirm_key, key_reused, payment_intent_key
 from commerce.orders.lifecycle import OPEN_ORDER_STATUSES, lock_order
-from commerce.orders.payment_outcomes import apply_payment_result, cancel_unpaid_order
+from commerce.orders.payment_outcomes import apply_payment_outcome, apply_payment_result, cancel_unpaid_order
 from commerce.wallet.cards import card_for_checkout
 from commerce.checkout.opening import CheckoutTerms, PaymentNeeded, Replay, open_order, precheck
 from models import Order, OrderFinancialStatus, OrderStatus, Payment
@@ -49,6 +49,7 @@ __all__ = ["CheckoutResult", "CheckoutTerms", "checkout", "confirm_checkout", "R
 
 REPLAY_WAIT_SECONDS = 10.0
 _KEY_FIELD = ("input", "idempotencyKey")
+_PAYMENT_METHOD = "pm_"  # a Stripe PaymentMethod id, charged directly (a `tok_` becomes a customer's card first)
 _NOTHING_CHARGED = "The payment could not be started, and nothing was charged. Please try again."
 
 
@@ -59,6 +60,7 @@ class CheckoutResult:
     order: Order
     client_secret: str | None = None
     error: DomainError | None = None
+    payment: Payment | None = None  # the order's payment as the checkout left it, when it has one in hand
 
 
 def _unreadable_card(saved: bool = False) -> DomainError:
@@ -69,7 +71,8 @@ def _unreadable_card(saved: bool = False) -> DomainError:
                        ["input", "paymentToken"])
 
 
-async def _result(gateway: PaymentGateway, order: Order, client_secret: str | None = None) -> CheckoutResult:
+async def _result(gateway: PaymentGateway, order: Order, client_secret: str | None = None,
+                  payment: Payment | None = None) -> CheckoutResult:
     """What the shopper is told about `order` as it stands."""
     if order.status is OrderStatus.ACTION_REQUIRED:
         if client_secret is None:
@@ -86,7 +89,7 @@ async def _result(gateway: PaymentGateway, order: Order, client_secret: str | No
         return CheckoutResult(order, error=DomainError(Code.CARD_DECLINED, message, ["input", "paymentToken"]))
     if order.status is OrderStatus.CANCELLED:
         return CheckoutResult(order, error=DomainError(Code.PAYMENT_FAILED, _NOTHING_CHARGED, None))
-    return CheckoutResult(order)
+    return CheckoutResult(order, payment=payment)
 
 
 async def _settled(order: Order) -> Order:
@@ -141,8 +144,8 @@ async def _pay(gateway: PaymentGateway, order: Order, method: PaymentMethodRef,
             result = await gateway.retrieve_payment_intent(intent_id)
         except GatewayUnavailable:
             pass  # the order stays PENDING_PAYMENT; the reconciler settles it
-    order = await apply_payment_result(order.id, result, gateway)
-    return await _result(gateway, order, result.client_secret)
+    order, payment = await apply_payment_outcome(order.id, result, gateway)
+    return await _result(gateway, order, result.client_secret, payment)
 
 
 async def _payment_method(gateway: PaymentGateway, payment_token: str | None, email: str,
@@ -197,18 +200,24 @@ async def checkout(
     if saved_payment_method is not None and payment_token:
         raise DomainError(Code.INVALID, "Give a paymentToken or a savedPaymentMethodId, not both.",
                           ["input", "savedPaymentMethodId"])
-    known = await precheck(caller, cart_id, email, idempotency_key, terms)
-    if isinstance(known, Order):
-        return await _result(gateway, await _settled(known))
-    email = known.email
-    saved = None if saved_payment_method is None else await card_for_checkout(caller, saved_payment_method)
-
-    method = await _payment_method(gateway, payment_token, email, idempotency_key, saved) if known.total else None
-    try:
-        opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=method is not None)
-    except PaymentNeeded:  # the total is no longer zero (a code's last use went meanwhile)
-        method = await _payment_method(gateway, payment_token, email, idempotency_key, saved)
+    saved = None
+    if saved_payment_method is None and payment_token and payment_token.startswith(_PAYMENT_METHOD):
+        # Charged as it is (§3): nothing reaches Stripe before step 1, whose checks under
+        # the lock are the pre-check's; the cart is read and priced once.
+        method = await _payment_method(gateway, payment_token, email or "", idempotency_key)
         opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
+    else:
+        known = await precheck(caller, cart_id, email, idempotency_key, terms)
+        if isinstance(known, Order):
+            return await _result(gateway, await _settled(known))
+        email = known.email
+        saved = None if saved_payment_method is None else await card_for_checkout(caller, saved_payment_method)
+        method = await _payment_method(gateway, payment_token, email, idempotency_key, saved) if known.total else None
+        try:
+            opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=method is not None)
+        except PaymentNeeded:  # the total is no longer zero (a code's last use went meanwhile)
+            method = await _payment_method(gateway, payment_token, email, idempotency_key, saved)
+            opened = await _open(caller, cart_id, email, idempotency_key, terms, paying=True)
     if isinstance(opened, Replay):
         return await _result(gateway, await _settled(opened.order))
     await notices.order_changed(opened.id)  # a new order, and stock taken from the catalog

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from commerce import throttle
 from commerce.discounts.lines import Discount
+from commerce.sql import fetch, statement
 from models import DiscountCode, DiscountRedemption
 
 __all__ = [
@@ -40,7 +41,7 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
-async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str]) -> None:
+async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str], known: set[str] | None = None) -> None:
     """Each of `codes` the shop does not have costs the cart and the client address a try.
 
     RateLimited, with nothing counted, when the tries would pass either limit
@@ -49,7 +50,8 @@ async def count_unknown_codes(cart_id: str, client: str, codes: Sequence[str]) -
     """
     if not codes:
         return
-    known = set(await DiscountCode.filter(code__in=list(codes)).values_list("code", flat=True))
+    if known is None:  # the shop's codes among them, unless the caller has read them
+        known = set(await DiscountCode.filter(code__in=list(codes)).values_list("code", flat=True))
     unknown = sum(1 for code in codes if code not in known)
     if not unknown:
         return
@@ -75,13 +77,17 @@ def _is_live(discount: DiscountCode, now: datetime) -> bool:
     )
 
 
-async def live_discounts(codes: Iterable[str], who: str | None, now: datetime | None = None) -> list[Discount]:
-    """The cart's codes that may apply now, in the cart's order (conditions on the cart aside)."""
+async def live_discounts(codes: Iterable[str], who: str | None, now: datetime | None = None,
+                         rows: Sequence[DiscountCode] | None = None) -> list[Discount]:
+    """The cart's codes that may apply now, in the cart's order (conditions on the cart aside).
+
+    `rows`: the shop's codes among them, when the caller has just read them.
+    """
     codes = [normalize_code(c) for c in codes]
     if not codes:
         return []
     now = now or datetime.now(timezone.utc)
-    found = {d.code: d for d in await DiscountCode.filter(code__in=codes)}
+    found = {d.code: d for d in (rows if rows is not None else await DiscountCode.filter(code__in=codes))}
     used: set[int] = set()
     once = [d.id for d in found.values() if d.once_per_customer]
     if once and who is not None:
@@ -94,17 +100,25 @@ async def live_discounts(codes: Iterable[str], who: str | None, now: datetime | 
     ]
 
 
-async def claim_discount(code: str, who: str | None) -> int | None:
-    """Counts one use, inside the caller's transaction: the code's id, or None when none is left."""
-    discount = await DiscountCode.get_or_none(code=code)
-    if discount is None:
+_CLAIM = ('UPDATE "discount_code" SET "used_count" = "used_count" + 1 WHERE "code" = ? AND "active" = ? '
+          'AND ("usage_limit" IS NULL OR "used_count" < "usage_limit") RETURNING "id", "once_per_customer"')
+
+
+async def claim_discount(code: str, who: str | None) -> tuple[int, bool] | None:
+    """Counts one use, inside the caller's transaction, in one conditional UPDATE: the code's id
+    and whether it is once per customer, or None when no use is left.
+
+    A once-per-customer use this customer already holds is left to the unique index
+    (`record_redemptions` raises CodeUseTaken; the checkout then prices without the code).
+    """
+    rows = await fetch(statement("discount-claim", lambda dialect: _CLAIM), [code, True])
+    if not rows:
         return None
-    if discount.once_per_customer and (who is None or await DiscountRedemption.exists(discount_id=discount.id, customer_key=who)):
+    discount_id, once = rows[0]["id"], bool(rows[0]["once_per_customer"])
+    if once and who is None:  # nobody to hold the use for
+        await unclaim_discounts([discount_id])
         return None
-    query = DiscountCode.filter(id=discount.id, active=True)
-    if discount.usage_limit is not None:
-        query = query.filter(used_count__lt=F("usage_limit"))
-    return discount.id if await query.update(used_count=F("used_count") + 1) else None
+    return discount_id, once
 
 
 async def unclaim_discounts(discount_ids: Iterable[int]) -> None:
@@ -113,20 +127,13 @@ async def unclaim_discounts(discount_ids: Iterable[int]) -> None:
         await DiscountCode.filter(id=discount_id, used_count__gt=0).update(used_count=F("used_count") - 1)
 
 
-async def _once_per_customer(discount_ids: Iterable[int]) -> set[int]:
-    ids = list(discount_ids)
-    if not ids:
-        return set()
-    return set(await DiscountCode.filter(id__in=ids, once_per_customer=True).values_list("id", flat=True))
-
-
-async def record_redemptions(order_id: str, discount_ids: Iterable[int], who: str | None) -> None:
-    """The order's codes, inside the checkout's transaction; CodeUseTaken when another order
-    of this customer holds a once-per-customer one (the unique index decides)."""
-    discount_ids = list(discount_ids)
-    once = await _once_per_customer(discount_ids)
+async def record_redemptions(order_id: str, claims: Iterable[tuple[int, bool]], who: str | None) -> None:
+    """The order's codes (`claim_discount`'s claims), inside the checkout's transaction; CodeUseTaken
+    when another order of this customer holds a once-per-customer one (the unique index decides)."""
     rows = [DiscountRedemption(discount_id=i, order_id=order_id, customer_key=who or "",
-                               once_key=who if i in once else None) for i in discount_ids]
+                               once_key=who if once else None) for i, once in claims]
+    if not rows:
+        return
     try:
         await DiscountRedemption.bulk_create(rows)
     except IntegrityError:

@@ -33,13 +33,16 @@ are a refund's own moves (`REFUND_MOVES`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from models import Dispute, Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderStatus, PaymentStatus, RefundStatus
 
 __all__ = [
     "PAYMENT_MOVES", "REFUND_STATES", "WAITING_FOR_PAYMENT", "UNPAID_ENDS", "CAPTURED", "DISPUTE_CLOSED",
     "FULFILLMENT_MOVES", "FULFILLABLE", "PAID_STATES", "REFUNDABLE", "MONEY_HELD", "REFUND_MOVES",
     "PAYMENT_CAPTURED", "PAYMENT_REFUNDABLE", "OPEN_ORDER_STATUSES", "ENDED_UNPAID_STATUSES", "CART_TAKEN_STATUSES",
-    "MONEY_TAKEN_STATUSES", "AUDITED_STATUSES", "summary_status", "save_order", "dispute_standing",
+    "MONEY_TAKEN_STATUSES", "AUDITED_STATUSES", "summary_status", "save_order", "dispute_standing", "standing_of",
     "captured_status", "late_cancelled", "total_outstanding", "get_order", "lock_order",
 ]
 
@@ -159,23 +162,28 @@ async def lock_order(order_id: str) -> Order | None:
     return await Order.filter(id=order_id).select_for_update().first()
 
 
-async def dispute_standing(order_id: str) -> str | None:
-    statuses = await Dispute.filter(order_id=order_id).values_list("status", flat=True)
+def standing_of(statuses: Sequence[Any]) -> str | None:
+    """"open" while a dispute is, "lost" once one was lost, else None (the order's disputes' statuses)."""
     if any(s not in DISPUTE_CLOSED for s in statuses):
         return "open"
     return "lost" if "lost" in statuses else None
 
 
-async def save_order(order: Order, *, was: tuple | None = None) -> bool:
+async def dispute_standing(order_id: str) -> str | None:
+    return standing_of(await Dispute.filter(order_id=order_id).values_list("status", flat=True))
+
+
+async def save_order(order: Order, *, was: tuple | None = None, disputes: Sequence[Any] | None = None) -> bool:
     """Stores a locked order's parts and its derived `status`; True when anything changed.
 
     `was` is `(financial_status, fulfillment_status, status)` as loaded; None: read from the row.
+    `disputes`: the statuses of the order's disputes, read under its lock; None: read them.
     """
     if was is None:
         was = tuple((await Order.filter(id=order.id).values_list(
             "financial_status", "fulfillment_status", "status"))[0])
-    order.status = summary_status(order.financial_status, order.fulfillment_status,
-                                  await dispute_standing(order.id), late_cancelled(order))
+    standing = await dispute_standing(order.id) if disputes is None else standing_of(disputes)
+    order.status = summary_status(order.financial_status, order.fulfillment_status, standing, late_cancelled(order))
     now = (order.financial_status, order.fulfillment_status, order.status)
     await order.save(update_fields=["status", "financial_status", "fulfillment_status", "holds_stock",
                                     "cancel_reason", "updated_at"])

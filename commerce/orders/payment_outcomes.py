@@ -42,6 +42,7 @@ from commerce.orders.refunds import send_automatic_refunds
 from commerce.orders.stripe_refunds import note_stripe_total
 from commerce.outbound import notices
 from commerce.outbound.outbox import payment_event_type, record_order_event
+from commerce.sql import fetch, model_of, projection, statement
 from models import (
     Cart, CartStatus, Order, OrderEventType, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine,
     Payment, PaymentStatus, Refund, RefundStatus,
@@ -50,7 +51,7 @@ from commerce.discounts.usage import count_again, customer_key, give_back_discou
 from payments.gateway import PaymentError, PaymentGateway, PaymentOutcome, PaymentResult
 
 __all__ = [
-    "apply_payment_result", "apply_payment_result_locked",
+    "apply_payment_result", "apply_payment_outcome", "apply_payment_result_locked",
     "cancel_unpaid_order", "cancel_free_order", "cancel_order", "cancel_at_stripe", "STOCK_UNAVAILABLE",
     "order_lines", "settle_late_payments", "still_owed", "owing_late_payments",
 ]
@@ -135,17 +136,23 @@ async def apply_payment_result(order_id: str, result: PaymentResult, gateway: Pa
     nothing; neither does an outcome the order is already past. With a
     gateway, money owed back by a late success is given back right after.
     """
+    return (await apply_payment_outcome(order_id, result, gateway))[0]
+
+
+async def apply_payment_outcome(order_id: str, result: PaymentResult,
+                                gateway: PaymentGateway | None = None) -> tuple[Order, Payment | None]:
+    """`apply_payment_result`, with the payment as the change left it (None when nothing changed)."""
     async with in_transaction():
-        order = await _locked(order_id)
-        changed = await apply_payment_result_locked(order, result)
-        if changed:
-            await record_order_event(order, payment_event_type(order))
-    if changed:
+        order, payment, disputes = await _locked_with_payment(order_id)
+        payment = await _apply_locked(order, result, payment, disputes)
+        if payment is not None:
+            await record_order_event(order, payment_event_type(order), payment=payment)
+    if payment is not None:
         await notices.order_changed(order.id)
-        if gateway is not None:
+        if gateway is not None and order.cancel_reason is not None:  # only a late payment leaves money owed
             await settle_late_payments(gateway, order.id)
-            order = await Order.get(id=order.id)
-    return order
+            return await Order.get(id=order.id), None
+    return order, payment
 
 
 async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bool:
@@ -153,13 +160,40 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
 
     Returns True when the order changed; the caller announces it after commit.
     """
-    payment = await Payment.get_or_none(order_id=order.id)
+    return await _apply_locked(order, result) is not None
+
+
+def _payment_sql(dialect: str) -> str:
+    return (f'SELECT {projection(Payment, "p")}, "d"."status" AS "dispute_status" FROM "order" "o" '
+            'LEFT JOIN "payment" "p" ON "p"."order_id" = "o"."id" '
+            'LEFT JOIN "dispute" "d" ON "d"."order_id" = "o"."id" WHERE "o"."id" = ?')
+
+
+async def _locked_with_payment(order_id: str) -> tuple[Order, Payment | None, list[str]]:
+    """The order locked (`lock_order`), then its payment and its disputes' statuses in one statement.
+
+    Two statements, never one `SELECT … FOR UPDATE` with the joins: under PostgreSQL's READ
+    COMMITTED, one that waited for the lock would see the payment as it was before the
+    transaction it waited for (and `save()` would write that back)."""
+    order = await _locked(order_id)
+    rows = await fetch(statement("order-payment-disputes", _payment_sql), [order_id])
+    return (order, model_of(Payment, rows[0], "p"),
+            [row["dispute_status"] for row in rows if row["dispute_status"] is not None])
+
+
+async def _apply_locked(order: Order, result: PaymentResult, payment: Payment | None = None,
+                        disputes: list[str] | None = None) -> Payment | None:
+    """The payment as the result left it, or None when nothing changed. `payment` and `disputes`
+    come together, read with the order under its lock (`_locked_with_payment`); without
+    `disputes`, both are read here."""
+    if disputes is None:
+        payment = await Payment.get_or_none(order_id=order.id)
     if payment is None or (result.intent_id and result.intent_id != payment.intent_id):
         log.warning("payment result for order %s does not name its PaymentIntent", order.number)
-        return False
+        return None
     target = _TARGET.get(result.outcome)
     if target is None or target not in PAYMENT_MOVES.get(order.financial_status, set()):
-        return False
+        return None
     if target is F.PAID and result.amount is not None and result.amount != payment.amount:
         log.error("order %s: Stripe charged %s, the payment is %s", order.number, result.amount, payment.amount)
     was = (order.financial_status, order.fulfillment_status, order.status)
@@ -173,9 +207,9 @@ async def apply_payment_result_locked(order: Order, result: PaymentResult) -> bo
         await count_sales(order.id)  # first time paid: counts for the best-selling sort
     order.financial_status = (captured_status(payment.amount_captured, payment.amount_refunded, order.total)
                               if target is F.PAID else target)
-    await save_order(order, was=was)
+    await save_order(order, was=was, disputes=disputes)
     log.info("order %s is now %s", order.number, order.status.name)
-    return True
+    return payment
 
 
 async def cancel_unpaid_order(order_id: str) -> Order | None:

@@ -71,12 +71,23 @@ def snapshot_of(order: Order, now: datetime, captured: int = 0, refunded: int = 
     }
 
 
-async def record_order_event(order: Order, type: OrderEventType) -> None:
-    """Appends the event of `order`'s change; call inside that change's transaction, last."""
+async def record_order_event(order: Order, type: OrderEventType, *, payment: Payment | None = None,
+                             new_order: bool = False) -> None:
+    """Appends the event of `order`'s change; call inside that change's transaction, last.
+
+    The snapshot's money comes from `payment` (the order's, as the change left it), is
+    nothing for a `new_order` (no payment yet), and is read otherwise.
+    """
     connection = get_connection("default")
     now = datetime.now(timezone.utc)
-    money = await Payment.filter(order_id=order.id).values_list("amount_captured", "amount_refunded")
-    values = [order.id, type.value, json.dumps(snapshot_of(order, now, *(money[0] if money else (0, 0)))), now]
+    if payment is not None:
+        captured, refunded = payment.amount_captured, payment.amount_refunded
+    elif new_order:
+        captured, refunded = 0, 0
+    else:
+        money = await Payment.filter(order_id=order.id).values_list("amount_captured", "amount_refunded")
+        captured, refunded = money[0] if money else (0, 0)
+    values = [order.id, type.value, json.dumps(snapshot_of(order, now, captured, refunded)), now]
     dialect = connection.capabilities.dialect
     await connection.execute_query(_POSTGRES if dialect == "postgres" else _SQLITE, values)
 

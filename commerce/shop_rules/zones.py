@@ -12,11 +12,13 @@ from tortoise.transactions import in_transaction
 from commerce.shop_rules.checks import amount, count, country_code, invalid, optional_amount, text
 from commerce.checkout.shipping import DeliveryRate, RestOfWorld, Zone
 from commerce.errors import DomainError, UserErrorCode as Code
-from models import ShippingRate, ShippingZone
+from commerce.checkout.taxes import Rate
+from commerce.sql import columns, fetch, model_of, projection, statement
+from models import ShippingRate, ShippingZone, TaxRate
 
-__all__ = ["RateInput", "ZoneInput", "create_zone", "update_zone", "delete_zone", "list_zones", "load_zones"]
+__all__ = ["RateInput", "ZoneInput", "create_zone", "update_zone", "delete_zone", "list_zones", "load_zones", "load_zones_and_tax_rates", "HANDLE"]
 
-_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def _bounds(low: int | None, high: int | None, *field: str | int) -> None:
 
 def _rate(rate: RateInput, i: int, currency: str) -> dict:
     at = ("input", "rates", i)
-    if not _HANDLE.match(rate.handle):
+    if not HANDLE.match(rate.handle):
         raise invalid("A handle is lower-case letters, digits and dashes.", *at, "handle")
     row = {
         "handle": rate.handle, "title": text(rate.title, *at, "title"),
@@ -132,10 +134,48 @@ def _delivery_rate(rate: ShippingRate) -> DeliveryRate:
                         rate.min_weight_grams, rate.max_weight_grams, rate.min_delivery_days, rate.max_delivery_days)
 
 
+def _zones_sql(dialect: str) -> str:
+    return (f'SELECT {projection(ShippingZone, "z")}, {projection(ShippingRate, "r")} FROM "shipping_zone" "z" '
+            'LEFT JOIN "shipping_rate" "r" ON "r"."zone_id" = "z"."id" ORDER BY "z"."id", "r"."id"')
+
+
+def _nulls(model: type, alias: str) -> str:
+    return ", ".join(f'NULL AS "{alias}__{c}"' for c in columns(model))
+
+
+def _zones_and_tax_sql(dialect: str) -> str:
+    return (
+        f"SELECT 'z' AS \"kind\", {projection(ShippingZone, 'z')}, {projection(ShippingRate, 'r')}, "
+        f"{_nulls(TaxRate, 't')} "
+        'FROM "shipping_zone" "z" LEFT JOIN "shipping_rate" "r" ON "r"."zone_id" = "z"."id" '
+        f"UNION ALL SELECT 't', {_nulls(ShippingZone, 'z')}, {_nulls(ShippingRate, 'r')}, {projection(TaxRate, 't')} "
+        'FROM "tax_rate" "t" WHERE "t"."country_code" = ? AND "t"."province_code" IN (?, ?) '
+        'ORDER BY "kind", "z__id", "r__id", "t__province_code"'
+    )
+
+
+def _zones_of(rows: list[dict]) -> list[Zone]:
+    zones: dict[int, ShippingZone] = {}
+    by_zone: dict[int, list[DeliveryRate]] = {}
+    for row in rows:
+        if row["z__id"] not in zones:
+            zones[row["z__id"]] = model_of(ShippingZone, row, "z")
+            by_zone[row["z__id"]] = []
+        rate = model_of(ShippingRate, row, "r")
+        if rate is not None:
+            by_zone[row["z__id"]].append(_delivery_rate(rate))
+    return [Zone(zone.name, frozenset(zone.countries), by_zone[zone.id]) for zone in zones.values()]
+
+
 async def load_zones() -> list[Zone]:
-    """Every zone with its rates, in two queries, for pricing carts."""
-    zones = await ShippingZone.all().order_by("id")
-    by_zone: dict[int, list[DeliveryRate]] = {zone.id: [] for zone in zones}
-    for rate in await ShippingRate.all().order_by("id"):
-        by_zone.setdefault(rate.zone_id, []).append(_delivery_rate(rate))
-    return [Zone(zone.name, frozenset(zone.countries), by_zone[zone.id]) for zone in zones]
+    """Every zone with its rates (a zone may have none), in one statement, for pricing carts."""
+    return _zones_of(await fetch(statement("zones-with-rates", _zones_sql), []))
+
+
+async def load_zones_and_tax_rates(country_code: str, province_code: str = "") -> tuple[list[Zone], list[Rate]]:
+    """`load_zones()` and the built-in tax rates of the country and province
+    (`commerce.checkout.taxes.rates_for`), in one statement: what pricing a cart that ships reads."""
+    rows = await fetch(statement("zones-and-tax-rates", _zones_and_tax_sql), [country_code, "", province_code])
+    taxes = [model_of(TaxRate, row, "t") for row in rows if row["kind"] == "t"]
+    return (_zones_of([row for row in rows if row["kind"] == "z"]),
+            [Rate(t.title, Decimal(t.rate), t.applies_to_shipping) for t in taxes])

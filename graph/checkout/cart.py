@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from commerce.checkout import carts
+from commerce.checkout.cart_contents import CartContents
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.core.access import caller
 from graph.catalog.types import Product, ProductVariant, product_key, variant_key
@@ -67,6 +68,20 @@ class Cart(Node):
             model=model,
             memo={},
         )
+
+    @classmethod
+    def from_contents(cls, info: Info, contents: CartContents) -> "Cart":
+        """The cart as a change or a read left it: its lines, variants, products, images (and
+        cost, when the change priced it) become this request's, so the answer reads nothing again."""
+        loaders = info.context.loaders
+        loaders.forget_catalog()
+        loaders.cart_lines_by_cart_id.prime(contents.cart.id, contents.lines, force=True)
+        loaders.variant_by_id.prime_many(contents.variants, force=True)
+        loaders.product_by_id.prime_many(contents.products, force=True)
+        loaders.images_by_product_id.prime_many(contents.images, force=True)
+        cart = cls.from_model(contents.cart)
+        cart.memo["contents"] = contents  # priced from these (`load_cost`), once, if the answer asks
+        return cart
 
     async def _priced(self, info: Info) -> list[tuple[CartLineModel, ProductVariant, Product, PricedLine]]:
         loaders = info.context.loaders
@@ -156,8 +171,8 @@ def _line_key(global_id: str) -> int:
 
 
 async def _cart_node(info: Info, key: str) -> Cart | None:
-    model = await carts.get_cart(await caller(info), key)
-    return None if model is None else Cart.from_model(model)
+    contents = await carts.get_cart(await caller(info), key)
+    return None if contents is None else Cart.from_contents(info, contents)
 
 
 register_node("Cart", secret_key_of, _cart_node)
@@ -181,10 +196,9 @@ class RemoveFromCartPayload:
     user_errors: list[UserError]
 
 
-def _fresh(info: Info, model: CartModel) -> Cart:
-    """The changed cart, with this request's cached lines and products dropped."""
-    info.context.loaders.forget_catalog()
-    return Cart.from_model(model)
+def _fresh(info: Info, contents: CartContents) -> Cart:
+    """The changed cart, with what this request read before the change replaced."""
+    return Cart.from_contents(info, contents)
 
 
 @strawberry.type
@@ -209,21 +223,21 @@ class CartMutation:
         )] = None,
     ) -> AddToCartPayload:
         key = None if cart_id is None else cart_key(cart_id)
-        model = await carts.add_to_cart(
+        contents = await carts.add_to_cart(
             await caller(info), key, quantity,
             variant_id=None if variant_id is None else variant_key(variant_id, field="variantId"),
             product_id=None if product_id is None else product_key(product_id, field="productId"),
         )
-        return AddToCartPayload(cart=_fresh(info, model), user_errors=[])
+        return AddToCartPayload(cart=_fresh(info, contents), user_errors=[])
 
     @mutation(description="Sets a line's quantity; 0 removes the line.")
     async def update_cart_line(
         self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID, quantity: int
     ) -> UpdateCartLinePayload:
-        model = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity)
-        return UpdateCartLinePayload(cart=_fresh(info, model), user_errors=[])
+        contents = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity)
+        return UpdateCartLinePayload(cart=_fresh(info, contents), user_errors=[])
 
     @mutation(description="Removes a line from a cart.")
     async def remove_from_cart(self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID) -> RemoveFromCartPayload:
-        model = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id))
-        return RemoveFromCartPayload(cart=_fresh(info, model), user_errors=[])
+        contents = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id))
+        return RemoveFromCartPayload(cart=_fresh(info, contents), user_errors=[])

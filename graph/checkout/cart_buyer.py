@@ -44,31 +44,31 @@ class CartBuyerMutation:
     async def cart_buyer_identity_update(
         self, info: Info, cart_id: strawberry.ID, email: str | None = None, country_code: str | None = None
     ) -> CartBuyerIdentityUpdatePayload:
-        model = await buyer.update_buyer_identity(await caller(info), cart_key(cart_id), email, country_code)
-        return CartBuyerIdentityUpdatePayload(cart=Cart.from_model(model), user_errors=[])
+        contents = await buyer.update_buyer_identity(await caller(info), cart_key(cart_id), email, country_code)
+        return CartBuyerIdentityUpdatePayload(cart=Cart.from_contents(info, contents), user_errors=[])
 
     @mutation(description="Sets where the cart is delivered; refusals name the field, such as address.zip.")
     async def cart_shipping_address_update(
         self, info: Info, cart_id: strawberry.ID, address: MailingAddressInput
     ) -> CartShippingAddressUpdatePayload:
-        model = await buyer.update_shipping_address(
+        contents = await buyer.update_shipping_address(
             await caller(info), cart_key(cart_id), address.parse(),
             prices_include_tax=info.context.settings.prices_include_tax)
-        return CartShippingAddressUpdatePayload(cart=Cart.from_model(model), user_errors=[])
+        return CartShippingAddressUpdatePayload(cart=Cart.from_contents(info, contents), user_errors=[])
 
     @mutation(description="Chooses one of `Cart.deliveryOptions` by its handle.")
     async def cart_selected_delivery_option_update(
         self, info: Info, cart_id: strawberry.ID, handle: str
     ) -> CartSelectedDeliveryOptionUpdatePayload:
-        model = await buyer.select_delivery_option(
+        contents = await buyer.select_delivery_option(
             await caller(info), cart_key(cart_id), handle,
             prices_include_tax=info.context.settings.prices_include_tax)
-        return CartSelectedDeliveryOptionUpdatePayload(cart=Cart.from_model(model), user_errors=[])
+        return CartSelectedDeliveryOptionUpdatePayload(cart=Cart.from_contents(info, contents), user_errors=[])
 
     @mutation(description="Replaces the cart's discount codes; each is listed with whether it applies.")
     async def cart_discount_codes_update(
         self, info: Info, cart_id: strawberry.ID, codes: list[str]
     ) -> CartDiscountCodesUpdatePayload:
-        model = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
-                                                  client=client_address(info))
-        return CartDiscountCodesUpdatePayload(cart=Cart.from_model(model), user_errors=[])
+        contents = await buyer.update_discount_codes(await caller(info), cart_key(cart_id), codes,
+                                                     client=client_address(info))
+        return CartDiscountCodesUpdatePayload(cart=Cart.from_contents(info, contents), user_errors=[])

@@ -98,5 +98,7 @@ async def _compute(info: Info, model: CartModel) -> Cost:
 def load_cost(info: Info, model: CartModel, memo: dict) -> "asyncio.Future[Cost]":
     """The cart's cost, computed once per response however many fields ask for it."""
     if "cost" not in memo:
-        memo["cost"] = asyncio.ensure_future(_compute(info, model))
+        contents = memo.get("contents")  # what a change or the read brought (commerce.checkout.cart_contents)
+        memo["cost"] = asyncio.ensure_future(
+            _compute(info, model) if contents is None else contents.price(info.context.settings.prices_include_tax))
     return memo["cost"]

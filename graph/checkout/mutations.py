@@ -105,6 +105,8 @@ class CheckoutMutation:
             _tell_outcome(info, error.code.value.lower())
             raise
         _tell_outcome(info, (result.error.code.value if result.error else result.order.status.value).lower())
+        if result.payment is not None:  # as the checkout wrote it: the answer reads it not again
+            info.context.loaders.payment_by_order_id.prime(result.order.id, result.payment, force=True)
         return CheckoutPayload(
             order=Order.from_model(result.order),
             payment_action=_action(result),
