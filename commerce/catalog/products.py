@@ -67,8 +67,11 @@ class Selection:
     relevance: dict[int, int] | None = None  # product id -> relevance, when there is a search
 
 
-async def select_products(search: str | None, filters: CatalogFilter | None = None) -> Selection:
-    relevance = await full_text.matching(search) if search and search.strip() else None
+async def select_products(
+    search: str | None, filters: CatalogFilter | None = None, language: str | None = None,
+) -> Selection:
+    """`language`: search translated words too (a language other than the shop's)."""
+    relevance = await full_text.matching(search, language) if search and search.strip() else None
     return Selection(filters or CatalogFilter(), relevance)
 
 
