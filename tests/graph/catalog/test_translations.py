@@ -84,6 +84,7 @@ async def test_a_missing_translation_falls_back_to_the_shops_text_field_by_field
     german = (await gql.data(TEE, {"l": "DE"}))["product"]
     english = (await gql.data(TEE))["product"]
     assert german["description"] == english["description"]  # no German description
+    assert german["description"].startswith("The classic tee: cut for every day")
     assert german["options"][1]["values"][2] == "Sand"  # nor a German word for this colour
     assert (await gql.data(TEE, {"l": "JA"}))["product"] == english  # nothing in Japanese at all
 
