@@ -173,17 +173,28 @@ PAGE = """query Page($n: Int, $l: LanguageCode) @inContext(language: $l) { produ
   variants(first: 10) { nodes { title selectedOptions { name value } price { amount } } } } } }"""
 
 
-async def test_a_page_in_german_costs_one_statement_more_for_any_size(gql, german_tee, sql_statements):
-    """The page's translations load in one batch with its other rows, only when another language is asked."""
+async def test_a_page_in_german_costs_the_same_statements_for_any_size(gql, german_tee, sql_statements):
+    """A page's translations come with its product rows, in the page's own statement, and only when
+    another language than the shop's is asked: a page costs the same in any language."""
     counts = {}
     for language in (None, "EN", "DE"):
         for size in (1, 20, 60):
             sql_statements.clear()
-            await gql.data(PAGE, {"n": size, "l": language})
+            page = (await gql.data(PAGE, {"n": size, "l": language}))["products"]["nodes"]
+            assert len(page) == size
             counts[language, size] = len(sql_statements)
-            translations = [s for s in sql_statements if '"translation"' in s]
-            assert len(translations) == (language == "DE"), sql_statements
-    assert len({counts[None, n] for n in (1, 20, 60)}) == 1
-    for size in (1, 20, 60):
-        assert counts["EN", size] == counts[None, size]
-        assert counts["DE", size] == counts[None, size] + 1
+            assert [s for s in sql_statements if "translation" in s] == ([] if language != "DE" else [
+                s for s in sql_statements if 'FROM "product"' in s]), sql_statements
+    assert len(set(counts.values())) == 1, counts
+    tee = next(n for n in page if n["title"] == "Klassisches T-Shirt")
+    assert tee["options"][0]["name"] == "Größe"
+
+
+async def test_one_product_in_german_reads_its_translations_in_one_statement_more(gql, german_tee, sql_statements):
+    one = 'query($l: LanguageCode) @inContext(language: $l) { product(slug: "classic-tee") { title options { name } } }'
+    counts = {}
+    for language in (None, "DE"):
+        sql_statements.clear()
+        await gql.data(one, {"l": language})
+        counts[language] = len(sql_statements)
+    assert counts["DE"] == counts[None] + 1, sql_statements
