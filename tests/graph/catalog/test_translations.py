@@ -198,3 +198,31 @@ async def test_one_product_in_german_reads_its_translations_in_one_statement_mor
         await gql.data(one, {"l": language})
         counts[language] = len(sql_statements)
     assert counts["DE"] == counts[None] + 1, sql_statements
+
+
+def test_the_shops_language_is_an_iso_639_1_setting():
+    from shopgraph.settings import load_settings
+
+    assert load_settings({}, dotenv=None).language == "EN"
+    assert load_settings({"SHOPGRAPH_LANGUAGE": " de "}).language == "DE"
+    for wrong in ("xx", "deu", "German"):
+        with pytest.raises(ValueError, match="SHOPGRAPH_LANGUAGE"):
+            load_settings({"SHOPGRAPH_LANGUAGE": wrong})
+
+
+async def test_in_a_german_shop_german_is_the_text_itself_and_english_a_translation(settings, gateway, staff_key,
+                                                                                    german_tee):
+    from dataclasses import replace
+
+    from tests.conftest import GraphQLClient
+    from tests.stripe_events import app_client
+
+    async with app_client(replace(settings, language="DE"), gateway) as http:
+        gql = GraphQLClient(http)
+        for language in (None, "DE"):  # the shop's own text; its German translations mean nothing here
+            assert (await gql.data(TEE, {"l": language}))["product"]["title"] == "Classic Tee"
+        assert (await register(gql, staff_key, await tee_id(), "EN", [{"key": "title", "value": "The Tee"}]))[
+            "userErrors"] == []
+        assert (await gql.data(TEE, {"l": "EN"}))["product"]["title"] == "The Tee"
+        refused = await register(gql, staff_key, await tee_id(), "DE", [{"key": "title", "value": "T-Shirt"}])
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [(["language"], "INVALID")]
