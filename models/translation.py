@@ -13,6 +13,8 @@ from tortoise.models import Model
 
 
 class Translation(Model):
+    """Translated catalog text: one row per (resource, language, key)."""
+
     id = fields.IntField(primary_key=True)
     resource_kind = fields.CharField(max_length=20)  # "product" or "collection"
     resource_id = fields.IntField()

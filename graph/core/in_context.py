@@ -23,7 +23,7 @@ from typing import Any
 import pycountry
 import strawberry
 from graphql import (
-    DocumentNode, GraphQLSchema, OperationDefinitionNode, get_directive_values, get_operation_ast,
+    DocumentNode, GraphQLSchema, get_directive_values, get_operation_ast,
 )
 from graphql.execution.values import get_variable_values
 from strawberry.directive import DirectiveLocation
@@ -50,10 +50,6 @@ def in_context(country: CountryCode | None = strawberry.UNSET, language: Languag
     """Never called: `InContext` reads the directive before execution."""
 
 
-def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
-    return get_operation_ast(document, operation_name)
-
-
 def read_in_context(
     context: Any, schema: GraphQLSchema, document: DocumentNode | None, operation_name: str | None,
     variables: dict[str, Any] | None,
@@ -62,7 +58,7 @@ def read_in_context(
 
     Leaves the context as it is when the variables do not coerce: execution then refuses them itself.
     """
-    operation = None if document is None else _operation(document, operation_name)
+    operation = None if document is None else get_operation_ast(document, operation_name)
     if operation is None or not any(d.name.value == "inContext" for d in operation.directives or ()):
         return
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
