@@ -226,3 +226,20 @@ async def test_in_a_german_shop_german_is_the_text_itself_and_english_a_translat
         assert (await gql.data(TEE, {"l": "EN"}))["product"]["title"] == "The Tee"
         refused = await register(gql, staff_key, await tee_id(), "DE", [{"key": "title", "value": "T-Shirt"}])
         assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [(["language"], "INVALID")]
+
+
+async def test_a_deleted_product_or_collection_takes_its_translations_along(gql, staff_key):
+    from models import Translation
+
+    staff = as_(gql, staff_key)
+    made = await staff.data('mutation { productCreate(input: {slug: "brief-lamp", title: "Brief Lamp", price: "9.00"})'
+                            ' { product { id } } collectionCreate(input: {slug: "brief", title: "Brief"})'
+                            ' { collection { id } } }')
+    product, collection = made["productCreate"]["product"]["id"], made["collectionCreate"]["collection"]["id"]
+    for resource in (product, collection):
+        assert (await register(gql, staff_key, resource, "DE", [{"key": "title", "value": "Kurz"}]))["userErrors"] == []
+    assert await Translation.filter(value="Kurz").count() == 2
+    await staff.data('mutation($p: ID!, $c: ID!) { productDelete(id: $p) { userErrors { code } }'
+                     ' collectionDelete(id: $c) { userErrors { code } } }', {"p": product, "c": collection})
+    assert await Translation.filter(value="Kurz").count() == 0
+    assert (await gql.data(SEARCH, {"q": "kurz", "l": "DE"}))["products"]["nodes"] == []
