@@ -4,13 +4,16 @@ Everything a product page shows comes through the request's dataloaders, so a
 page of N products costs the same few statements for any N. A page loads
 what its selection asks for before its products resolve (`prime_products`);
 each field then answers at once from the loaded rows, and only a product
-reached another way waits for its loader's batch. Text (titles, descriptions,
-option names and values) is in the operation's language (`@inContext`): in
-another language than the shop's, the page's translations load with the page,
-one batch, and each field falls back to the shop's text where none is given. An awaited field costs
+reached another way waits for its loader's batch. An awaited field costs
 graphql-core a coroutine, a future and a gather slot per product, a plain
 one a function call: on a page of 20 products with their variants that is
 most of the request's time.
+
+Text (titles, descriptions, option names and values) is in the operation's
+language (`@inContext`, `in_language`), falling back field by field to the
+shop's own text. In the shop's language nothing more is read; in another, a
+page's translations come with its product rows (commerce.catalog.products),
+and a product reached another way reads them through the request's loader.
 """
 
 from __future__ import annotations
