@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import SchemaExtension, AddValidationRules, DisableIntrospection, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from graph.accounts.customers import AccountMutation, AccountQuery
@@ -27,11 +27,13 @@ from graph.orders.refunds import RefundMutation
 from graph.checkout.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.catalog.staff_products import StaffMutation
 from graph.catalog.staff_variants import StaffCatalogMutation
+from graph.catalog.translations import TranslationMutation
 from graph.outbound.subscriptions import OrderSubscription
 from graph.accounts.wallet import AddressMutation
 from graph.accounts.wallet_cards import CardMutation, CardQuery
 from graph.core.context import Info
 from graph.core.errors import ErrorCodes
+from graph.core.in_context import InContext, in_context
 from graph.core.limits import Limits, shape_rule
 from graph.core.node import Node, resolve_node
 from graph.core.plans import plan_executor
@@ -52,12 +54,17 @@ Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, Or
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
                                   StaffCatalogMutation, RefundMutation, FulfillmentMutation, ShopRulesMutation,
-                                  WebhookMutation, ApiKeyMutation, AddressMutation, CardMutation))
+                                  WebhookMutation, ApiKeyMutation, AddressMutation, CardMutation, TranslationMutation))
 
 
 class ShopSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Client mistakes are answered, not logged; `ErrorCodes` logs the unexpected ones."""
+
+    def get_extensions(self, sync: bool = False) -> list[Any]:
+        """Our extensions only: the schema's one directive, `@inContext`, is read by `InContext` before
+        execution, so Strawberry's per-field directive wrapper (an await around every field) is left out."""
+        return [ext if isinstance(ext, SchemaExtension) else ext() for ext in self.extensions]
 
 
 def make_schema(limits: Limits = Limits(), *, introspection: bool = True, compiled_reads: bool = True) -> ShopSchema:
@@ -69,6 +76,7 @@ def make_schema(limits: Limits = Limits(), *, introspection: bool = True, compil
     rule = shape_rule(limits)  # one class for every request, so validation results cache
     extensions: list[Any] = [
         ErrorCodes,
+        InContext,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules([rule]),
         lambda: ParserCache(maxsize=512),
@@ -81,6 +89,7 @@ def make_schema(limits: Limits = Limits(), *, introspection: bool = True, compil
         mutation=Mutation,
         subscription=Subscription,
         types=[Product, ProductVariant, Collection, Cart, Order],
+        directives=[in_context],
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
     )

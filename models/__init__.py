@@ -16,6 +16,7 @@ from models.product import (
     Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
 )
 from models.throttle import RateLimitHit
+from models.translation import Translation
 from models.wallet import CustomerAddress, CustomerWallet, SavedPaymentMethod
 
 __all__ = [
@@ -26,5 +27,5 @@ __all__ = [
     "DiscountCode", "DiscountKind", "DiscountRedemption", "ShippingRate", "ShippingZone", "TaxRate",
     "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
     "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus", "RateLimitHit",
-    "SubscriptionDisabledReason", "CustomerAddress", "CustomerWallet", "SavedPaymentMethod",
+    "SubscriptionDisabledReason", "CustomerAddress", "CustomerWallet", "SavedPaymentMethod", "Translation",
 ]

@@ -86,6 +86,9 @@ class Order(Model):
     attention_since = fields.DatetimeField(null=True)
     email = fields.CharField(max_length=254)
     currency = fields.CharField(max_length=3)
+    # The buyer's language at checkout (ISO 639-1, upper-case; `@inContext(language:)`): what emails speak.
+    # Null on orders made before languages were stored: they are in the shop's language.
+    language = fields.CharField(max_length=2, null=True)
     subtotal = fields.IntField()
     # What checkout computed, copied so later changes to rates and codes never touch it.
     discount = fields.IntField(default=0, db_default=0)

@@ -33,7 +33,7 @@ class OutboundWorker:
             timeout=settings.webhook_timeout, retry_base=settings.webhook_retry_base,
             retry_window=settings.webhook_retry_window, allow_private=settings.webhooks_allow_private,
         )
-        self.mail_policy = mail.MailPolicy(settings.mail_from)
+        self.mail_policy = mail.MailPolicy(settings.mail_from, language=settings.language)
         self.mailer = mailer or mailer_for(settings.smtp_url, settings.mail_dir, require_tls=settings.production)
         self._wake = asyncio.Event()
         self._sending: dict[int, asyncio.Task[bool]] = {}  # by delivery id

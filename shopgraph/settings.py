@@ -50,6 +50,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     currency: str = "USD"
+    language: str = "EN"  # the shop's own language (ISO 639-1): what untranslated text is in, and the default
     reconcile_interval: float = 60.0  # seconds between reconciler passes in the server; 0: never
     graphiql: bool = True
     introspection: bool = True
@@ -122,6 +123,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         host=get("SHOPGRAPH_HOST", Settings.host),
         port=int(get("SHOPGRAPH_PORT", str(Settings.port))),
         currency=get("SHOPGRAPH_CURRENCY", Settings.currency).upper(),
+        language=_language(get("SHOPGRAPH_LANGUAGE", Settings.language)),
         reconcile_interval=float(get("SHOPGRAPH_RECONCILE_INTERVAL", str(Settings.reconcile_interval))),
         graphiql=_flag(get("SHOPGRAPH_GRAPHIQL", explorer_default)),
         introspection=_flag(get("SHOPGRAPH_INTROSPECTION", explorer_default)),
@@ -175,6 +177,15 @@ def _capture_method(value: str) -> str:
     value = value.strip().lower()
     if value not in ("automatic", "manual"):
         raise ValueError(f"SHOPGRAPH_CAPTURE_METHOD must be automatic or manual, not {value!r}")
+    return value
+
+
+def _language(value: str) -> str:
+    from commerce.languages import LANGUAGES
+
+    value = value.strip().upper()
+    if value not in LANGUAGES:
+        raise ValueError(f"SHOPGRAPH_LANGUAGE must be an ISO 639-1 code such as EN or DE, not {value!r}")
     return value
 
 

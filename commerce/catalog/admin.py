@@ -19,7 +19,7 @@ from commerce.catalog.variant_admin import (
     ImageSpec, OptionSpec, VariantSpec, set_images, set_options_and_variants, set_tags,
 )
 from commerce.catalog.variants import refresh_lowest_price
-from models import Product, ProductImage, ProductVariant
+from models import Product, ProductImage, ProductVariant, Translation
 
 __all__ = ["ProductChanges", "create_product", "update_product", "delete_product"]
 
@@ -159,5 +159,6 @@ async def delete_product(product_id: int) -> None:
         deleted = await Product.filter(id=product_id).delete()
         if not deleted:
             raise DomainError.not_found("product", "id")
+        await Translation.filter(resource_kind="product", resource_id=product_id).delete()
         await search.reindex([product_id])
     await notices.catalog_changed()

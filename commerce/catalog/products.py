@@ -7,11 +7,14 @@ indexed query however deep the page is.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from tortoise.connection import get_connection
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
@@ -67,8 +70,11 @@ class Selection:
     relevance: dict[int, int] | None = None  # product id -> relevance, when there is a search
 
 
-async def select_products(search: str | None, filters: CatalogFilter | None = None) -> Selection:
-    relevance = await full_text.matching(search) if search and search.strip() else None
+async def select_products(
+    search: str | None, filters: CatalogFilter | None = None, language: str | None = None,
+) -> Selection:
+    """`language`: search translated words too (a language other than the shop's)."""
+    relevance = await full_text.matching(search, language) if search and search.strip() else None
     return Selection(filters or CatalogFilter(), relevance)
 
 
@@ -82,6 +88,30 @@ class ProductPage:
     products: list[Product]
     has_next_page: bool
     has_previous_page: bool
+    # With a language: key -> text of each product of the page in it, read in the page's own statement.
+    translations: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+_LANGUAGE = re.compile(r"[A-Z]{2}")
+_AGGREGATE = {"sqlite": "json_group_object(t.key, t.value)", "postgres": "json_object_agg(t.key, t.value)"}
+
+
+def _with_translations(queryset: QuerySet[Product], language: str) -> QuerySet[Product]:
+    """Each product with its translations in `language` as a JSON object (null without any)."""
+    if not _LANGUAGE.fullmatch(language):  # written into the SQL: two capital letters, nothing else
+        raise ValueError(f"not a language code: {language!r}")
+    dialect = get_connection("default").capabilities.dialect
+    return queryset.annotate(translated=RawSQL(
+        f"(SELECT {_AGGREGATE.get(dialect, _AGGREGATE['postgres'])} FROM translation t WHERE t.resource_kind ="
+        f" 'product' AND t.language = '{language}' AND t.resource_id = \"product\".\"id\")"))
+
+
+def _translations(rows: list[Product]) -> dict[int, dict[str, str]]:
+    found = {}
+    for row in rows:
+        value = getattr(row, "translated", None)
+        found[row.id] = {} if value is None else (json.loads(value) if isinstance(value, str) else dict(value))
+    return found
 
 
 def sort_value(product: Product, sort: ProductSort) -> Any:
@@ -179,8 +209,10 @@ async def list_products(
     after: Keyset | None = None,
     last: int | None = None,
     before: Keyset | None = None,
+    language: str | None = None,
 ) -> ProductPage:
-    """One page of products. Give `first` (forward) or `last` (backward), not both."""
+    """One page of products. Give `first` (forward) or `last` (backward), not both. With a `language`
+    (one other than the shop's), the page's translations in it come with the rows, in the same statement."""
     if (first is None) == (last is None):
         raise ValueError("give exactly one of first and last")
     backward = last is not None
@@ -195,14 +227,17 @@ async def list_products(
         queryset = queryset.filter(_beyond(sort, after, descending=natural))
     if before is not None:
         queryset = queryset.filter(_beyond(sort, before, descending=not natural))
+    if language is not None:
+        queryset = _with_translations(queryset, language)
     rows = await queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
 
     more = len(rows) > size
     rows = rows[:size]
+    translations = _translations(rows) if language is not None else {}
     if backward:
         rows.reverse()
-        return ProductPage(rows, has_next_page=before is not None, has_previous_page=more)
-    return ProductPage(rows, has_next_page=more, has_previous_page=after is not None)
+        return ProductPage(rows, has_next_page=before is not None, has_previous_page=more, translations=translations)
+    return ProductPage(rows, has_next_page=more, has_previous_page=after is not None, translations=translations)
 
 
 async def count_products(selection: Selection) -> int:

@@ -22,7 +22,8 @@ from commerce.text import check_text
 from commerce.money import amount_field
 from commerce.outbound import notices
 from models import (
-    Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, VariantOptionValue,
+    Collection, CollectionProduct, Product, ProductImage, ProductOption, ProductTag, ProductVariant, Translation,
+    VariantOptionValue,
 )
 
 __all__ = [
@@ -362,6 +363,7 @@ async def update_collection(collection_id: int, changes: CollectionChanges) -> C
 async def delete_collection(collection_id: int) -> None:
     if not await Collection.filter(id=collection_id).delete():
         raise DomainError.not_found("collection", "id")
+    await Translation.filter(resource_kind="collection", resource_id=collection_id).delete()
     await notices.catalog_changed()
 
 

@@ -61,10 +61,12 @@ class PaymentNeeded(Exception):
 
 @dataclass(frozen=True)
 class CheckoutTerms:
-    """What the shopper agreed to: how prices are shown, and the total they saw (minor units)."""
+    """What the shopper agreed to: how prices are shown, the total they saw (minor units), and the
+    language they shopped in (ISO 639-1; None: the shop's), which the order keeps for its emails."""
 
     prices_include_tax: bool = False
     expected_total: int | None = None
+    language: str | None = None
 
 
 def _email(given: str | None, cart: Cart) -> str:
@@ -201,7 +203,7 @@ async def _open_order(caller: Caller, cart_id: str, email: str | None, key: str 
         order = await Order.create(
             id=new_secret_id(), number=1000 + number.id, email=email, currency=cart.currency,
             cart_id=cart.id, idempotency_key=key, customer_id=cart.customer_id or caller.customer_id,
-            **order_copies(cart, cost),
+            language=terms.language, **order_copies(cart, cost),
         )
         await OrderLine.bulk_create(order_line_copies(order.id, lines, variants, cost))
         await record_redemptions(order.id, claimed, customer_key(order.customer_id, email))

@@ -7,7 +7,10 @@
 `fan_out` reads the outbox past the `mail` consumer's position and renders
 each message (text and HTML, Jinja2 templates in `templates/`) into an
 `EmailMessage` row, unique per event, so a message is made once however many
-workers read the outbox. `send_due` claims pending messages and hands them to
+workers read the outbox. A message speaks the order's language (the buyer's at
+checkout, else the shop's): `templates/<language>/<kind>.txt|html` (such as
+`templates/de/order_confirmation.html`) and that language's subject, or the
+English ones (`templates/<kind>.*`) when the language has none for this kind. `send_due` claims pending messages and hands them to
 the mailer; a failure is tried again with backoff, never blocking a checkout.
 """
 
@@ -30,7 +33,7 @@ from commerce.outbound.mailer import Mailer, MailerError
 from commerce.outbound.outbox import events_after
 from models import (
     DeliveryStatus, EmailKind, EmailMessage, Fulfillment, FulfillmentLine, OrderEvent, OrderEventType, OrderLine,
-    OutboxConsumer, Payment,
+    Order, OutboxConsumer, Payment, Translation,
 )
 
 __all__ = ["MailPolicy", "fan_out", "send_due", "render", "mime_message"]
@@ -44,10 +47,15 @@ _KIND_OF = {
     OrderEventType.ORDER_FULFILLED: EmailKind.SHIPPING_CONFIRMATION,
     OrderEventType.ORDER_REFUNDED: EmailKind.REFUND_NOTICE,
 }
-_SUBJECT = {
-    EmailKind.ORDER_CONFIRMATION: "Order {number} confirmed",
-    EmailKind.SHIPPING_CONFIRMATION: "Order {number} has shipped",
-    EmailKind.REFUND_NOTICE: "A refund on order {number}",
+_SUBJECT = {  # per language: a language has a subject exactly for the kinds it has templates for
+    "EN": {
+        EmailKind.ORDER_CONFIRMATION: "Order {number} confirmed",
+        EmailKind.SHIPPING_CONFIRMATION: "Order {number} has shipped",
+        EmailKind.REFUND_NOTICE: "A refund on order {number}",
+    },
+    "DE": {
+        EmailKind.ORDER_CONFIRMATION: "Bestellung {number} bestätigt",
+    },
 }
 _templates = Environment(
     loader=PackageLoader("commerce.outbound", "templates"),
@@ -56,8 +64,10 @@ _templates = Environment(
 
 
 class MailPolicy:
-    def __init__(self, sender: str, shop_name: str = "shopgraph", retry_base: float = 30.0) -> None:
+    def __init__(self, sender: str, shop_name: str = "shopgraph", retry_base: float = 30.0,
+                 language: str = "EN") -> None:
         self.sender, self.shop_name, self.retry_base = sender, shop_name, retry_base
+        self.language = language  # the shop's: for orders that did not store one
 
 
 def _money(minor: int, currency: str) -> str:
@@ -85,17 +95,27 @@ async def _lines(order_id: str, fulfillment: Fulfillment | None) -> list[tuple[O
     return [(line, shipped[line.id]) for line in lines if line.id in shipped]
 
 
-async def _context(event: OrderEvent, kind: EmailKind, shop_name: str) -> dict[str, Any]:
+async def _titles(lines: list[tuple[OrderLine, int]], language: str) -> dict[int, str]:
+    """The products' titles in `language`, where the catalog has them (a line keeps its copied title otherwise)."""
+    product_ids = [line.product_id for line, _ in lines if line.product_id is not None]
+    if not product_ids:
+        return {}
+    return dict(await Translation.filter(resource_kind="product", language=language, key="title",
+                                         resource_id__in=product_ids).values_list("resource_id", "value"))
+
+
+async def _context(event: OrderEvent, kind: EmailKind, shop_name: str, language: str) -> dict[str, Any]:
     row = json.loads(event.snapshot)
     currency = row["currency"]
     payment = await Payment.get_or_none(order_id=row["id"])
     fulfillment = await _fulfillment(event) if kind is EmailKind.SHIPPING_CONFIRMATION else None
     lines = await _lines(row["id"], fulfillment)
+    titles = await _titles(lines, language)
     return {
         "shop_name": shop_name,
         "order": {"number": row["number"], "email": row["email"], "subtotal": _money(row["subtotal"], currency),
                   "total": _money(row["total"], currency), "free": row["total"] == 0},
-        "lines": [{"title": line.title, "quantity": quantity, "total": _money(line.unit_price * quantity, currency)}
+        "lines": [{"title": titles.get(line.product_id, line.title), "quantity": quantity, "total": _money(line.unit_price * quantity, currency)}
                   for line, quantity in lines],
         "payment": payment and {"card_brand": payment.card_brand, "card_last4": payment.card_last4},
         "refunded": _money(payment.amount_refunded if payment else 0, currency),
@@ -103,13 +123,23 @@ async def _context(event: OrderEvent, kind: EmailKind, shop_name: str) -> dict[s
     }
 
 
-async def render(event: OrderEvent, kind: EmailKind, shop_name: str) -> tuple[str, str, str]:
-    """(subject, text, html) of the email `kind` for `event`."""
-    context = await _context(event, kind, shop_name)
-    subject = _SUBJECT[kind].format(number=context["order"]["number"])
+async def _language(order_id: str, shop_language: str) -> str:
+    """The language the order's emails speak: the buyer's, when they have templates in it; else English."""
+    language = await Order.filter(id=order_id).first().values_list("language", flat=True) or shop_language
+    return language if language in _SUBJECT else "EN"
+
+
+async def render(event: OrderEvent, kind: EmailKind, shop_name: str, shop_language: str = "EN") -> tuple[str, str, str]:
+    """(subject, text, html) of the email `kind` for `event`, in the order's language."""
+    language = await _language(event.order_id, shop_language)
+    if kind not in _SUBJECT[language]:
+        language = "EN"
+    context = await _context(event, kind, shop_name, language)
+    subject = _SUBJECT[language][kind].format(number=context["order"]["number"])
     context["subject"] = subject
-    text = _templates.get_template(f"{kind.value}.txt").render(context)
-    html = _templates.get_template(f"{kind.value}.html").render(context)
+    folder = "" if language == "EN" else f"{language.lower()}/"
+    text = _templates.get_template(f"{folder}{kind.value}.txt").render(context)
+    html = _templates.get_template(f"{folder}{kind.value}.html").render(context)
     return subject, text, html
 
 
@@ -135,7 +165,7 @@ async def fan_out(policy: MailPolicy, batch: int = 100) -> int:
             kind = _KIND_OF.get(event.type)
             if kind is None or not await _wanted(event, kind):
                 continue
-            subject, text, html = await render(event, kind, policy.shop_name)
+            subject, text, html = await render(event, kind, policy.shop_name, policy.language)
             await EmailMessage.create(event_id=event.id, order_id=event.order_id, kind=kind,
                                       recipient=json.loads(event.snapshot)["email"], subject=subject,
                                       text=text, html=html, next_attempt_at=now)

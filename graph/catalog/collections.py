@@ -1,4 +1,7 @@
-"""Collections to browse: `Collection`, `collections`, `collection(id | slug)`."""
+"""Collections to browse: `Collection`, `collections`, `collection(id | slug)`.
+
+A collection's title and description are in the operation's language (`@inContext`), falling back
+to the shop's text; the collections a response shows load their translations in one batch."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from graph.core.errors import bad_user_input
 from graph.core.node import Node, register_node
 from graph.core.pagination import CountedConnection, Edge, page_args
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key_of, to_global_id
-from graph.catalog.types import Image
+from graph.catalog.types import Image, in_language
 from models import Collection as CollectionModel
 
 if TYPE_CHECKING:
@@ -24,16 +27,25 @@ __all__ = ["Collection", "CollectionConnection", "collection_page"]
 @strawberry.type(description="A set of products to browse, such as a category.")
 class Collection(Node):
     slug: str
-    title: str
-    description: str
+    shop_title: strawberry.Private[str]
+    shop_description: strawberry.Private[str]
     image_url: strawberry.Private[str | None]
     created_at: datetime
     updated_at: datetime
     pk: strawberry.Private[int]
 
     @strawberry.field
+    def title(self, info: Info) -> str:
+        return in_language(info, "collection", self.pk, lambda text: text.get("title", self.shop_title))
+
+    @strawberry.field
+    def description(self, info: Info) -> str:
+        return in_language(info, "collection", self.pk, lambda text: text.get("description", self.shop_description))
+
+    @strawberry.field
     def image(self) -> Image | None:
-        return None if not self.image_url else Image(url=self.image_url, alt_text=self.title, width=480, height=360)
+        return None if not self.image_url else Image(url=self.image_url, alt_text=self.shop_title, width=480,
+                                                     height=360)
 
     @strawberry.field(description="The collection's products, with the paging, sorting and filters of `products`.")
     async def products(
@@ -57,7 +69,7 @@ class Collection(Node):
     def from_model(cls, model: CollectionModel) -> "Collection":
         return cls(
             id=strawberry.ID(to_global_id("Collection", model.id)), pk=model.id, slug=model.slug,
-            title=model.title, description=model.description, image_url=model.image_url,
+            shop_title=model.title, shop_description=model.description, image_url=model.image_url,
             created_at=model.created_at, updated_at=model.updated_at,
         )
 

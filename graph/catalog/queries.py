@@ -167,11 +167,15 @@ async def product_connection(
         raise bad_user_input("`query` is at most 200 characters.")
     searching = bool(query and query.strip())
     sort = ProductSort[(sort_key or (ProductSortKey.RELEVANCE if searching else ProductSortKey.ID)).name]
-    selection = await catalog.select_products(query, catalog_filter(filters, info.context.settings.currency, collection_id))
+    language = info.context.language if info.context.translating else None  # search its words too
+    selection = await catalog.select_products(
+        query, catalog_filter(filters, info.context.settings.currency, collection_id), language)
     page = await catalog.list_products(
         selection=selection, sort=sort, reverse=reverse, first=args.first, after=_keyset(after, sort, "after"),
-        last=args.last, before=_keyset(before, sort, "before"),
+        last=args.last, before=_keyset(before, sort, "before"), language=language,
     )
+    for pk, text in page.translations.items():  # read with the page: its fields need no statement more
+        info.context.loaders.translations.prime(("product", info.context.language, pk), text)
     edges = [Edge(cursor=_cursor(m, sort), node=Product.from_model(m)) for m in page.products]
     await prime_products(info, [m.id for m in page.products])
     return ProductConnection.page(edges, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,

@@ -8,11 +8,18 @@ reached another way waits for its loader's batch. An awaited field costs
 graphql-core a coroutine, a future and a gather slot per product, a plain
 one a function call: on a page of 20 products with their variants that is
 most of the request's time.
+
+Text (titles, descriptions, option names and values) is in the operation's
+language (`@inContext`, `in_language`), falling back field by field to the
+shop's own text. In the shop's language nothing more is read; in another, a
+page's translations come with its product rows (commerce.catalog.products),
+and a product reached another way reads them through the request's loader.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from datetime import datetime
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -21,6 +28,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import Selection
 
+from commerce.catalog.translations import option_key, value_key
 from commerce.catalog.variants import DEFAULT_TITLE
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
@@ -34,7 +42,7 @@ from models import Product as ProductModel, ProductImage, ProductVariant as Vari
 if TYPE_CHECKING:
     from graph.catalog.collections import CollectionConnection
 
-__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "prime_products"]
+__all__ = ["Product", "ProductVariant", "Image", "product_key", "variant_key", "prime_products", "in_language"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,7 +61,20 @@ def _when_loaded(loader: DataLoader[Any, T], key: Any, then: Callable[[T], R]) -
 
 
 async def _then(future: Awaitable[T], then: Callable[[T], R]) -> R:
-    return then(await future)
+    value = then(await future)
+    return await value if inspect.isawaitable(value) else value  # `then` may wait on another loader
+
+
+_SHOP_TEXT: dict[str, str] = {}
+
+
+def in_language(info: Info, kind: str, pk: int, then: Callable[[dict[str, str]], R]) -> R:
+    """`then(translations)` of the resource in the operation's language (key -> text), now when they are
+    loaded; `then({})`, the shop's own text, when the operation asks for the shop's language."""
+    context = info.context
+    if not context.translating:
+        return then(_SHOP_TEXT)
+    return _when_loaded(context.loaders.translations, (kind, context.language, pk), then)  # type: ignore[return-value]
 
 
 # Which loader each Product field reads (GraphQL names).
@@ -64,6 +85,8 @@ _LOADER_OF_FIELD = {
     "imageUrl": "images_by_product_id", "images": "images_by_product_id", "featuredImage": "images_by_product_id",
     "options": "options_by_product_id", "tags": "tags_by_product_id", "collections": "collections_by_product_id",
 }
+# The Product fields that show translated text.
+_TRANSLATED_FIELDS = {"title", "description", "options", "variants", "variantBySelectedOptions"}
 
 
 def _product_field_names(selections: Iterable[Selection], names: set[str]) -> set[str]:
@@ -96,8 +119,12 @@ async def prime_products(info: Info, product_ids: list[int]) -> None:
     for connection in info.selected_fields:  # the connection field itself
         _product_field_names(connection.selections, names)
     wanted = {_LOADER_OF_FIELD[n] for n in names if n in _LOADER_OF_FIELD}
-    if wanted:
-        await asyncio.gather(*(getattr(loaders, name).load_many(product_ids) for name in sorted(wanted)))
+    loads = [getattr(loaders, name).load_many(product_ids) for name in sorted(wanted)]
+    if info.context.translating and names & _TRANSLATED_FIELDS:
+        language = info.context.language
+        loads.append(loaders.translations.load_many([("product", language, pk) for pk in product_ids]))
+    if loads:
+        await asyncio.gather(*loads)
 
 
 @strawberry.type(description="An image, by URL.")
@@ -124,6 +151,19 @@ class SelectedOption:
     value: str
 
 
+def _selected_options(variant: VariantModel | VariantRow, text: dict[str, str]) -> list[SelectedOption]:
+    return [SelectedOption(name=text.get(option_key(o["name"]), o["name"]),
+                           value=text.get(value_key(o["name"], o["value"]), o["value"]))
+            for o in variant.selected_options]
+
+
+def _variant_title(variant: VariantModel | VariantRow, text: dict[str, str]) -> str:
+    """The option values joined, each in the operation's language."""
+    if not text or not variant.selected_options:
+        return variant.title
+    return " / ".join(text.get(value_key(o["name"], o["value"]), o["value"]) for o in variant.selected_options)
+
+
 @strawberry.input
 class SelectedOptionInput:
     name: str
@@ -139,8 +179,6 @@ class PriceRange:
 @strawberry.type(description="One combination of a product's options: what goes in a cart.")
 class ProductVariant(Node):
     sku: str | None
-    title: str = strawberry.field(description='The option values joined, "M / Blue"; "Default" without options.')
-    selected_options: list[SelectedOption]
     price: Money
     compare_at_price: Money | None
     available_for_sale: bool
@@ -154,13 +192,21 @@ class ProductVariant(Node):
     def from_model(cls, model: VariantModel | VariantRow, currency: str) -> "ProductVariant":
         return cls(
             id=strawberry.ID(to_global_id("ProductVariant", model.id)),
-            model=model, currency=currency, sku=model.sku, title=model.title,
-            selected_options=[SelectedOption(name=o["name"], value=o["value"]) for o in model.selected_options],
+            model=model, currency=currency, sku=model.sku,
             price=Money.of(model.price, currency),
             compare_at_price=None if model.compare_at_price is None else Money.of(model.compare_at_price, currency),
             available_for_sale=model.stock > 0, quantity_available=model.stock,
             weight_grams=model.weight_grams, requires_shipping=model.requires_shipping,
         )
+
+    @strawberry.field(description='The option values joined, "M / Blue"; "Default" without options.')
+    def title(self, info: Info) -> str:
+        return in_language(info, "product", self.model.product_id, lambda text: _variant_title(self.model, text))
+
+    @strawberry.field
+    def selected_options(self, info: Info) -> list[SelectedOption]:
+        return in_language(info, "product", self.model.product_id,
+                            lambda text: _selected_options(self.model, text))
 
     @strawberry.field
     def image(self, info: Info) -> Image | None:
@@ -204,19 +250,19 @@ def _variant_page(variants: list[VariantRow], currency: str, first: int | None, 
 @strawberry.type(description="A product for sale: its page. What goes in a cart is one of its variants.")
 class Product(Node):
     slug: str
-    title: str
-    description: str
     created_at: datetime
     updated_at: datetime
     pk: strawberry.Private[int]
     currency: strawberry.Private[str]
     lowest_price: strawberry.Private[int]
+    shop_title: strawberry.Private[str]  # in the shop's language; `title` answers in the operation's
+    shop_description: strawberry.Private[str]
 
     @classmethod
     def from_model(cls, model: ProductModel) -> "Product":
         return cls(
             id=strawberry.ID(to_global_id("Product", model.id)), pk=model.id, currency=model.currency,
-            lowest_price=model.price, slug=model.slug, title=model.title, description=model.description,
+            lowest_price=model.price, slug=model.slug, shop_title=model.title, shop_description=model.description,
             created_at=model.created_at, updated_at=model.updated_at,
         )
 
@@ -225,6 +271,14 @@ class Product(Node):
 
     def _with_images(self, info: Info, then: Callable[[list[ProductImage]], R]) -> R:
         return _when_loaded(info.context.loaders.images_by_product_id, self.pk, then)  # type: ignore[return-value]
+
+    @strawberry.field
+    def title(self, info: Info) -> str:
+        return in_language(info, "product", self.pk, lambda text: text.get("title", self.shop_title))
+
+    @strawberry.field
+    def description(self, info: Info) -> str:
+        return in_language(info, "product", self.pk, lambda text: text.get("description", self.shop_description))
 
     @strawberry.field(deprecation_reason="Use `priceRange.minVariantPrice`.", description="The lowest variant price.")
     def price(self) -> Money:
@@ -244,28 +298,34 @@ class Product(Node):
 
     @strawberry.field
     def options(self, info: Info) -> list[ProductOption]:
-        return _when_loaded(  # type: ignore[return-value]
-            info.context.loaders.options_by_product_id, self.pk,
-            lambda options: [ProductOption(name=o.name, values=list(o.values)) for o in options])
+        def shown(options: list[Any]) -> list[ProductOption]:
+            return in_language(info, "product", self.pk, lambda text: [
+                ProductOption(name=text.get(option_key(o.name), o.name),
+                              values=[text.get(value_key(o.name, v), v) for v in o.values]) for o in options])
+
+        return _when_loaded(info.context.loaders.options_by_product_id, self.pk, shown)  # type: ignore[return-value]
 
     @strawberry.field(description="The variants, in the shop's order (at most 100 a page).")
     def variants(self, info: Info, first: int | None = None, after: str | None = None) -> ProductVariantConnection:
         return self._with_variants(info, lambda variants: _variant_page(variants, self.currency, first, after))
 
-    @strawberry.field(description="The variant with exactly these option values; null when there is none.")
+    @strawberry.field(description=("The variant with exactly these option values (in the shop's language or the"
+                                   " operation's); null when there is none."))
     def variant_by_selected_options(
         self, info: Info, selected_options: list[SelectedOptionInput]
     ) -> ProductVariant | None:
         wanted = {(o.name.strip().lower(), o.value.strip().lower()) for o in selected_options}
 
-        def find(variants: list[VariantRow]) -> ProductVariant | None:
+        def find(variants: list[VariantRow], text: dict[str, str]) -> ProductVariant | None:
             for variant in variants:
                 have = {(o["name"].lower(), o["value"].lower()) for o in variant.selected_options}
-                if have == wanted or (not wanted and variant.title == DEFAULT_TITLE):
+                shown = {(o.name.lower(), o.value.lower()) for o in _selected_options(variant, text)}
+                if wanted in (have, shown) or (not wanted and variant.title == DEFAULT_TITLE):
                     return ProductVariant.from_model(variant, self.currency)
             return None
 
-        return self._with_variants(info, find)
+        return self._with_variants(
+            info, lambda variants: in_language(info, "product", self.pk, lambda text: find(variants, text)))
 
     @strawberry.field
     def price_range(self, info: Info) -> PriceRange:

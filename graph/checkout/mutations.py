@@ -53,7 +53,7 @@ class CheckoutInput:
         expected = None
         if self.expected_total is not None:
             expected = amount_field(self.expected_total, info.context.settings.currency, "input", "expectedTotal")
-        return saga.CheckoutTerms(info.context.settings.prices_include_tax, expected)
+        return saga.CheckoutTerms(info.context.settings.prices_include_tax, expected, info.context.language)
 
 
 @strawberry.type

@@ -1,4 +1,5 @@
-"""The per-request context: the request, the settings, the payment gateway and fresh DataLoaders."""
+"""The per-request context: the request, the settings, the payment gateway, fresh DataLoaders,
+and the buyer's context of `@inContext` (graph/core/in_context.py): `language` and `country`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ class Context:
     bus: Any = None  # shopgraph.notice_bus bus, for subscriptions
     caller: Caller | None = None  # resolved on first use by graph.core.access.caller
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
+    language: str = ""  # ISO 639-1, upper-case: `@inContext(language:)`, else the shop's own language
+    country: str | None = None  # ISO 3166-1 alpha-2 from `@inContext(country:)`; kept for markets
+
+    def __post_init__(self) -> None:
+        if not self.language:
+            self.language = getattr(self.settings, "language", "EN")
+
+    @property
+    def translating(self) -> bool:
+        """Whether this operation asks for a language other than the shop's (so translations are read)."""
+        return self.language != getattr(self.settings, "language", "EN")
 
 
 Info = strawberry.Info[Context, None]

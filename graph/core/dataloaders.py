@@ -13,10 +13,10 @@ from strawberry.dataloader import DataLoader
 from models import (
     CartLine, Collection, CollectionProduct, Dispute, Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine,
     Payment, Product,
-    ProductImage, ProductOption, ProductTag, ProductVariant,
+    ProductImage, ProductOption, ProductTag, ProductVariant, Translation,
 )
 
-__all__ = ["Loaders", "SharedLoader", "VariantRow"]
+__all__ = ["Loaders", "SharedLoader", "VariantRow", "TranslationKey"]
 
 K = TypeVar("K")
 
@@ -106,6 +106,25 @@ async def _dispute_by_order_id(order_ids: Sequence[str]) -> list[Dispute | None]
     return [latest.get(order_id) for order_id in order_ids]
 
 
+TranslationKey = tuple[str, str, int]  # (resource kind, language, resource id): ("product", "DE", 7)
+_NO_TRANSLATIONS: dict[str, str] = {}
+
+
+async def _translations(keys: Sequence[TranslationKey]) -> list[dict[str, str]]:
+    """key -> text of each resource in its language; one statement for a batch of one kind and language
+    (what a page asks for: its products, or its collections, in the operation's language)."""
+    wanted: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for kind, language, resource_id in keys:
+        wanted[kind, language].add(resource_id)
+    found: dict[TranslationKey, dict[str, str]] = defaultdict(dict)
+    for (kind, language), ids in wanted.items():
+        rows = await Translation.filter(resource_kind=kind, language=language, resource_id__in=list(ids)).values_list(
+            "resource_id", "key", "value")
+        for resource_id, key, value in rows:
+            found[kind, language, resource_id][key] = value
+    return [found.get(k, _NO_TRANSLATIONS) for k in keys]
+
+
 class SharedLoader(DataLoader[K, Any]):
     """A DataLoader whose waiters cannot cancel each other's load.
 
@@ -147,9 +166,10 @@ class Loaders:
     dispute_by_order_id: DataLoader[str, Dispute | None] = _loader(_dispute_by_order_id)
     order_by_id: DataLoader[str, Order | None] = _loader(_by_id(Order))
     latest_event_by_order_id: DataLoader[str, int | None] = _loader(_latest_event_by_order_id)
+    translations: DataLoader[TranslationKey, dict[str, str]] = _loader(_translations)
 
     def forget_catalog(self) -> None:
         """Drops what this request read of carts and the catalog (after a change)."""
         for loader in (self.cart_lines_by_cart_id, self.product_by_id, self.variant_by_id,
-                       self.variants_by_product_id):
+                       self.variants_by_product_id, self.translations):
             loader.clear_all()

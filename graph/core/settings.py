@@ -21,6 +21,10 @@ class GraphSettings(Protocol):
         """The shop currency, an ISO 4217 code such as "USD"."""
 
     @property
+    def language(self) -> str:
+        """The shop's own language, an ISO 639-1 code such as "EN": what untranslated text is in."""
+
+    @property
     def prices_include_tax(self) -> bool:
         """Whether catalog prices contain the tax of the shopper's country."""
 

@@ -18,6 +18,7 @@ from graph.checkout.cost import DiscountApplication, OrderCost, ShippingLine, Ta
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.event_cursors import event_cursor
+from graph.core.in_context import LanguageCode
 from graph.core.pagination import Connection, Edge
 from graph.core.money import Money
 from graph.core.node import Node, register_node
@@ -106,6 +107,11 @@ class Order(Node):
     total_minor: strawberry.Private[int]
     event_sequence: strawberry.Private[int | None] = None  # set when built from an outbox event
     attention: strawberry.Private[str | None] = None  # why the reconciler left it for a person
+    language: strawberry.Private[str | None] = None  # the buyer's at checkout; None: the shop's
+
+    @strawberry.field(description="The language the buyer shopped in (`@inContext` at checkout): its emails' language.")
+    def language_code(self, info: Info) -> LanguageCode:  # type: ignore[valid-type]
+        return LanguageCode[self.language or info.context.settings.language]
 
     @strawberry.field(description="True when the reconciler could not settle this order, or found it "
                       "disagreeing with Stripe in a way a person must resolve (API keys with orders:read).")
@@ -124,6 +130,7 @@ class Order(Node):
         return cls(
             event_sequence=event_sequence,
             attention=model.attention_reason,
+            language=model.language,
             id=strawberry.ID(to_global_id("Order", model.id)),
             pk=model.id,
             currency=model.currency,
