@@ -7,7 +7,8 @@ codes, a guest's paid order and a signed-in customer's. Hypothesis writes docume
 itself, each beginning with one of the root fields of the catalog, the cart, orders and `me` (an equal
 share each): random sub-selections; aliases, the same field under two aliases with other arguments
 and the same response key from two places; named and inline fragments (on Node too); `__typename`;
-`@include`/`@skip` with literals and variables; arguments as literals or variables (some left out),
+`@include`/`@skip` with literals and variables; sometimes `@inContext(language:)` (German, which the
+shop has for some products and a collection, Japanese, which it has not, or English); arguments as literals or variables (some left out),
 mostly real ids, slugs and cursors of the seeded data, sometimes a bad cursor, an id of nothing, a
 page size out of range, a document over the limits or one validation refuses. Each goes to both
 apps as a guest, with an API key or as the customer, by POST or GET, accepting JSON or
@@ -51,6 +52,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import run as bench
 from commerce.catalog.seed import seed_demo_catalog
+from commerce.catalog.translations import ResourceKind, TranslationEntry, option_key, value_key, register_translations
 from commerce.shop_rules.seed import seed_shop_rules
 from graph.core.ids import to_global_id
 from graph.schema import schema as shop_schema
@@ -143,12 +145,30 @@ async def _cursors(gql: GraphQLClient, staff: GraphQLClient) -> dict[str, list[s
             "Order": edges(orders["orders"])}
 
 
+GERMAN_WORDS = ("Klassisches".encode(), "Baumwolle".encode(), "Größe".encode(), "Mittel".encode(),
+                "Nussbaumbecher".encode(), "Kleidung".encode())
+
+
+async def _german_words() -> None:
+    """German titles, descriptions, option names and values for some products, and a collection's title."""
+    tee = await Product.get(slug="classic-tee")
+    await register_translations(ResourceKind.PRODUCT, tee.id, "DE", [
+        TranslationEntry("title", "Klassisches T-Shirt"), TranslationEntry("description", "Weiche Baumwolle."),
+        TranslationEntry(option_key("Size"), "Größe"), TranslationEntry(value_key("Size", "M"), "Mittel"),
+    ], "EN")
+    mug = await Product.get(slug="walnut-mug")
+    await register_translations(ResourceKind.PRODUCT, mug.id, "DE", [TranslationEntry("title", "Nussbaumbecher")], "EN")
+    apparel = await Collection.get(slug="apparel")
+    await register_translations(ResourceKind.COLLECTION, apparel.id, "DE", [TranslationEntry("title", "Kleidung")], "EN")
+
+
 @pytest.fixture(scope="module")
 async def shop(settings, gateway) -> AsyncIterator[Shop]:
     """Given the demo catalog, a cart, a guest's paid order and a signed-in customer's, and the same
     shop served by both paths."""
     await seed_demo_catalog(settings.currency)
     await seed_shop_rules(settings.currency)
+    await _german_words()
     key = await api_key("orders:read")
     apps = [create_app(replace(settings, compiled_reads=compiled, metrics_token=TOKEN), gateway=gateway,
                        manage_db=False) for compiled in (True, False)]
@@ -454,8 +474,18 @@ class _Document:
             else:  # what validation refuses: an unknown field, a leaf with a selection, too many aliases
                 roots.append(self.pick(["nope", "products(first: 1) { totalCount { x } }",
                                         " ".join(f"x{i}: __typename" for i in range(31))]))
+        context = self.in_context()
         variables = f"({', '.join(self.declared)})" if self.declared else ""
-        return " ".join([f"query Q{variables} {{ {' '.join(roots)} }}", *self.fragments])
+        return " ".join([f"query Q{variables}{context} {{ {' '.join(roots)} }}", *self.fragments])
+
+    def in_context(self) -> str:
+        """Sometimes `@inContext(language:)`: German (translated in the shop), Japanese (not: the
+        shop's words), English (the shop's language), as a literal or a variable."""
+        if not self.chance(30):
+            return ""
+        language = self.pick(["DE", "DE", "JA", "EN"])
+        value = self.variable("LanguageCode", language) if self.chance(50) else language
+        return f" @inContext(language: {value})"
 
 
 @st.composite
@@ -598,12 +628,13 @@ class Tally:
     differences: int = 0
     unsteady: int = 0  # documents an app answered in more than one way
     raised: int = 0  # documents on which an app raised (a server would answer 500)
+    german: int = 0  # documents answered with German words (`@inContext(language: DE)` reached a translation)
     before: tuple[float, Counter] | None = None
     after: tuple[float, Counter] | None = None
     seconds: float = 0.0
 
     def line(self) -> str:
-        head = f"plan sameness on {self.database}: {self.documents} documents"
+        head = f"plan sameness on {self.database}: {self.documents} documents ({self.german} answered in German)"
         tail = f", {self.differences} differences" + (
             f" (the same app answered {self.unsteady} of them in more than one way: "
             f"the reference executor is not steady there)" if self.unsteady else "") + (
@@ -641,6 +672,7 @@ async def test_generated_documents_answer_the_same_on_both_paths(shop, record_pr
             answers = asyncio.run_coroutine_threadsafe(
                 _in(context, answers_again(shop, case, compiled, reference)), loop).result(timeout=300)
             tally.unsteady += len(answers[0]) > 1 or len(answers[1]) > 1
+        tally.german += any(word in compiled.content for word in GERMAN_WORDS)
         raised = [a.content.decode() for seen in answers for a in seen if a.content_type == RAISED]
         tally.raised += bool(raised)
         assert not raised, f"an app raised {raised[0]} on {case!r}"
