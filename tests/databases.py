@@ -30,6 +30,24 @@ async def _admin() -> asyncpg.Connection:
         raise PostgresUnavailable(f"{POSTGRES_SERVER}: {error}") from error
 
 
+async def _admin_execute(statement: str) -> None:
+    admin = await _admin()
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def _postgres_database(name: str, template: str | None = None) -> AsyncIterator[str]:
+    """Creates database `name` (a copy of `template`, if given), yields its URL, drops it."""
+    await _admin_execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @asynccontextmanager
 async def throwaway_database(kind: str, directory: Path) -> AsyncIterator[str]:
     """Yields the URL of an empty database of `kind` ("sqlite" or "postgres")."""
@@ -37,19 +55,8 @@ async def throwaway_database(kind: str, directory: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite://{directory / (name + '.db')}"
         return
-    admin = await _admin()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield f"{POSTGRES_SERVER}/{name}"
-    finally:
-        admin = await _admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with _postgres_database(name) as url:
+        yield url
 
 
 # One migrated template per database kind and test process: a module's database is a copy of it
@@ -68,11 +75,7 @@ async def _template(kind: str, directory: Path) -> str:
             await db.migrate(f"sqlite://{path}")
             _TEMPLATES[kind] = str(path)
         else:
-            admin = await _admin()
-            try:
-                await admin.execute(f'CREATE DATABASE "{name}"')
-            finally:
-                await admin.close()
+            await _admin_execute(f'CREATE DATABASE "{name}"')
             _TEMPLATES[kind] = name  # dropped by drop_templates() even if the migration fails
             await db.migrate(f"{POSTGRES_SERVER}/{name}")
     return _TEMPLATES[kind]
@@ -88,19 +91,8 @@ async def migrated_database(kind: str, directory: Path) -> AsyncIterator[str]:
         shutil.copyfile(template, path)
         yield f"sqlite://{path}"
         return
-    admin = await _admin()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await admin.close()
-    try:
-        yield f"{POSTGRES_SERVER}/{name}"
-    finally:
-        admin = await _admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with _postgres_database(name, template) as url:
+        yield url
 
 
 async def drop_templates() -> None:
@@ -108,8 +100,4 @@ async def drop_templates() -> None:
     name = _TEMPLATES.pop("postgres", None)
     _TEMPLATES.clear()
     if name is not None:
-        admin = await _admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
