@@ -28,7 +28,7 @@ from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.core.pagination import CountedConnection, Edge, page_args
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
-from graph.core.dataloaders import VariantRow
+from graph.core.dataloaders import ImageRow, VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class Image:
     height: int | None
 
     @classmethod
-    def from_model(cls, model: ProductImage) -> "Image":
+    def from_model(cls, model: ProductImage | ImageRow) -> "Image":
         return cls(url=model.url, alt_text=model.alt_text or None, width=model.width, height=model.height)
 
 
@@ -223,7 +223,7 @@ class Product(Node):
     def _with_variants(self, info: Info, then: Callable[[list[VariantRow]], R]) -> R:
         return _when_loaded(info.context.loaders.variants_by_product_id, self.pk, then)  # type: ignore[return-value]
 
-    def _with_images(self, info: Info, then: Callable[[list[ProductImage]], R]) -> R:
+    def _with_images(self, info: Info, then: Callable[[list[ImageRow]], R]) -> R:
         return _when_loaded(info.context.loaders.images_by_product_id, self.pk, then)  # type: ignore[return-value]
 
     @strawberry.field(deprecation_reason="Use `priceRange.minVariantPrice`.", description="The lowest variant price.")

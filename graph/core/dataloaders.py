@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise import connections
 
 from models import (
     CartLine, Collection, CollectionProduct, Dispute, Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine,
-    Payment, Product,
-    ProductImage, ProductOption, ProductTag, ProductVariant,
+    Payment, Product, ProductOption, ProductVariant,
 )
 
-__all__ = ["Loaders", "VariantRow"]
+__all__ = ["Loaders", "VariantRow", "ImageRow"]
 
 K = TypeVar("K")
 
@@ -55,16 +56,63 @@ class VariantRow:
     image_id: int | None
 
 
-_VARIANT_COLUMNS = tuple(VariantRow.__dataclass_fields__)
+@dataclass(frozen=True, slots=True)
+class ImageRow:
+    """A product image as the catalog shows it, read as values (`Image.from_model` takes it as a model)."""
+
+    id: int
+    product_id: int
+    url: str
+    alt_text: str
+    width: int | None
+    height: int | None
+
+
+class _ByProductIds:
+    """One catalog read by a batch of product ids, its SQL written once per dialect.
+
+    The product pages read variants, images and tags for every page: building each
+    statement through the ORM's query builder cost more than running it. The ids go
+    in as one parameter (a JSON array on SQLite, an int[] on PostgreSQL), so the
+    text never depends on the batch.
+    """
+
+    def __init__(self, columns: str, table: str, order: str) -> None:
+        self.sqlite = (f"SELECT {columns} FROM {table} WHERE product_id IN (SELECT value FROM json_each(?))"
+                       f" ORDER BY {order}")
+        self.postgres = f"SELECT {columns} FROM {table} WHERE product_id = ANY($1::int[]) ORDER BY {order}"
+
+    async def rows(self, product_ids: Sequence[int]) -> Sequence[Any]:
+        connection = connections.get("default")
+        ids = sorted(set(product_ids))
+        if connection.capabilities.dialect == "postgres":
+            return (await connection.execute_query(self.postgres, [ids]))[1]
+        return (await connection.execute_query(self.sqlite, [json.dumps(ids)]))[1]
+
+
+_VARIANTS = _ByProductIds(", ".join(VariantRow.__dataclass_fields__), "product_variant", "position, id")
+_IMAGES = _ByProductIds(", ".join(ImageRow.__dataclass_fields__), "product_image", "position, id")
+_TAGS = _ByProductIds("product_id, tag", "product_tag", "tag")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 async def _variant_rows_by_product_id(product_ids: Sequence[int]) -> list[list[VariantRow]]:
     groups: dict[int, list[VariantRow]] = defaultdict(list)
-    rows = await ProductVariant.filter(product_id__in=list(set(product_ids))).order_by("position", "id").values_list(
-        *_VARIANT_COLUMNS)
-    for row in rows:
-        variant = VariantRow(*row)
-        groups[variant.product_id].append(variant)
+    for (pk, product_id, sku, title, options, price, compare_at, stock, weight, shipping,
+         image_id) in await _VARIANTS.rows(product_ids):
+        groups[product_id].append(VariantRow(pk, product_id, sku, title, _json(options), price, compare_at, stock,
+                                             weight, bool(shipping), image_id))
+    return [groups.get(p, []) for p in product_ids]
+
+
+async def _image_rows_by_product_id(product_ids: Sequence[int]) -> list[list[ImageRow]]:
+    groups: dict[int, list[ImageRow]] = defaultdict(list)
+    for row in await _IMAGES.rows(product_ids):
+        image = ImageRow(*row)
+        groups[image.product_id].append(image)
     return [groups.get(p, []) for p in product_ids]
 
 
@@ -75,8 +123,7 @@ async def _payment_by_order_id(order_ids: Sequence[str]) -> list[Payment | None]
 
 async def _tags_by_product_id(product_ids: Sequence[int]) -> list[list[str]]:
     tags: dict[int, list[str]] = defaultdict(list)
-    rows = await ProductTag.filter(product_id__in=list(set(product_ids))).order_by("tag").values_list("product_id", "tag")
-    for product_id, tag in rows:
+    for product_id, tag in await _TAGS.rows(product_ids):
         tags[product_id].append(tag)
     return [tags.get(p, []) for p in product_ids]
 
@@ -115,8 +162,7 @@ class Loaders:
     variant_by_id: DataLoader[int, ProductVariant | None] = _loader(_by_id(ProductVariant))
     collection_by_id: DataLoader[int, Collection | None] = _loader(_by_id(Collection))
     variants_by_product_id: DataLoader[int, list[VariantRow]] = _loader(_variant_rows_by_product_id)
-    images_by_product_id: DataLoader[int, list[ProductImage]] = _loader(
-        _grouped(ProductImage, "product_id", "position", "id"))
+    images_by_product_id: DataLoader[int, list[ImageRow]] = _loader(_image_rows_by_product_id)
     options_by_product_id: DataLoader[int, list[ProductOption]] = _loader(
         _grouped(ProductOption, "product_id", "position", "id"))
     tags_by_product_id: DataLoader[int, list[str]] = _loader(_tags_by_product_id)
