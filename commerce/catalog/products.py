@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
-from commerce.catalog import search as full_text
+from commerce.catalog import search as full_text, statements
 from models import CollectionProduct, Product, ProductTag, ProductVariant, VariantOptionValue
 
 __all__ = [
@@ -206,7 +206,7 @@ async def list_products(
 
 
 async def count_products(selection: Selection) -> int:
-    return await filtered(selection).count()
+    return await statements.count(("count", statements.selection_key(selection)), lambda: filtered(selection).count())
 
 
 async def product_by_slug(slug: str) -> Product | None:
