@@ -190,12 +190,17 @@ async def list_products(
     # Walking backward reads the list in the opposite order, then flips the page.
     natural = reverse != (sort in _HIGHEST_FIRST)
     descending = natural != backward
-    queryset = _sorted_by(filtered(selection), selection, sort)
-    if after is not None:
-        queryset = queryset.filter(_beyond(sort, after, descending=natural))
-    if before is not None:
-        queryset = queryset.filter(_beyond(sort, before, descending=not natural))
-    rows = await queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
+
+    def build() -> QuerySet[Product]:
+        queryset = _sorted_by(filtered(selection), selection, sort)
+        if after is not None:
+            queryset = queryset.filter(_beyond(sort, after, descending=natural))
+        if before is not None:
+            queryset = queryset.filter(_beyond(sort, before, descending=not natural))
+        return queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
+
+    key = ("page", sort, natural, descending, size, repr(after), repr(before), statements.selection_key(selection))
+    rows = await statements.models(key, Product, build)
 
     more = len(rows) > size
     rows = rows[:size]

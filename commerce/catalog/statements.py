@@ -18,10 +18,10 @@ from typing import Any
 
 from tortoise import connections
 
-__all__ = ["selection_key", "count", "values"]
+__all__ = ["selection_key", "count", "values", "models"]
 
 _SIZE = 512  # statements kept, least recently used out first
-_built: OrderedDict[Hashable, tuple[str, list[Any]]] = OrderedDict()
+_built: OrderedDict[Hashable, tuple[str, list[Any], list[str]]] = OrderedDict()
 
 
 def selection_key(selection: Any) -> Hashable:
@@ -30,14 +30,16 @@ def selection_key(selection: Any) -> Hashable:
     return selection.filters, None if relevance is None else tuple(relevance.items())
 
 
-def _statement(key: Hashable, build: Callable[[], Any], connection: Any) -> tuple[str, list[Any]]:
+def _statement(key: Hashable, build: Callable[[], Any], connection: Any) -> tuple[str, list[Any], list[str]]:
+    """The statement's text, its parameters and its annotations' names."""
     key = (connection.capabilities.dialect, key)
     built = _built.get(key)
     if built is None:
         query = build()
         query._db = connection
         query._make_query()
-        built = _built[key] = query.query.get_parameterized_sql()
+        sql, parameters = query.query.get_parameterized_sql()
+        built = _built[key] = sql, parameters, list(getattr(query, "_annotations", ()))
         if len(_built) > _SIZE:
             _built.popitem(last=False)
     else:
@@ -48,7 +50,7 @@ def _statement(key: Hashable, build: Callable[[], Any], connection: Any) -> tupl
 async def count(key: Hashable, build: Callable[[], Any]) -> int:
     """What `await build()` (a queryset's `.count()`) answers, its statement built once per key."""
     connection = connections.get("default")
-    sql, parameters = _statement(key, build, connection)
+    sql, parameters, _ = _statement(key, build, connection)
     _, rows = await connection.execute_query(sql, list(parameters))
     return int(next(iter(dict(rows[0]).values()))) if rows else 0
 
@@ -57,5 +59,14 @@ async def values(key: Hashable, build: Callable[[], Any]) -> list[dict[str, Any]
     """What `await build()` (a queryset's `.values(...)` of plain columns and aggregates) answers,
     its statement built once per key."""
     connection = connections.get("default")
-    sql, parameters = _statement(key, build, connection)
+    sql, parameters, _ = _statement(key, build, connection)
     return await connection.execute_query_dict(sql, list(parameters))
+
+
+async def models(key: Hashable, model: Any, build: Callable[[], Any]) -> list[Any]:
+    """What `await build()` (a queryset of `model`, without related or prefetched rows) answers,
+    its statement built once per key; the rows become instances as the ORM makes them."""
+    connection = connections.get("default")
+    sql, parameters, annotations = _statement(key, build, connection)
+    return await connection.executor_class(model=model, db=connection).execute_select(
+        sql, list(parameters), custom_fields=annotations)
