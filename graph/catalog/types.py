@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import Selection
 
 from commerce.catalog.variants import DEFAULT_TITLE
@@ -28,7 +27,7 @@ from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.core.pagination import CountedConnection, Edge, page_args
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
-from graph.core.dataloaders import ImageRow, VariantRow
+from graph.core.dataloaders import NOT_LOADED, ImageRow, PageLoader, VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
 
 if TYPE_CHECKING:
@@ -40,12 +39,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _when_loaded(loader: DataLoader[Any, T], key: Any, then: Callable[[T], R]) -> R | Awaitable[R]:
+def _when_loaded(loader: PageLoader[Any], key: Any, then: Callable[[T], R]) -> R | Awaitable[R]:
     """`then(value)` now when the loader already holds `key`, else an awaitable of it.
 
     The fields below are plain functions that may return an awaitable: graphql-core
     awaits what needs awaiting, so a primed page resolves without a coroutine per field.
     """
+    value = loader.known(key)
+    if value is not NOT_LOADED:
+        return then(value)
     future = loader.load(key)
     if future.done():  # type: ignore[attr-defined]
         return then(future.result())  # type: ignore[attr-defined]
@@ -97,7 +99,7 @@ async def prime_products(info: Info, product_ids: list[int]) -> None:
         _product_field_names(connection.selections, names)
     wanted = {_LOADER_OF_FIELD[n] for n in names if n in _LOADER_OF_FIELD}
     if wanted:
-        await asyncio.gather(*(getattr(loaders, name).load_many(product_ids) for name in sorted(wanted)))
+        await asyncio.gather(*(getattr(loaders, name).fill(product_ids) for name in sorted(wanted)))
 
 
 @strawberry.type(description="An image, by URL.")
