@@ -8,10 +8,12 @@ number of products that the filter with that value chosen would return.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.expressions import Subquery
 from tortoise.functions import Count, Max, Min
 
+from commerce.catalog import statements
 from commerce.catalog.products import Selection, _matching_variants, filtered
 from models import ProductTag, ProductVariant, VariantOptionValue
 
@@ -29,32 +31,40 @@ class Facets:
 
 async def _available(selection: Selection) -> list[tuple[str, int]]:
     f = selection.filters.without("available")
-    base = filtered(selection, f)
-    total = await base.count()
-    in_stock = await base.filter(
-        id__in=Subquery(_matching_variants(f).filter(stock__gt=0).values("product_id"))).count()
+    key = statements.selection_key(selection)
+    total = await statements.count(("available: all", key), lambda: filtered(selection, f).count())
+    in_stock = await statements.count(("available: in stock", key), lambda: filtered(selection, f).filter(
+        id__in=Subquery(_matching_variants(f).filter(stock__gt=0).values("product_id"))).count())
     return [("true", in_stock), ("false", total - in_stock)]
 
 
 async def _tags(selection: Selection) -> list[tuple[str, int]]:
-    ids = filtered(selection, selection.filters.without("tag")).values("id")
-    rows = await ProductTag.filter(product_id__in=Subquery(ids)).annotate(
-        count=Count("product_id", distinct=True)).group_by("tag").order_by("tag").values("tag", "count")
+    def build() -> Any:
+        ids = filtered(selection, selection.filters.without("tag")).values("id")
+        return ProductTag.filter(product_id__in=Subquery(ids)).annotate(
+            count=Count("product_id", distinct=True)).group_by("tag").order_by("tag").values("tag", "count")
+
+    rows = await statements.values(("tags", statements.selection_key(selection)), build)
     return [(row["tag"], row["count"]) for row in rows]
 
 
 async def _option_counts(selection: Selection, names: list[str] | None, without: str | None) -> dict[str, list]:
     f = selection.filters.without(without) if without else selection.filters
-    variants = _matching_variants(f)
-    if f.available:
-        variants = variants.filter(stock__gt=0)
-    query = VariantOptionValue.filter(
-        product_id__in=Subquery(filtered(selection, f).values("id")),
-        variant_id__in=Subquery(variants.values("id")))
-    if names is not None:
-        query = query.filter(name__in=names)
-    rows = await query.annotate(count=Count("product_id", distinct=True)).group_by("name", "value").order_by(
-        "name", "value").values("name", "value", "count")
+
+    def build() -> Any:
+        variants = _matching_variants(f)
+        if f.available:
+            variants = variants.filter(stock__gt=0)
+        query = VariantOptionValue.filter(
+            product_id__in=Subquery(filtered(selection, f).values("id")),
+            variant_id__in=Subquery(variants.values("id")))
+        if names is not None:
+            query = query.filter(name__in=names)
+        return query.annotate(count=Count("product_id", distinct=True)).group_by("name", "value").order_by(
+            "name", "value").values("name", "value", "count")
+
+    key = ("options", None if names is None else tuple(names), without, statements.selection_key(selection))
+    rows = await statements.values(key, build)
     grouped: dict[str, list] = {}
     for row in rows:
         grouped.setdefault(row["name"], []).append((row["value"], row["count"]))
@@ -71,9 +81,12 @@ async def _options(selection: Selection) -> list[tuple[str, list[tuple[str, int]
 
 
 async def facets(selection: Selection) -> Facets:
-    ids = filtered(selection, selection.filters.without("price")).values("id")
-    prices = await ProductVariant.filter(product_id__in=Subquery(ids)).annotate(
-        low=Min("price"), high=Max("price")).values("low", "high")
+    def build() -> Any:
+        ids = filtered(selection, selection.filters.without("price")).values("id")
+        return ProductVariant.filter(product_id__in=Subquery(ids)).annotate(
+            low=Min("price"), high=Max("price")).values("low", "high")
+
+    prices = await statements.values(("prices", statements.selection_key(selection)), build)
     return Facets(
         available=await _available(selection), tags=await _tags(selection), options=await _options(selection),
         price_min=prices[0]["low"] if prices else None, price_max=prices[0]["high"] if prices else None,

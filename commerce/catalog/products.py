@@ -18,7 +18,7 @@ from tortoise.connection import get_connection
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
-from commerce.catalog import search as full_text
+from commerce.catalog import search as full_text, statements
 from models import CollectionProduct, Product, ProductTag, ProductVariant, VariantOptionValue
 
 __all__ = [
@@ -222,14 +222,20 @@ async def list_products(
     # Walking backward reads the list in the opposite order, then flips the page.
     natural = reverse != (sort in _HIGHEST_FIRST)
     descending = natural != backward
-    queryset = _sorted_by(filtered(selection), selection, sort)
-    if after is not None:
-        queryset = queryset.filter(_beyond(sort, after, descending=natural))
-    if before is not None:
-        queryset = queryset.filter(_beyond(sort, before, descending=not natural))
-    if language is not None:
-        queryset = _with_translations(queryset, language)
-    rows = await queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
+
+    def build() -> QuerySet[Product]:
+        queryset = _sorted_by(filtered(selection), selection, sort)
+        if after is not None:
+            queryset = queryset.filter(_beyond(sort, after, descending=natural))
+        if before is not None:
+            queryset = queryset.filter(_beyond(sort, before, descending=not natural))
+        if language is not None:
+            queryset = _with_translations(queryset, language)
+        return queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
+
+    key = ("page", sort, natural, descending, size, repr(after), repr(before), language,
+           statements.selection_key(selection))
+    rows = await statements.models(key, Product, build)
 
     more = len(rows) > size
     rows = rows[:size]
@@ -241,7 +247,7 @@ async def list_products(
 
 
 async def count_products(selection: Selection) -> int:
-    return await filtered(selection).count()
+    return await statements.count(("count", statements.selection_key(selection)), lambda: filtered(selection).count())
 
 
 async def product_by_slug(slug: str) -> Product | None:

@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import Selection
 
 from commerce.catalog.translations import option_key, value_key
@@ -36,7 +35,7 @@ from graph.core.money import Money
 from graph.core.node import Node, register_node
 from graph.core.pagination import CountedConnection, Edge, page_args
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key, int_key_of, known, to_global_id
-from graph.core.dataloaders import VariantRow
+from graph.core.dataloaders import NOT_LOADED, ImageRow, PageLoader, VariantRow
 from models import Product as ProductModel, ProductImage, ProductVariant as VariantModel
 
 if TYPE_CHECKING:
@@ -48,12 +47,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _when_loaded(loader: DataLoader[Any, T], key: Any, then: Callable[[T], R]) -> R | Awaitable[R]:
+def _when_loaded(loader: PageLoader[Any], key: Any, then: Callable[[T], R]) -> R | Awaitable[R]:
     """`then(value)` now when the loader already holds `key`, else an awaitable of it.
 
     The fields below are plain functions that may return an awaitable: graphql-core
     awaits what needs awaiting, so a primed page resolves without a coroutine per field.
     """
+    value = loader.known(key)
+    if value is not NOT_LOADED:
+        return then(value)
     future = loader.load(key)
     if future.done():  # type: ignore[attr-defined]
         return then(future.result())  # type: ignore[attr-defined]
@@ -119,12 +121,12 @@ async def prime_products(info: Info, product_ids: list[int]) -> None:
     for connection in info.selected_fields:  # the connection field itself
         _product_field_names(connection.selections, names)
     wanted = {_LOADER_OF_FIELD[n] for n in names if n in _LOADER_OF_FIELD}
-    loads = [getattr(loaders, name).load_many(product_ids) for name in sorted(wanted)]
+    fills = [getattr(loaders, name).fill(product_ids) for name in sorted(wanted)]
     if info.context.translating and names & _TRANSLATED_FIELDS:
         language = info.context.language
-        loads.append(loaders.translations.load_many([("product", language, pk) for pk in product_ids]))
-    if loads:
-        await asyncio.gather(*loads)
+        fills.append(loaders.translations.fill([("product", language, pk) for pk in product_ids]))
+    if fills:
+        await asyncio.gather(*fills)
 
 
 @strawberry.type(description="An image, by URL.")
@@ -135,7 +137,7 @@ class Image:
     height: int | None
 
     @classmethod
-    def from_model(cls, model: ProductImage) -> "Image":
+    def from_model(cls, model: ProductImage | ImageRow) -> "Image":
         return cls(url=model.url, alt_text=model.alt_text or None, width=model.width, height=model.height)
 
 
@@ -269,7 +271,7 @@ class Product(Node):
     def _with_variants(self, info: Info, then: Callable[[list[VariantRow]], R]) -> R:
         return _when_loaded(info.context.loaders.variants_by_product_id, self.pk, then)  # type: ignore[return-value]
 
-    def _with_images(self, info: Info, then: Callable[[list[ProductImage]], R]) -> R:
+    def _with_images(self, info: Info, then: Callable[[list[ImageRow]], R]) -> R:
         return _when_loaded(info.context.loaders.images_by_product_id, self.pk, then)  # type: ignore[return-value]
 
     @strawberry.field

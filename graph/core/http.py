@@ -17,11 +17,13 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import FieldNode, OperationDefinitionNode
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -99,18 +101,21 @@ class GraphQLView(GraphQL):
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
                              root_value: Any, request_data: GraphQLRequestData) -> ExecutionResult:
         query = request_data.query
-        document = query_limits.parsed(query, self.limits.max_tokens) if isinstance(query, str) else None
+        facts = _document_facts(query, self.limits.max_tokens, request_data.operation_name) \
+            if isinstance(query, str) else _NO_DOCUMENT
         if isinstance(request, Request):
-            request.state.operation = request_data.operation_name or _operation_name(document)
-        if document is not None:
-            cost = query_limits.operation_cost(document, request_data.operation_name, request_data.variables)
+            request.state.operation = request_data.operation_name or facts.operation
+        if facts.document is not None:
+            cost = facts.cost
+            if cost is None:
+                cost = query_limits.operation_cost(facts.document, request_data.operation_name, request_data.variables)
             if cost > self.limits.max_cost:
                 return ExecutionResult(data=None, errors=[query_limits.cost_error(cost, self.limits)])
 
         if (
             isinstance(request, Request)
             and "authorization" not in request.headers
-            and catalog_only(document, request_data.operation_name)
+            and facts.catalog_only
         ):
             request.state.catalog_read = True
         return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
@@ -177,6 +182,28 @@ class GraphQLView(GraphQL):
         if request.method == "POST":
             return f"{negotiated}P{request._body.decode('utf-8', 'replace')}"
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _DocumentFacts:
+    """What the view decides from a document alone, once per document and operation name."""
+
+    document: DocumentNode | None
+    operation: str | None  # `_operation_name`
+    cost: int | None  # `fixed_cost`: None when the cost depends on the variables (or without a document)
+    catalog_only: bool
+
+
+_NO_DOCUMENT = _DocumentFacts(None, None, None, False)
+
+
+@lru_cache(maxsize=512)
+def _document_facts(query: str, max_tokens: int, operation_name: str | None) -> _DocumentFacts:
+    document = query_limits.parsed(query, max_tokens)
+    if document is None:
+        return _NO_DOCUMENT
+    return _DocumentFacts(document, _operation_name(document), query_limits.fixed_cost(document, operation_name),
+                          catalog_only(document, operation_name))
 
 
 def _operation_name(document: Any) -> str | None:

@@ -31,7 +31,7 @@ from graphql import (
 
 from graph.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-__all__ = ["Limits", "shape_rule", "operation_cost", "cost_error", "parsed"]
+__all__ = ["Limits", "shape_rule", "operation_cost", "fixed_cost", "cost_error", "parsed"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,26 @@ def operation_cost(document: DocumentNode, operation_name: str | None, variables
     for operation in operations[:1]:
         cost(operation.selection_set, 1)
     return total
+
+
+class _Unread(dict):  # type: ignore[type-arg]
+    """No variables, noting whether the cost asked for one."""
+
+    asked = False
+
+    def __bool__(self) -> bool:  # taken as given (`variables or {}` keeps it)
+        return True
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.asked = True
+        return default
+
+
+def fixed_cost(document: DocumentNode, operation_name: str | None) -> int | None:
+    """`operation_cost` when no page size comes from a variable (the same for every request), else None."""
+    variables = _Unread()
+    cost = operation_cost(document, operation_name, variables)
+    return None if variables.asked else cost
 
 
 def cost_error(cost: int, limits: Limits) -> GraphQLError:
