@@ -63,6 +63,14 @@ from tests.shop import US_ADDRESS, ship_to
 from tests.stripe_events import api_key
 
 EXAMPLES = int(os.environ.get("SHOPGRAPH_SAMENESS_EXAMPLES", "180"))
+
+# On a few documents in a thousand (a non-null field failing beside an async sibling), graphql-core
+# 3.3's own executor drops a sibling's resolver coroutine without awaiting it; Python then warns that
+# it was never awaited. It happens with both apps on the reference executor alone and changes no
+# answer, so this module does not fail on that one warning.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <coroutine object GraphQLCoreConverter.from_resolver.<locals>._async_resolver"
+    ":pytest.PytestUnraisableExceptionWarning")
 TOKEN = f"metrics-{uuid.uuid4().hex}"
 SCHEMA = shop_schema._schema
 ROOTS = ("products", "product", "collections", "collection", "node", "cart", "order", "orders", "me")
