@@ -101,8 +101,10 @@ class GraphQLView(GraphQL):
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
                              root_value: Any, request_data: GraphQLRequestData) -> ExecutionResult:
         query = request_data.query
-        facts = _document_facts(query, self.limits.max_tokens, request_data.operation_name) \
-            if isinstance(query, str) else _NO_DOCUMENT
+        facts = _NO_DOCUMENT
+        if isinstance(query, str):
+            facts_of = _document_facts if len(query) <= _KEPT_QUERY_CHARS else _document_facts.__wrapped__
+            facts = facts_of(query, self.limits.max_tokens, request_data.operation_name)
         if isinstance(request, Request):
             request.state.operation = request_data.operation_name or facts.operation
         if facts.document is not None:
@@ -195,6 +197,9 @@ class _DocumentFacts:
 
 
 _NO_DOCUMENT = _DocumentFacts(None, None, None, False)
+# Facts are kept for documents up to this size (a shop's own documents are a few KB); a longer one,
+# up to the 64 KB body limit, is read afresh each time, so odd documents cannot fill the memory.
+_KEPT_QUERY_CHARS = 8 * 1024
 
 
 @lru_cache(maxsize=512)

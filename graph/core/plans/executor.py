@@ -72,7 +72,13 @@ class DocumentPlan:
 
 
 class PlanCache:
-    """Document plans by the operation's source text and position, least recently used out first."""
+    """Document plans by the operation's source text and position, least recently used out first.
+
+    Only documents up to `KEPT_SOURCE_CHARS` are kept (a shop's own documents are a few KB); a longer
+    one is planned for its request alone, so odd documents cannot fill the memory with plans.
+    """
+
+    KEPT_SOURCE_CHARS = 8 * 1024
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -84,8 +90,10 @@ class PlanCache:
         key = (location.source.body, location.start) if location is not None else operation
         plan = self.documents.get(key)
         if plan is None:
-            plan = self.documents[key] = DocumentPlan(
-                operation, [fragment.definition for fragment in executor.fragments.values()])
+            plan = DocumentPlan(operation, [fragment.definition for fragment in executor.fragments.values()])
+            if location is None or len(location.source.body) > self.KEPT_SOURCE_CHARS:
+                return plan
+            self.documents[key] = plan
             if len(self.documents) > self.size:
                 self.documents.popitem(last=False)
         else:

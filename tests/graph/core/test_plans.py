@@ -4,12 +4,15 @@ executor, what the plans do not run falls back as a whole operation, and `/metri
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 
 from graph.core.ids import to_global_id
+from graph.core.plans.executor import PlanCache
 from models import ProductVariant
 from shopgraph.app import create_app
 from tests.graph.core.test_metrics import TOKEN, scrape, value
@@ -123,3 +126,14 @@ async def test_what_the_plans_do_not_run_falls_back_with_its_reason(clients, cat
     fallbacks = value(after, "shopgraph_plan_fallbacks_total", reason=reason)
     assert fallbacks == value(before, "shopgraph_plan_fallbacks_total", reason=reason) + 1
     assert value(after, "shopgraph_plan_runs_total") == value(before, "shopgraph_plan_runs_total")
+
+
+async def test_a_long_document_answers_the_same_and_its_plan_is_not_kept(clients, catalog):
+    padded = "# " + "x" * PlanCache.KEPT_SOURCE_CHARS + "\n{ products(first: 2) { nodes { id title } totalCount } }"
+    assert b'"Plan product' in await both(clients, padded)
+
+    cache = PlanCache(4)
+    for source in ("{ products(first: 1) { nodes { id } } }", padded, padded):
+        operation = parse(source).definitions[0]
+        cache.document(SimpleNamespace(operation=operation, fragments={}))
+    assert len(cache.documents) == 1  # the short document only: a long one is planned for its request alone
