@@ -53,11 +53,21 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
             await db.init_db(url)
             try:
                 yield url
-                await _finance_sweep(request)
+                await _within(TEARDOWN_SECONDS, _finance_sweep(request), request, "the finance sweep")
             finally:
-                await db.close_db()
+                await _within(TEARDOWN_SECONDS, db.close_db(), request, "closing the database")
     except PostgresUnavailable as error:
         unreachable_postgres(error)
+
+
+TEARDOWN_SECONDS = 120.0  # a stalled teardown fails its module instead of holding the whole run
+
+
+async def _within(seconds: float, step, request: pytest.FixtureRequest, what: str) -> None:
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        pytest.fail(f"{request.node.nodeid}: {what} did not end within {seconds:.0f} s", pytrace=False)
 
 
 async def _finance_sweep(request: pytest.FixtureRequest) -> None:
