@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from iso4217 import Currency
+
 from commerce.errors import DomainError, UserErrorCode
 
 __all__ = [
@@ -17,11 +19,10 @@ MAX_MINOR_UNITS = 2**31 - 1  # money columns are 32-bit integers on every databa
 _MAX_DECIMAL_TEXT = 64  # characters of a decimal string: enough for 18 digits and zeros around them
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")  # ASCII digits only, no exponent
 
-# ISO 4217 minor-unit exponents for the currencies the shop may be configured with.
+# ISO 4217 minor-unit exponents (JPY 0, USD 2, KWD 3), from the `iso4217` package's copy of the
+# standard's list: every currency in circulation; funds and metals (no minor unit) are left out.
 CURRENCY_EXPONENTS: dict[str, int] = {
-    "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2, "EUR": 2,
-    "GBP": 2, "HKD": 2, "HUF": 2, "INR": 2, "JPY": 0, "KRW": 0, "MXN": 2, "NOK": 2,
-    "NZD": 2, "PLN": 2, "SEK": 2, "SGD": 2, "USD": 2, "ZAR": 2,
+    currency.code: currency.exponent for currency in Currency if currency.exponent is not None
 }
 
 

@@ -28,6 +28,7 @@ from graph.checkout.shop_rules import ShopRulesMutation, ShopRulesQuery
 from graph.catalog.staff_products import StaffMutation
 from graph.catalog.staff_variants import StaffCatalogMutation
 from graph.catalog.translations import TranslationMutation
+from graph.markets.markets import MarketMutation, MarketQuery
 from graph.outbound.subscriptions import OrderSubscription
 from graph.accounts.wallet import AddressMutation
 from graph.accounts.wallet_cards import CardMutation, CardQuery
@@ -50,11 +51,12 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (NodeQuery, CatalogQuery, CartQuery, OrderQuery, OrderEventQuery, WebhookQuery,
-                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery, CardQuery))
+                              AccountQuery, ShopRulesQuery, CountriesQuery, ApiKeyQuery, CardQuery, MarketQuery))
 Subscription = merge_types("Subscription", (OrderSubscription,))
 Mutation = merge_types("Mutation", (CartMutation, CartBuyerMutation, CheckoutMutation, AccountMutation, StaffMutation,
                                   StaffCatalogMutation, RefundMutation, FulfillmentMutation, ShopRulesMutation,
-                                  WebhookMutation, ApiKeyMutation, AddressMutation, CardMutation, TranslationMutation))
+                                  WebhookMutation, ApiKeyMutation, AddressMutation, CardMutation, TranslationMutation,
+                                  MarketMutation))
 
 
 class ShopSchema(strawberry.Schema):

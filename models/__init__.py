@@ -6,6 +6,7 @@ from models.fulfillment import Fulfillment, FulfillmentLine
 from models.order import (
     Order, OrderFinancialStatus, OrderFulfillmentStatus, OrderLine, OrderNumber, OrderStatus, Payment, PaymentStatus,
 )
+from models.market import Market, MarketCountry, Rounding, VariantPrice
 from models.outbox import (
     DeliveryStatus, EmailKind, EmailMessage, OrderEvent, OrderEventType, OutboxConsumer, OutboxCounter,
     SubscriptionDisabledReason, WebhookAttempt, WebhookDelivery, WebhookSubscription, WebhookSubscriptionStatus,
@@ -28,4 +29,5 @@ __all__ = [
     "DeliveryStatus", "EmailKind", "EmailMessage", "OrderEvent", "OrderEventType", "OutboxConsumer", "OutboxCounter",
     "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "WebhookSubscriptionStatus", "RateLimitHit",
     "SubscriptionDisabledReason", "CustomerAddress", "CustomerWallet", "SavedPaymentMethod", "Translation",
+    "Market", "MarketCountry", "Rounding", "VariantPrice",
 ]

@@ -1,5 +1,6 @@
 """The per-request context: the request, the settings, the payment gateway, fresh DataLoaders,
-and the buyer's context of `@inContext` (graph/core/in_context.py): `language` and `country`."""
+and the buyer's context of `@inContext` (graph/core/in_context.py): `language`, `country` and the
+`market` the country chooses (prices and currency)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import strawberry
 
 from commerce.access import Caller
+from commerce.markets.markets import MarketBook, MarketView
 from graph.core.dataloaders import Loaders
 from graph.core.settings import GraphSettings
 from payments.gateway import PaymentGateway
@@ -27,11 +29,17 @@ class Context:
     caller: Caller | None = None  # resolved on first use by graph.core.access.caller
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
     language: str = ""  # ISO 639-1, upper-case: `@inContext(language:)`, else the shop's own language
-    country: str | None = None  # ISO 3166-1 alpha-2 from `@inContext(country:)`; kept for markets
+    country: str | None = None  # ISO 3166-1 alpha-2 from `@inContext(country:)`
+    markets: MarketBook | None = None  # the application's; a book of its own when not given
+    market: MarketView | None = None  # the market `country` chooses; the shop's own without one
 
     def __post_init__(self) -> None:
         if not self.language:
             self.language = getattr(self.settings, "language", "EN")
+        if self.markets is None:
+            self.markets = MarketBook(self.settings.currency, getattr(self.settings, "language", "EN"))
+        if self.market is None:
+            self.market = self.markets.primary
 
     @property
     def translating(self) -> bool:

@@ -31,6 +31,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from commerce.markets.markets import MarketBook
 from graph.core import limits as query_limits
 from graph.core.bodies import BodyTooLarge, read_capped_body
 from graph.core.context import Context
@@ -80,6 +81,7 @@ class GraphQLView(GraphQL):
         self.limits = limits
         self.response_cache = response_cache
         self.persisted = PersistedQueries()
+        self.markets = MarketBook(settings.currency, getattr(settings, "language", "EN"))
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)  # a page of products is ~1,000 values: several times faster than json
@@ -88,7 +90,8 @@ class GraphQLView(GraphQL):
         return orjson.loads(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, response=response, settings=self.settings, gateway=self.gateway, bus=self.bus)
+        return Context(request=request, response=response, settings=self.settings, gateway=self.gateway, bus=self.bus,
+                       markets=self.markets)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """GraphiQL for a browser's GET, not for a persisted query sent by its hash."""
