@@ -29,6 +29,7 @@ from strawberry.types.nodes import Selection
 
 from commerce.catalog.translations import option_key, value_key
 from commerce.catalog.variants import DEFAULT_TITLE
+from commerce.markets.prices import PriceRule, price_in
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.money import Money
@@ -192,11 +193,26 @@ class ProductVariant(Node):
 
     @classmethod
     def from_model(cls, model: VariantModel | VariantRow, currency: str) -> "ProductVariant":
+        """The variant at its base price, in the shop's currency `currency`."""
+        return cls._with_prices(model, currency, model.price, model.compare_at_price)
+
+    @classmethod
+    def priced(cls, model: VariantModel | VariantRow, rule: PriceRule,
+               explicit: tuple[int, int | None] | None = None) -> "ProductVariant | None":
+        """The variant in a market's currency (`rule`, `MarketView.rule`), with its explicit price there if it
+        has one; None when it is not for sale in that market (commerce.markets.prices)."""
+        prices = price_in(rule, model.price, model.compare_at_price,
+                          explicit if explicit is not None else getattr(model, "explicit", None))
+        return None if prices is None else cls._with_prices(model, rule.currency, *prices)
+
+    @classmethod
+    def _with_prices(cls, model: VariantModel | VariantRow, currency: str, price: int,
+                     compare_at: int | None) -> "ProductVariant":
         return cls(
             id=strawberry.ID(to_global_id("ProductVariant", model.id)),
             model=model, currency=currency, sku=model.sku,
-            price=Money.of(model.price, currency),
-            compare_at_price=None if model.compare_at_price is None else Money.of(model.compare_at_price, currency),
+            price=Money.of(price, currency),
+            compare_at_price=None if compare_at is None else Money.of(compare_at, currency),
             available_for_sale=model.stock > 0, quantity_available=model.stock,
             weight_grams=model.weight_grams, requires_shipping=model.requires_shipping,
         )
