@@ -23,7 +23,7 @@ from commerce.money import MAX_MINOR_UNITS, exponent
 from models.market import Rounding
 
 __all__ = ["PriceRule", "price_rule", "derive", "price_in", "variant_price_sql", "product_price_sql",
-           "explicit_join", "MAX_RATE_NUMERATOR"]
+           "explicit_join", "variant_row_price_sql", "MAX_RATE_NUMERATOR"]
 
 # Every intermediate (2 * p * numerator, p * numerator + denominator * unit) must fit a 64-bit integer
 # (SQLite's, PostgreSQL's BIGINT) for any 32-bit price p: both terms of the fraction stay below 2**30.
@@ -129,6 +129,17 @@ def explicit_join(rule: PriceRule, variant: str = "v", explicit: str = "vp") -> 
     assert _CURRENCY.fullmatch(rule.currency)  # written into the SQL
     return (f" LEFT JOIN variant_price {explicit} ON {explicit}.variant_id = {variant}.id"
             f" AND {explicit}.currency = '{rule.currency}'")
+
+
+def variant_row_price_sql(rule: PriceRule, variant: str = '"product_variant"') -> str:
+    """`variant_price_sql` for a query on `product_variant` itself (no join): the explicit price as a
+    correlated subquery on `variant`."""
+    if rule.identity:
+        return f"{variant}.price"
+    assert _CURRENCY.fullmatch(rule.currency)  # written into the SQL
+    explicit = (f"(SELECT vp.amount FROM variant_price vp WHERE vp.variant_id = {variant}.id"
+                f" AND vp.currency = '{rule.currency}')")
+    return f"COALESCE({explicit}, {_derived_sql(rule, f'{variant}.price')})"
 
 
 def product_price_sql(rule: PriceRule, product: str = '"product"."id"', aggregate: str = "MIN") -> str:
