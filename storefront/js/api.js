@@ -1,6 +1,8 @@
 // The shop's public GraphQL API (/graphql): the documents this page sends.
 
-const MONEY = 'amount currencyCode';
+import { inContext } from './market.js';
+
+const MONEY = 'amount currencyCode minorUnits';
 const IMAGE = 'url altText';
 const CART_FIELDS = `id status totalQuantity subtotal { ${MONEY} } total { ${MONEY} }
   lines { id quantity unitPrice { ${MONEY} } total { ${MONEY} }
@@ -31,42 +33,49 @@ const productFields = (variantFields) => `id slug title description availableFor
   variants(first: $variants) { totalCount nodes { ${variantFields} } }`;
 const PAGE = `totalCount nodes { ${productFields(CARD_VARIANT_FIELDS)} }
   pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  facets { available { value count } tag { value count } options { name values { value count } } }`;
+  facets { available { value count } tag { value count } options { name values { value count } }
+    price { min { ${MONEY} } max { ${MONEY} } } }`;
 const PAGE_ARGS = `$first: Int, $after: String, $last: Int, $before: String, $query: String,
-  $filters: ProductFilter, $variants: Int!`;
-const PAGE_PARAMS = 'first: $first, after: $after, last: $last, before: $before, query: $query, filters: $filters, sortKey: TITLE';
+  $filters: ProductFilter, $sortKey: ProductSortKey, $reverse: Boolean, $variants: Int!`;
+const PAGE_PARAMS = `first: $first, after: $after, last: $last, before: $before, query: $query, filters: $filters,
+  sortKey: $sortKey, reverse: $reverse`;
 const USER_ERRORS = 'userErrors { field message code }';
 
 const CARD = 'id brand last4 expMonth expYear';
+const MARKET = 'handle name countries currencyCode languageCode primary';
+
+/** The buyer's market and language (market.js), on every document that shows the catalog or a cart. */
+const CONTEXT_ARGS = '$country: CountryCode, $language: LanguageCode';
+const IN_CONTEXT = '@inContext(country: $country, language: $language)';
 const SAVED_ADDRESS = `id isDefault address { ${ADDRESS} formatted }`;
 
 export const Q = {
-  products: `query Products(${PAGE_ARGS}) { products(${PAGE_PARAMS}) { ${PAGE} } }`,
-  collectionProducts: `query CollectionProducts($slug: String!, ${PAGE_ARGS}) {
+  products: `query Products(${PAGE_ARGS}, ${CONTEXT_ARGS}) ${IN_CONTEXT} { products(${PAGE_PARAMS}) { ${PAGE} } }`,
+  collectionProducts: `query CollectionProducts($slug: String!, ${PAGE_ARGS}, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     collection(slug: $slug) { id slug title description products(${PAGE_PARAMS}) { ${PAGE} } } }`,
-  collections: `query Collections { collections(first: 100) {
+  collections: `query Collections(${CONTEXT_ARGS}) ${IN_CONTEXT} { collections(first: 100) {
     nodes { id slug title description image { ${IMAGE} } products(first: 1) { totalCount } } } }`,
-  product: `query Product($slug: String!, $variants: Int!) { product(slug: $slug) { ${productFields(VARIANT_FIELDS)} } }`,
-  cart: `query Cart($id: ID!) { cart(id: $id) { ${CART_FIELDS} } }`,
-  order: `query Order($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
-  addToCart: `mutation AddToCart($cartId: ID, $variantId: ID!, $quantity: Int!) {
+  product: `query Product($slug: String!, $variants: Int!, ${CONTEXT_ARGS}) ${IN_CONTEXT} { product(slug: $slug) { ${productFields(VARIANT_FIELDS)} } }`,
+  cart: `query Cart($id: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} { cart(id: $id) { ${CART_FIELDS} } }`,
+  order: `query Order($id: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} { order(id: $id) { ${ORDER_FIELDS} } }`,
+  addToCart: `mutation AddToCart($cartId: ID, $variantId: ID!, $quantity: Int!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     addToCart(cartId: $cartId, variantId: $variantId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
-  updateCartLine: `mutation UpdateCartLine($cartId: ID!, $lineId: ID!, $quantity: Int!) {
+  updateCartLine: `mutation UpdateCartLine($cartId: ID!, $lineId: ID!, $quantity: Int!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     updateCartLine(cartId: $cartId, lineId: $lineId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
-  removeFromCart: `mutation RemoveFromCart($cartId: ID!, $lineId: ID!) {
+  removeFromCart: `mutation RemoveFromCart($cartId: ID!, $lineId: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     removeFromCart(cartId: $cartId, lineId: $lineId) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
-  checkoutCart: `query CheckoutCart($id: ID!) { cart(id: $id) { ${CHECKOUT_CART_FIELDS} } }`,
+  checkoutCart: `query CheckoutCart($id: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} { cart(id: $id) { ${CHECKOUT_CART_FIELDS} } }`,
   shippingCountries: 'query ShippingCountries { shippingCountries { code name provinceRequired postalCodeRequired } }',
   provinces: `query Provinces($codes: [String!]) { shippingCountries(codes: $codes) {
     code provinces { code name } } }`,
-  shipTo: `mutation ShipTo($cartId: ID!, $address: MailingAddressInput!) {
+  shipTo: `mutation ShipTo($cartId: ID!, $address: MailingAddressInput!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     cartShippingAddressUpdate(cartId: $cartId, address: $address) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
-  chooseDelivery: `mutation ChooseDelivery($cartId: ID!, $handle: String!) {
+  chooseDelivery: `mutation ChooseDelivery($cartId: ID!, $handle: String!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     cartSelectedDeliveryOptionUpdate(cartId: $cartId, handle: $handle) {
       cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
-  discountCodes: `mutation DiscountCodes($cartId: ID!, $codes: [String!]!) {
+  discountCodes: `mutation DiscountCodes($cartId: ID!, $codes: [String!]!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     cartDiscountCodesUpdate(cartId: $cartId, codes: $codes) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
-  checkout: `mutation Checkout($input: CheckoutInput!) {
+  checkout: `mutation Checkout($input: CheckoutInput!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     checkout(input: $input) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
   register: `mutation Register($email: String!, $password: String!) {
     customerRegister(email: $email, password: $password) { ${USER_ERRORS} } }`,
@@ -82,7 +91,10 @@ export const Q = {
   cardSetupComplete: `mutation CardSetupComplete($setupIntentId: String!) {
     customerPaymentMethodSetupComplete(setupIntentId: $setupIntentId) { paymentMethod { ${CARD} } ${USER_ERRORS} } }`,
   deleteCard: `mutation DeleteCard($id: ID!) { customerPaymentMethodDelete(id: $id) { ${USER_ERRORS} } }`,
-  checkoutConfirm: `mutation CheckoutConfirm($orderId: ID!) {
+  localization: `query Localization { localization { availableMarkets { ${MARKET} } } }`,
+  buyerCountry: `mutation BuyerCountry($cartId: ID!, $countryCode: String!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
+    cartBuyerIdentityUpdate(cartId: $cartId, countryCode: $countryCode) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+  checkoutConfirm: `mutation CheckoutConfirm($orderId: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     checkoutConfirm(orderId: $orderId) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
 };
 
@@ -105,8 +117,9 @@ export function setSessionToken(token) {
 
 /** The `data` of a GraphQL request; ShopUnavailable when there is none. A signed-in
  * shopper's requests carry their session; an expired one is dropped and the request
- * sent again as a guest's. */
+ * sent again as a guest's. A document `IN_CONTEXT` gets the buyer's country and language. */
 export async function gql(query, variables) {
+  if (query.includes(IN_CONTEXT)) variables = { ...variables, ...inContext() };
   const token = sessionToken();
   let response;
   try {

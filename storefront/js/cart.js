@@ -1,4 +1,5 @@
-// The shopper's cart: its id survives a reload in localStorage.
+// The shopper's cart: its id survives a reload in localStorage. Its market is the
+// buyer's country: choosing another moves the cart there (repriced in that currency).
 
 import { Q, gql } from './api.js';
 import { plural } from './dom.js';
@@ -79,5 +80,16 @@ export function removeLine(line) {
     const payload = (await gql(Q.removeFromCart, { cartId: current.id, lineId: line.id })).removeFromCart;
     if (payload.cart) setCart(payload.cart);
     return payload.userErrors;
+  });
+}
+
+/** Moves the open cart to `country`'s market (`cartBuyerIdentityUpdate`); answers its userErrors. */
+export function moveCart(country) {
+  return changeCart(async () => {
+    if (!current) return { userErrors: [] };
+    const payload = (await gql(Q.buyerCountry, { cartId: current.id, countryCode: country })).cartBuyerIdentityUpdate;
+    if (payload.userErrors.some(isStaleCart)) { setCart(null); return { userErrors: [] }; }  // nothing left to move
+    if (payload.cart) setCart(payload.cart);
+    return payload;
   });
 }

@@ -22,7 +22,7 @@ function stockNote(variant) {
 
 function priceParts(variant) {
   const compareAt = variant.compareAtPrice;
-  const reduced = compareAt && Number(compareAt.amount) > Number(variant.price.amount);
+  const reduced = compareAt && compareAt.minorUnits > variant.price.minorUnits;
   return [money(variant.price), reduced ? h('s', { class: 'compare-at' }, hidden('was '), money(compareAt)) : null];
 }
 

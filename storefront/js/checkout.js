@@ -25,7 +25,7 @@ function days(option) {
 }
 
 function deliveryLabel(option) {
-  const price = Number(option.estimatedCost.amount) === 0 ? 'Free' : money(option.estimatedCost);
+  const price = option.estimatedCost.minorUnits === 0 ? 'Free' : money(option.estimatedCost);
   return [option.title, days(option), price].filter(Boolean).join(' · ');
 }
 
@@ -132,7 +132,7 @@ class Checkout {
   /** True when the shop's answer leaves nothing to pay: a total of zero, with no delivery still to price. */
   nothingToPay() {
     const cart = this.cart;
-    return Number(cart.cost.total.amount) === 0 && (!cart.requiresShipping || Boolean(cart.selectedDeliveryOption));
+    return cart.cost.total.minorUnits === 0 && (!cart.requiresShipping || Boolean(cart.selectedDeliveryOption));
   }
 
   payLabel() {

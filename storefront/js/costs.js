@@ -4,7 +4,7 @@
 import { h, money } from './dom.js';
 
 const minus = (m) => `−${money(m)}`;
-const isZero = (m) => Number(m.amount) === 0;
+const isZero = (m) => m.minorUnits === 0;
 
 function taxNames(taxLines) {
   return (taxLines || []).map((t) => `${t.title} ${Number(t.ratePercentage)}%`).join(', ');

@@ -1,5 +1,7 @@
 // Building the page: elements from data (never HTML strings), money, announcements.
 
+import { locale } from './market.js';
+
 /** h('p', {class: 'x', onclick: f}, 'text', child): an element; strings become text. */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -19,10 +21,11 @@ export function h(tag, attrs, ...children) {
 /** Text for screen readers only, such as which product a button is about. */
 export const hidden = (text) => h('span', { class: 'visually-hidden' }, text);
 
+/** A `Money` as the buyer reads it ("18,99 €" in German): its decimal string formatted, never computed on. */
 export function money(m) {
   if (!m) return '';
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currencyCode }).format(Number(m.amount));
+    return new Intl.NumberFormat(locale(), { style: 'currency', currency: m.currencyCode }).format(m.amount);
   } catch (error) {
     return `${m.amount} ${m.currencyCode}`;
   }

@@ -1,5 +1,6 @@
 // Product lists: all products (#/), a collection's (#/collection/<slug>), both
-// searched, filtered by the sidebar and paged; and the list of collections.
+// searched, filtered by the sidebar, sorted (`sort=price-asc`) and paged; and the list
+// of collections. Prices, the price filter and the price sort are in the buyer's market.
 
 import { Q, gql } from './api.js';
 import { productCard } from './catalog.js';
@@ -11,15 +12,28 @@ const CARD_VARIANTS = 20;  // a card chooses among this many; a product with mor
 
 let focusAfterRender = null;  // the filter box that changed, to focus again on the new page
 
+/** The orders a list offers: URL value -> label, `sortKey` and `reverse`; the first is the default. */
+const SORTS = {
+  title: ['Title', 'TITLE', false],
+  'price-asc': ['Price, low to high', 'PRICE', false],
+  'price-desc': ['Price, high to low', 'PRICE', true],
+  newest: ['Newest', 'CREATED_AT', true],
+  'best-selling': ['Best selling', 'BEST_SELLING', false],
+};
+const sortOf = (params) => (Object.hasOwn(SORTS, params.get('sort') || '') ? params.get('sort') : 'title');
+
 function listHref(base, params) {
   const text = params.toString();
   return text ? `${base}?${text}` : base;
 }
 
-function searchForm(base, query, filters) {
+/** URL parameters besides the filters: the search words and a sort other than the default. */
+const extras = (query, sort, more = {}) => ({ q: query, sort: sort === 'title' ? '' : sort, ...more });
+
+function searchForm(base, query, sort, filters) {
   const submit = (event) => {
     event.preventDefault();
-    location.hash = listHref(base, filterParams(filters, { q: event.target.elements.q.value.trim() }));
+    location.hash = listHref(base, filterParams(filters, extras(event.target.elements.q.value.trim(), sort)));
   };
   return h('form', { class: 'search', role: 'search', onsubmit: submit },
     h('label', { for: 'search-input' }, 'Search products'),
@@ -29,8 +43,18 @@ function searchForm(base, query, filters) {
       h('button', { type: 'submit', class: 'button' }, 'Search')));
 }
 
-function pager(base, query, filters, pageInfo) {
-  const link = (cursor, text) => h('a', { class: 'button', href: listHref(base, filterParams(filters, { q: query, ...cursor })) }, text);
+function sortPicker(base, query, sort, filters) {
+  const select = h('select', { id: 'sort', name: 'sort' },
+    Object.entries(SORTS).map(([value, [label]]) => h('option', { value, selected: value === sort }, label)));
+  select.addEventListener('change', () => {
+    focusAfterRender = 'sort';
+    location.hash = listHref(base, filterParams(filters, extras(query, select.value)));
+  });
+  return h('div', { class: 'field sort-field' }, h('label', { for: 'sort' }, 'Sort by'), select);
+}
+
+function pager(base, query, sort, filters, pageInfo) {
+  const link = (cursor, text) => h('a', { class: 'button', href: listHref(base, filterParams(filters, extras(query, sort, cursor))) }, text);
   return h('nav', { class: 'pager', 'aria-label': 'Pages' },
     pageInfo.hasPreviousPage ? link({ before: pageInfo.startCursor }, '← Previous page') : h('span'),
     pageInfo.hasNextPage ? link({ after: pageInfo.endCursor }, 'Next page →') : h('span'));
@@ -46,10 +70,12 @@ function summaryText(page, query, filters) {
 async function listView(base, params, stillHere, load, fallbackHeading) {
   const query = (params.get('q') || '').trim();
   const filters = filtersFrom(params);
+  const sort = sortOf(params);
+  const [, sortKey, reverse] = SORTS[sort];
   const before = params.get('before');
   const variables = {
     ...(before ? { last: PAGE_SIZE, before } : { first: PAGE_SIZE, after: params.get('after') }),
-    query: query || null, filters: productFilter(filters), variants: CARD_VARIANTS,
+    query: query || null, filters: productFilter(filters), sortKey, reverse, variants: CARD_VARIANTS,
   };
   let found;
   try {
@@ -64,20 +90,24 @@ async function listView(base, params, stillHere, load, fallbackHeading) {
   const go = (change, focusKey) => {
     const [, now] = location.hash.split('?');
     focusAfterRender = focusKey;
-    location.hash = listHref(base, filterParams(toggled(filtersFrom(new URLSearchParams(now || '')), change), { q: query }));
+    location.hash = listHref(base, filterParams(toggled(filtersFrom(new URLSearchParams(now || '')), change), extras(query, sort)));
   };
   show(h('section', {},
     h('h1', {}, heading),
     intro ? h('p', { class: 'intro' }, intro) : null,
-    searchForm(base, query, filters),
+    searchForm(base, query, sort, filters),
     h('div', { class: 'listing' },
-      filterSidebar(page.facets, filters, go, listHref(base, filterParams({ available: false, options: [], tags: [] }, { q: query }))),
+      filterSidebar(page.facets, filters, go, listHref(base, filterParams(
+        { available: false, min: '', max: '', options: [], tags: [] }, extras(query, sort)))),
       h('div', { class: 'results' },
-        h('p', { class: 'summary', id: 'summary' }, summaryText(page, query, filters)),
+        h('div', { class: 'results-bar' },
+          h('p', { class: 'summary', id: 'summary' }, summaryText(page, query, filters)),
+          sortPicker(base, query, sort, filters)),
         page.nodes.length ? h('ul', { class: 'grid', 'aria-label': heading }, page.nodes.map(productCard)) : null,
-        pager(base, query, filters, page.pageInfo)))), heading);
+        pager(base, query, sort, filters, page.pageInfo)))), heading);
   if (focusAfterRender) {
-    const box = document.querySelector(`input[data-filter="${CSS.escape(focusAfterRender)}"]`);
+    const box = focusAfterRender === 'sort' ? document.getElementById('sort')
+      : document.querySelector(`input[data-filter="${CSS.escape(focusAfterRender)}"]`);
     if (box) box.focus();
     focusAfterRender = null;
   }

@@ -1,7 +1,8 @@
 // shopgraph storefront: products, cart and checkout over the public GraphQL API.
 // Plain JavaScript modules, no build step. The URL hash picks the view:
 // #/ (products), #/collections, #/collection/<slug>, #/product/<slug>, #/cart,
-// #/checkout, #/order/<id>, #/account.
+// #/checkout, #/order/<id>, #/account. The header's picker chooses the buyer's
+// country (currency) and language; every view is drawn in them.
 
 import { accountView } from './account.js';
 import { loadCart } from './cart.js';
@@ -10,6 +11,7 @@ import { productView } from './catalog.js';
 import { checkoutView } from './checkout.js';
 import { dismissAnnouncement, h, notice } from './dom.js';
 import { collectionView, collectionsView, productsView } from './listing.js';
+import { startLocalization } from './localization.js';
 import { orderView } from './order.js';
 import { initStripe } from './payment.js';
 
@@ -57,6 +59,22 @@ function route() {
   return notice('Page not found', h('a', { href: '#/' }, 'See all products'));
 }
 
+/** Draws the page again in a new market or language; a price range in the URL was in the old currency. */
+function redraw({ currencyChanged }) {
+  const [path, query] = location.hash.split('?');
+  const params = new URLSearchParams(query || '');
+  if (currencyChanged && (params.has('min') || params.has('max'))) {
+    params.delete('min');
+    params.delete('max');
+    params.delete('after');
+    params.delete('before');
+    const rest = params.toString();
+    location.hash = rest ? `${path}?${rest}` : path;  // hashchange draws it
+    return Promise.resolve();
+  }
+  return route();
+}
+
 function showTestBanner(config) {
   if (!(config.stripePublishableKey || '').startsWith('pk_test_')) return;
   const banner = document.getElementById('test-banner');
@@ -70,4 +88,4 @@ const config = readConfig();
 initStripe(config.stripePublishableKey);
 showTestBanner(config);
 window.addEventListener('hashchange', route);
-loadCart().finally(route);
+Promise.allSettled([loadCart(), startLocalization(redraw)]).finally(route);
