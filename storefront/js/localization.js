@@ -48,7 +48,7 @@ export async function startLocalization(redraw) {
     if (markets.length < 2 && languages().length < 2) { slot.replaceChildren(); return; }
     const market = currentMarket();
     const country = h('select', { id: 'country-picker', name: 'country', autocomplete: 'country' },
-      chosenCountry() ? null : h('option', { value: '', selected: true }, `Choose (${market.currencyCode})`),
+      chosenCountry() ? null : h('option', { value: '', selected: true }, `Choose… (${market.currencyCode})`),
       countryOptions().map(({ country: code, label }) => h('option', { value: code, selected: code === chosenCountry() }, label)));
     const language = h('select', { id: 'language-picker', name: 'language' },
       languages().map((code) => h('option', { value: code, selected: code === currentLanguage(), lang: code.toLowerCase() },

@@ -22,15 +22,6 @@ function keepChoice() {
   try { localStorage.setItem(CHOICE_KEY, JSON.stringify(choice)); } catch (error) { /* lasts as long as the page */ }
 }
 
-/** The browser's own country ("de-DE" -> "DE") when the shop sells there; else null. */
-function browserCountry() {
-  for (const tag of navigator.languages || [navigator.language]) {
-    const region = (tag || '').split('-').slice(1).find((part) => /^[A-Z]{2}$/.test(part));
-    if (region && byCountry.has(region)) return region;
-  }
-  return null;
-}
-
 let choice = readChoice();  // {country, language}; language null: the market's own
 
 /** Reads the markets (`localization`); a stored country the shop no longer lists is dropped. */
@@ -42,7 +33,6 @@ export async function loadMarkets(gql, query) {
   }
   byCountry = new Map(markets.flatMap((market) => market.countries.map((country) => [country, market])));
   if (choice.country && !byCountry.has(choice.country)) choice = { country: null, language: null };
-  if (!choice.country) choice.country = browserCountry();
   if (choice.language && !languages().includes(choice.language)) choice.language = null;
 }
 
