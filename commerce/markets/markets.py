@@ -213,7 +213,7 @@ def _rate(text: str) -> str:
     if rate <= 0 or len(digits) > _MAX_RATE_DIGITS:
         raise DomainError(Code.INVALID, f"The exchange rate is positive, with at most {_MAX_RATE_DIGITS} digits.",
                           ["input", "exchangeRate"])
-    return str(rate.normalize()) if rate == rate.to_integral_value() else str(rate)
+    return format(rate.normalize(), "f")  # "100", "0.92", "0.0000001": never "1E+2", which reads would show
 
 
 def _countries(countries: tuple[str, ...]) -> list[str]:
