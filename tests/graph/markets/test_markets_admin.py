@@ -8,7 +8,7 @@ import pytest
 
 from commerce.catalog.seed import seed_demo_catalog
 from graph.core.ids import to_global_id
-from models import Product, ProductVariant, VariantPrice
+from models import Market, Product, ProductVariant, VariantPrice
 from tests.graph.accounts.test_accounts import api_key, as_
 
 CREATE = """mutation($input: MarketCreateInput!) { marketCreate(input: $input) {
@@ -271,3 +271,21 @@ async def test_prices_set_while_the_variant_is_deleted_are_not_found_or_gone(gql
         assert "errors" not in answer, answer["errors"]
         assert [e["code"] for e in answer["data"]["productVariantPricesSet"]["userErrors"]] in ([], ["NOT_FOUND"])
         assert not await VariantPrice.filter(product_id=product.id).exists()
+
+
+async def test_a_stored_rate_that_no_longer_prices_exactly_prices_nothing(gql, staff_key):
+    """A rate set under another SHOPGRAPH_CURRENCY (or before a currency's minor units changed) may not fit
+    the 64-bit fraction any more: that market sells at its explicit prices only, and every read still works."""
+    staff = as_(gql, staff_key)
+    market_id = (await staff.data(CREATE, {"input": europe(handle="legacy", countries=["GR"])}))["marketCreate"][
+        "market"]["id"]
+    await Market.filter(handle="legacy").update(exchange_rate="0.0000000001")  # as an older shop left it
+    try:
+        renamed = (await staff.data(UPDATE, {"id": market_id, "input": {"name": "Legacy"}}))["marketUpdate"]
+        assert [(e["field"], e["code"]) for e in renamed["userErrors"]] == [(["input", "exchangeRate"], "INVALID")]
+        other = (await staff.data(CREATE, {"input": europe(handle="other", countries=[])}))["marketCreate"]
+        await _gone(staff, other["market"]["id"])  # both read every market afresh
+        assert {"handle": "legacy", "exchangeRate": "0.0000000001"} in (await gql.data(MARKETS))["markets"]
+        assert (await gql.data(LOCALIZATION, {"c": "GR"}))["localization"]["market"]["handle"] == "legacy"
+    finally:
+        await _gone(staff, market_id)
