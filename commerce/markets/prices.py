@@ -53,8 +53,14 @@ class PriceRule:
 
     @property
     def limit(self) -> int:
-        """The highest p * numerator whose derived price still fits a money column (rounding up included)."""
-        return (MAX_MINOR_UNITS - self.unit) * self.denominator
+        """The highest p * numerator whose derived price, once rounded, still fits a money column: every
+        rounding is monotonic, so this is where "not for sale" starts, to the minor unit."""
+        d, m = self.denominator, self.unit
+        if self.rounding is Rounding.WHOLE:  # ceil(s / dm) * m <= MAX
+            return MAX_MINOR_UNITS // m * d * m
+        if self.rounding is Rounding.NINETY_NINE and m > 1:  # ceil((s + d) / dm) * m - 1 <= MAX
+            return (MAX_MINOR_UNITS + 1) // m * d * m - d
+        return (2 * d * (MAX_MINOR_UNITS + 1) - d - 1) // 2  # (2s + d) // 2d <= MAX
 
 
 def price_rule(base: str, currency: str, exchange_rate: Decimal | None, rounding: Rounding) -> PriceRule:
