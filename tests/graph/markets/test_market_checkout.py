@@ -264,3 +264,26 @@ async def test_checkout_prices_from_the_market_as_it_is_when_the_order_is_made(g
     assert order["total"] == {"amount": "10.00", "currencyCode": "CHF", "minorUnits": 1000}
     intent = await intent_at_stripe(localstripe_url, order)
     assert (intent.currency, intent.amount) == ("chf", 1000)
+
+
+async def test_a_cart_in_another_market_costs_the_statements_of_one_in_the_shop_own(gql, shop, sql_statements):
+    """Its market and explicit prices come with the lines; only a move between markets writes once more."""
+    def counted() -> int:
+        found = len(sql_statements)
+        sql_statements.clear()
+        return found
+
+    counts = {}
+    for country in ("US", "DE"):  # the shop's own market, and Europe's
+        sql_statements.clear()
+        cart = await add(gql, shop["lamp"], 1, country=country)
+        new = counted()
+        await add(gql, shop["vase"], 1, cart=cart["id"])
+        counts[country] = (new, counted())
+    # the variant (or the cart locked), the lines with the market, the line; taxes for the answer's total
+    assert counts == {"US": (4, 4), "DE": (4, 4)}
+    moved = (await gql.data(BUYER, {"c": cart["id"], "country": "CA"}))["cartBuyerIdentityUpdate"]
+    assert [w["code"] for w in moved["warnings"]] == ["CURRENCY_CHANGED"]
+    assert counted() == 4  # the country written, the lines in the new market, the currency written, zones and taxes
+    read = await gql.data("query($id: ID!) { cart(id: $id) { currencyCode total { amount } } }", {"id": cart["id"]})
+    assert read["cart"]["currencyCode"] == "CAD" and counted() == 2  # the cart with its lines and market, taxes
