@@ -18,7 +18,7 @@ migrate: install
 	$(BIN)/shopgraph migrate
 
 seed: migrate
-	$(BIN)/shopgraph seed --if-empty
+	$(BIN)/shopgraph seed --if-empty --demo-markets
 
 run: seed
 	$(BIN)/shopgraph serve

@@ -42,12 +42,15 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     from commerce.catalog.seed import seed_demo_catalog
+    from commerce.markets.seed import seed_demo_markets
     from commerce.shop_rules.seed import seed_shop_rules
 
     async def work() -> None:
         created = await seed_demo_catalog(settings.currency, only_if_empty=args.if_empty)
         print(f"demo catalog: {created} products created")
         print(f"shop rules: {await seed_shop_rules(settings.currency)} zones and discount codes created, tax rates set")
+        if args.demo_markets:
+            print(f"markets: {await seed_demo_markets(settings.currency)} demo markets created")
 
     _with_db(settings, work)
 
@@ -260,6 +263,8 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="create the demo catalog (idempotent)")
     seed.add_argument("--if-empty", action="store_true", help="only when the catalog is empty")
+    seed.add_argument("--demo-markets", action="store_true",
+                      help="also Europe (EUR), Japan (JPY) and Canada (CAD), with example rates (a shop in USD)")
     seed.set_defaults(func=cmd_seed)
 
     purge = sub.add_parser("purge-carts", help="delete old empty carts")

@@ -73,3 +73,20 @@ def test_revoking_a_key_from_the_command_line_disables_its_webhook_subscriptions
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT status, disabled_reason FROM webhook_subscription").fetchall() == [
             ("disabled", "KEY_REVOKED")]
+
+
+def test_demo_markets_are_seeded_once_and_only_for_a_shop_in_dollars(tmp_path):
+    path = tmp_path / "shop.db"
+    env = server_env(f"sqlite://{path}")
+    shopgraph("migrate", env=env)
+    assert "markets" not in shopgraph("seed", env=env).stdout  # only when asked (make run asks)
+    assert "markets: 3 demo markets created" in shopgraph("seed", "--demo-markets", env=env).stdout
+    assert "markets: 0 demo markets created" in shopgraph("seed", "--demo-markets", env=env).stdout
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT handle, currency FROM market ORDER BY id").fetchall() == [
+            ("europe", "EUR"), ("japan", "JPY"), ("canada", "CAD")]
+        assert conn.execute("SELECT count(*) FROM market_country WHERE country = 'DE'").fetchone() == (1,)
+    euros = tmp_path / "euros.db"
+    env = server_env(f"sqlite://{euros}", SHOPGRAPH_CURRENCY="EUR")
+    shopgraph("migrate", env=env)
+    assert "markets: 0 demo markets created" in shopgraph("seed", "--demo-markets", env=env).stdout

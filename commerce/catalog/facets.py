@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import RawSQL, Subquery
 from tortoise.functions import Count, Max, Min
 
 from commerce.catalog import statements
+from commerce.markets.prices import variant_row_price_sql
 from commerce.catalog.products import Selection, _matching_variants, filtered
 from models import ProductTag, ProductVariant, VariantOptionValue
 
@@ -81,8 +82,14 @@ async def _options(selection: Selection) -> list[tuple[str, list[tuple[str, int]
 
 
 async def facets(selection: Selection) -> Facets:
+    market = selection.market
+
     def build() -> Any:
         ids = filtered(selection, selection.filters.without("price")).values("id")
+        if market is not None:  # the bounds of the prices in the market's currency
+            price = variant_row_price_sql(market)
+            return ProductVariant.filter(product_id__in=Subquery(ids)).annotate(
+                low=RawSQL(f"MIN({price})"), high=RawSQL(f"MAX({price})")).values("low", "high")
         return ProductVariant.filter(product_id__in=Subquery(ids)).annotate(
             low=Min("price"), high=Max("price")).values("low", "high")
 

@@ -19,6 +19,7 @@ from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 from commerce.catalog import search as full_text, statements
+from commerce.markets.prices import PriceRule, product_price_sql, variant_row_price_sql
 from models import CollectionProduct, Product, ProductTag, ProductVariant, VariantOptionValue
 
 __all__ = [
@@ -64,18 +65,27 @@ class CatalogFilter:
 
 @dataclass(frozen=True)
 class Selection:
-    """The products a search and a filter select, before sorting and paging."""
+    """The products a search and a filter select, before sorting and paging. With the `rule` of a market in
+    another currency than the shop's, only products for sale there, filtered and sorted by their price there."""
 
     filters: CatalogFilter = field(default_factory=CatalogFilter)
     relevance: dict[int, int] | None = None  # product id -> relevance, when there is a search
+    rule: PriceRule | None = None  # None: the shop's own prices
+
+    @property
+    def market(self) -> PriceRule | None:
+        """The rule, when prices are not the shop's own."""
+        return None if self.rule is None or self.rule.identity else self.rule
 
 
 async def select_products(
     search: str | None, filters: CatalogFilter | None = None, language: str | None = None,
+    rule: PriceRule | None = None,
 ) -> Selection:
-    """`language`: search translated words too (a language other than the shop's)."""
+    """`language`: search translated words too (a language other than the shop's); `rule`: the market's
+    prices (commerce.markets.prices)."""
     relevance = await full_text.matching(search, language) if search and search.strip() else None
-    return Selection(filters or CatalogFilter(), relevance)
+    return Selection(filters or CatalogFilter(), relevance, rule)
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
@@ -114,7 +124,16 @@ def _translations(rows: list[Product]) -> dict[int, dict[str, str]]:
     return found
 
 
+MARKET_PRICE = "market_price"  # the annotation of a product's lowest price in a market
+
+
+def _sort_field(sort: ProductSort, selection: Selection) -> str:
+    return MARKET_PRICE if sort is ProductSort.PRICE and selection.market is not None else sort.value
+
+
 def sort_value(product: Product, sort: ProductSort) -> Any:
+    if sort is ProductSort.PRICE and hasattr(product, MARKET_PRICE):
+        return getattr(product, MARKET_PRICE)
     return getattr(product, sort.value, 0)
 
 
@@ -147,6 +166,12 @@ def _matching_variants(f: CatalogFilter) -> QuerySet[ProductVariant]:
     return variants
 
 
+def _priced_variants(rule: PriceRule) -> QuerySet[ProductVariant]:
+    """The variants for sale in the market of `rule`, each with its price there (`market_price`)."""
+    return ProductVariant.annotate(**{MARKET_PRICE: RawSQL(variant_row_price_sql(rule))}).filter(
+        **{f"{MARKET_PRICE}__not_isnull": True})
+
+
 def filtered(selection: Selection, f: CatalogFilter | None = None) -> QuerySet[Product]:
     """The products of a selection, under `f` (the selection's own filter when not given)."""
     f = selection.filters if f is None else f
@@ -158,12 +183,15 @@ def filtered(selection: Selection, f: CatalogFilter | None = None) -> QuerySet[P
     if f.collection_id is not None:
         queryset = queryset.filter(
             id__in=Subquery(CollectionProduct.filter(collection_id=f.collection_id).values("product_id")))
+    market = selection.market
+    if market is not None:  # only what is for sale in the market
+        queryset = queryset.filter(id__in=Subquery(_priced_variants(market).values("product_id")))
     if f.price_min is not None or f.price_max is not None:
-        priced = ProductVariant.all()
+        priced, price = (ProductVariant.all(), "price") if market is None else (_priced_variants(market), MARKET_PRICE)
         if f.price_min is not None:
-            priced = priced.filter(price__gte=f.price_min)
+            priced = priced.filter(**{f"{price}__gte": f.price_min})
         if f.price_max is not None:
-            priced = priced.filter(price__lte=f.price_max)
+            priced = priced.filter(**{f"{price}__lte": f.price_max})
         queryset = queryset.filter(id__in=Subquery(priced.values("product_id")))
     if f.variant_options:
         queryset = queryset.filter(id__in=Subquery(_matching_variants(f).values("product_id")))
@@ -181,10 +209,9 @@ def _sorted_by(queryset: QuerySet[Product], selection: Selection, sort: ProductS
     return queryset.annotate(relevance=RawSQL(f'CASE WHEN "product"."id" IN ({in_title}) THEN 1 ELSE 0 END'))
 
 
-def _beyond(sort: ProductSort, keyset: Keyset, descending: bool) -> Q:
-    """Products strictly after `keyset` in the given direction."""
+def _beyond(sort: ProductSort, keyset: Keyset, descending: bool, field: str) -> Q:
+    """Products strictly after `keyset` in the given direction, sorted by `field`."""
     value, pk = keyset
-    field = sort.value
     if sort is ProductSort.ID:
         return Q(**{"id__lt" if descending else "id__gt": pk})
     op = "lt" if descending else "gt"
@@ -193,11 +220,11 @@ def _beyond(sort: ProductSort, keyset: Keyset, descending: bool) -> Q:
     )
 
 
-def _ordering(sort: ProductSort, descending: bool) -> list[str]:
+def _ordering(sort: ProductSort, descending: bool, field: str) -> list[str]:
     sign = "-" if descending else ""
     if sort is ProductSort.ID:
         return [f"{sign}id"]
-    return [f"{sign}{sort.value}", f"{sign}id"]
+    return [f"{sign}{field}", f"{sign}id"]
 
 
 async def list_products(
@@ -223,15 +250,19 @@ async def list_products(
     natural = reverse != (sort in _HIGHEST_FIRST)
     descending = natural != backward
 
+    field = _sort_field(sort, selection)
+
     def build() -> QuerySet[Product]:
         queryset = _sorted_by(filtered(selection), selection, sort)
+        if field == MARKET_PRICE:
+            queryset = queryset.annotate(**{MARKET_PRICE: RawSQL(product_price_sql(selection.rule))})
         if after is not None:
-            queryset = queryset.filter(_beyond(sort, after, descending=natural))
+            queryset = queryset.filter(_beyond(sort, after, descending=natural, field=field))
         if before is not None:
-            queryset = queryset.filter(_beyond(sort, before, descending=not natural))
+            queryset = queryset.filter(_beyond(sort, before, descending=not natural, field=field))
         if language is not None:
             queryset = _with_translations(queryset, language)
-        return queryset.order_by(*_ordering(sort, descending)).limit(size + 1)
+        return queryset.order_by(*_ordering(sort, descending, field)).limit(size + 1)
 
     key = ("page", sort, natural, descending, size, repr(after), repr(before), language,
            statements.selection_key(selection))

@@ -25,9 +25,10 @@ _built: OrderedDict[Hashable, tuple[str, list[Any], list[str]]] = OrderedDict()
 
 
 def selection_key(selection: Any) -> Hashable:
-    """What a selection's statements depend on: its filter and its search's matches, in order."""
+    """What a selection's statements depend on: its filter, its search's matches, in order, and the
+    market's price rule (its currency, rate and rounding are written into the text)."""
     relevance = selection.relevance
-    return selection.filters, None if relevance is None else tuple(relevance.items())
+    return selection.filters, None if relevance is None else tuple(relevance.items()), selection.market
 
 
 def _statement(key: Hashable, build: Callable[[], Any], connection: Any) -> tuple[str, list[Any], list[str]]:

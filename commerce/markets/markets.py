@@ -13,6 +13,7 @@ trusts that copy: checkout reads the cart's market fresh, in its transaction.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import weakref
@@ -44,6 +45,7 @@ MAX_MARKETS = 100
 MAX_COUNTRIES = 250
 _HANDLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _MAX_RATE_DIGITS = 12
+log = logging.getLogger("shopgraph.markets")
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,18 @@ def _primary(currency: str, language: str, claimed: Sequence[str], *, countries:
 
 
 def _view(row: dict[str, Any], countries: list[str], base: str) -> MarketView:
+    """A market as stored. A rate that no longer prices exactly (SHOPGRAPH_CURRENCY or a currency's minor
+    units changed since it was set) prices nothing: explicit prices only, never every read a 500."""
     rate = None if row["exchange_rate"] is None else Decimal(row["exchange_rate"])
     rounding = Rounding(row["rounding"])
+    try:
+        rule = price_rule(base, row["currency"], rate, rounding)
+    except ValueError as error:
+        log.warning("market %r: its exchange rate %s cannot price from %s (%s): explicit prices only",
+                    row["handle"], row["exchange_rate"], base, error)
+        rule = PriceRule(base, row["currency"], None, 1, rounding)
     return MarketView(row["id"], row["handle"], row["name"], tuple(sorted(countries)), row["currency"],
-                      row["language"], rate, rounding, price_rule(base, row["currency"], rate, rounding))
+                      row["language"], rate, rounding, rule)
 
 
 def primary_market(currency: str, language: str = "") -> MarketView:
@@ -138,17 +148,21 @@ class MarketBook:
         self.currency, self.language, self.ttl = currency, language, ttl
         self._markets: Markets | None = None
         self._read_at = 0.0
+        self._changes = 0  # forget() calls: a read that began before one is not kept
         self._primary: MarketView | None = None
         _BOOKS.add(self)
 
     async def markets(self, *, fresh: bool = False) -> Markets:
-        now = time.monotonic()
+        now, changes = time.monotonic(), self._changes
         if fresh or self._markets is None or now - self._read_at > self.ttl:
-            self._markets = await read_markets(self.currency, self.language)
-            self._read_at = now
+            markets = await read_markets(self.currency, self.language)
+            if changes == self._changes:  # else it may predate the change: this request's, not the book's
+                self._markets, self._read_at = markets, now
+            return markets
         return self._markets
 
     def forget(self) -> None:
+        self._changes += 1
         self._markets = None
 
     @property
@@ -225,7 +239,7 @@ def _rate(text: str) -> str:
     if rate <= 0 or len(digits) > _MAX_RATE_DIGITS:
         raise DomainError(Code.INVALID, f"The exchange rate is positive, with at most {_MAX_RATE_DIGITS} digits.",
                           ["input", "exchangeRate"])
-    return str(rate.normalize()) if rate == rate.to_integral_value() else str(rate)
+    return format(rate.normalize(), "f")  # "100", "0.92", "0.0000001": never "1E+2", which reads would show
 
 
 def _countries(countries: tuple[str, ...]) -> list[str]:

@@ -23,7 +23,7 @@ from commerce.money import MAX_MINOR_UNITS, exponent
 from models.market import Rounding
 
 __all__ = ["PriceRule", "price_rule", "derive", "price_in", "variant_price_sql", "product_price_sql",
-           "explicit_join", "MAX_RATE_NUMERATOR"]
+           "explicit_join", "variant_row_price_sql", "MAX_RATE_NUMERATOR"]
 
 # Every intermediate (2 * p * numerator, p * numerator + denominator * unit) must fit a 64-bit integer
 # (SQLite's, PostgreSQL's BIGINT) for any 32-bit price p: both terms of the fraction stay below 2**30.
@@ -53,8 +53,14 @@ class PriceRule:
 
     @property
     def limit(self) -> int:
-        """The highest p * numerator whose derived price still fits a money column (rounding up included)."""
-        return (MAX_MINOR_UNITS - self.unit) * self.denominator
+        """The highest p * numerator whose derived price, once rounded, still fits a money column: every
+        rounding is monotonic, so this is where "not for sale" starts, to the minor unit."""
+        d, m = self.denominator, self.unit
+        if self.rounding is Rounding.WHOLE:  # ceil(s / dm) * m <= MAX
+            return MAX_MINOR_UNITS // m * d * m
+        if self.rounding is Rounding.NINETY_NINE and m > 1:  # ceil((s + d) / dm) * m - 1 <= MAX
+            return (MAX_MINOR_UNITS + 1) // m * d * m - d
+        return (2 * d * (MAX_MINOR_UNITS + 1) - d - 1) // 2  # (2s + d) // 2d <= MAX
 
 
 def price_rule(base: str, currency: str, exchange_rate: Decimal | None, rounding: Rounding) -> PriceRule:
@@ -129,6 +135,17 @@ def explicit_join(rule: PriceRule, variant: str = "v", explicit: str = "vp") -> 
     assert _CURRENCY.fullmatch(rule.currency)  # written into the SQL
     return (f" LEFT JOIN variant_price {explicit} ON {explicit}.variant_id = {variant}.id"
             f" AND {explicit}.currency = '{rule.currency}'")
+
+
+def variant_row_price_sql(rule: PriceRule, variant: str = '"product_variant"') -> str:
+    """`variant_price_sql` for a query on `product_variant` itself (no join): the explicit price as a
+    correlated subquery on `variant`."""
+    if rule.identity:
+        return f"{variant}.price"
+    assert _CURRENCY.fullmatch(rule.currency)  # written into the SQL
+    explicit = (f"(SELECT vp.amount FROM variant_price vp WHERE vp.variant_id = {variant}.id"
+                f" AND vp.currency = '{rule.currency}')")
+    return f"COALESCE({explicit}, {_derived_sql(rule, f'{variant}.price')})"
 
 
 def product_price_sql(rule: PriceRule, product: str = '"product"."id"', aggregate: str = "MIN") -> str:

@@ -17,7 +17,7 @@ from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.money import Money
 from graph.core.pagination import Connection, Edge, page_args
-from graph.catalog.types import Product, prime_products, product_key, product_node
+from graph.catalog.types import Product, for_sale, prime_products, product_key, product_node
 from graph.core.ids import cursor_int, decode_cursor, encode_cursor, int_key
 from models import Collection as CollectionModel, Product as ProductModel
 
@@ -92,7 +92,7 @@ class ProductConnection(Connection[Product]):
     @strawberry.field(description="For a filter sidebar: each facet's values, counted under the other filters.")
     async def facets(self, info: Info) -> ProductFacets:
         found = await catalog_facets.facets(self.selection)
-        currency = info.context.settings.currency
+        currency = info.context.market.currency
         values = lambda counts: [FacetValue(value=v, count=c) for v, c in counts]  # noqa: E731
         return ProductFacets(
             available=values(found.available), tag=values(found.tags),
@@ -168,8 +168,9 @@ async def product_connection(
     searching = bool(query and query.strip())
     sort = ProductSort[(sort_key or (ProductSortKey.RELEVANCE if searching else ProductSortKey.ID)).name]
     language = info.context.language if info.context.translating else None  # search its words too
+    market = info.context.market
     selection = await catalog.select_products(
-        query, catalog_filter(filters, info.context.settings.currency, collection_id), language)
+        query, catalog_filter(filters, market.currency, collection_id), language, market.rule)
     page = await catalog.list_products(
         selection=selection, sort=sort, reverse=reverse, first=args.first, after=_keyset(after, sort, "after"),
         last=args.last, before=_keyset(before, sort, "before"), language=language,
@@ -210,7 +211,7 @@ class CatalogQuery:
             key = int_key(id, "Product")
             return None if key is None else await product_node(info, key)
         model = await catalog.product_by_slug(slug)
-        return None if model is None else Product.from_model(model)
+        return None if model is None else await for_sale(info, Product.from_model(model))
 
     @strawberry.field(description="The collections, by id (at most 100 a page).")
     async def collections(self, first: int | None = None, after: str | None = None) -> CollectionConnection:

@@ -30,6 +30,7 @@ from strawberry.types.nodes import Selection
 from commerce.catalog.translations import option_key, value_key
 from commerce.catalog.variants import DEFAULT_TITLE
 from commerce.markets.prices import PriceRule, price_in
+from commerce.markets.variant_prices import explicit_prices
 from graph.core.context import Info
 from graph.core.errors import bad_user_input
 from graph.core.money import Money
@@ -244,23 +245,39 @@ class ProductVariantConnection(CountedConnection[ProductVariant]):
     pass
 
 
-def _variant_start(variants: list[VariantRow], after: str | None) -> int:
+def _variant_start(variants: list[ProductVariant], after: str | None) -> int:
     """Where the page after cursor `after` starts (0 without one); BAD_USER_INPUT unless it names a variant here."""
     if after is None:
         return 0
     values = decode_cursor(after, "after")
     after_id = cursor_int(values[0]) if len(values) == 1 else None
     for index, variant in enumerate(variants):
-        if after_id is not None and variant.id == after_id:
+        if after_id is not None and variant.model.id == after_id:
             return index + 1
     raise bad_user_input("`after` is not a cursor of this list.")
 
 
-def _variant_page(variants: list[VariantRow], currency: str, first: int | None, after: str | None) -> ProductVariantConnection:
+def _in_market(variants: list[VariantRow], rule: PriceRule) -> list[ProductVariant]:
+    """The variants for sale in the market of `rule`, priced there (each row carries its explicit price)."""
+    return [shown for shown in (ProductVariant.priced(v, rule) for v in variants) if shown is not None]
+
+
+def _range(amounts: list[int], rule: PriceRule) -> PriceRange:
+    """The lowest and highest of `amounts`, minor units of the market's currency."""
+    amounts = amounts or [0]
+    return PriceRange(min_variant_price=Money.of(min(amounts), rule.currency),
+                      max_variant_price=Money.of(max(amounts), rule.currency))
+
+
+def _prices(variants: list[ProductVariant]) -> list[int]:
+    return [v.price.minor_units for v in variants]
+
+
+def _variant_page(variants: list[ProductVariant], first: int | None, after: str | None) -> ProductVariantConnection:
     args = page_args(first, None)
     start = _variant_start(variants, after)
     page = variants[start:start + (args.first or 0)]
-    edges = [Edge(cursor=encode_cursor([v.id]), node=ProductVariant.from_model(v, currency)) for v in page]
+    edges = [Edge(cursor=encode_cursor([v.model.id]), node=v) for v in page]
     return ProductVariantConnection.page(edges, has_next_page=start + len(page) < len(variants),
                                          has_previous_page=start > 0, total_count=len(variants))
 
@@ -299,8 +316,11 @@ class Product(Node):
         return in_language(info, "product", self.pk, lambda text: text.get("description", self.shop_description))
 
     @strawberry.field(deprecation_reason="Use `priceRange.minVariantPrice`.", description="The lowest variant price.")
-    def price(self) -> Money:
-        return Money.of(self.lowest_price, self.currency)
+    def price(self, info: Info) -> Money:
+        rule = info.context.market.rule
+        if rule.identity:
+            return Money.of(self.lowest_price, self.currency)
+        return self._with_variants(info, lambda variants: _range(_prices(_in_market(variants, rule)), rule).min_variant_price)
 
     @strawberry.field(deprecation_reason="Use `featuredImage.url`.", description="The first image's URL.")
     def image_url(self, info: Info) -> str | None:
@@ -323,9 +343,11 @@ class Product(Node):
 
         return _when_loaded(info.context.loaders.options_by_product_id, self.pk, shown)  # type: ignore[return-value]
 
-    @strawberry.field(description="The variants, in the shop's order (at most 100 a page).")
+    @strawberry.field(description=("The variants for sale in the operation's market, in the shop's order (at most"
+                                   " 100 a page)."))
     def variants(self, info: Info, first: int | None = None, after: str | None = None) -> ProductVariantConnection:
-        return self._with_variants(info, lambda variants: _variant_page(variants, self.currency, first, after))
+        rule = info.context.market.rule
+        return self._with_variants(info, lambda variants: _variant_page(_in_market(variants, rule), first, after))
 
     @strawberry.field(description=("The variant with exactly these option values (in the shop's language or the"
                                    " operation's); null when there is none."))
@@ -335,11 +357,12 @@ class Product(Node):
         wanted = {(o.name.strip().lower(), o.value.strip().lower()) for o in selected_options}
 
         def find(variants: list[VariantRow], text: dict[str, str]) -> ProductVariant | None:
-            for variant in variants:
-                have = {(o["name"].lower(), o["value"].lower()) for o in variant.selected_options}
-                shown = {(o.name.lower(), o.value.lower()) for o in _selected_options(variant, text)}
-                if wanted in (have, shown) or (not wanted and variant.title == DEFAULT_TITLE):
-                    return ProductVariant.from_model(variant, self.currency)
+            for variant in _in_market(variants, info.context.market.rule):
+                row = variant.model
+                have = {(o["name"].lower(), o["value"].lower()) for o in row.selected_options}
+                shown = {(o.name.lower(), o.value.lower()) for o in _selected_options(row, text)}
+                if wanted in (have, shown) or (not wanted and row.title == DEFAULT_TITLE):
+                    return variant
             return None
 
         return self._with_variants(
@@ -347,21 +370,19 @@ class Product(Node):
 
     @strawberry.field
     def price_range(self, info: Info) -> PriceRange:
-        def price_range(variants: list[VariantRow]) -> PriceRange:
-            prices = [v.price for v in variants] or [self.lowest_price]
-            return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
-                              max_variant_price=Money.of(max(prices), self.currency))
-
-        return self._with_variants(info, price_range)
+        rule = info.context.market.rule
+        if rule.identity:
+            return self._with_variants(info, lambda variants: _range(
+                [v.price for v in variants] or [self.lowest_price], rule))
+        return self._with_variants(info, lambda variants: _range(_prices(_in_market(variants, rule)), rule))
 
     @strawberry.field(description="The range of compare-at prices; null when no variant has one.")
     def compare_at_price_range(self, info: Info) -> PriceRange | None:
+        rule = info.context.market.rule
+
         def compare_at_range(variants: list[VariantRow]) -> PriceRange | None:
-            prices = [v.compare_at_price for v in variants if v.compare_at_price is not None]
-            if not prices:
-                return None
-            return PriceRange(min_variant_price=Money.of(min(prices), self.currency),
-                              max_variant_price=Money.of(max(prices), self.currency))
+            prices = [v.compare_at_price.minor_units for v in _in_market(variants, rule) if v.compare_at_price]
+            return _range(prices, rule) if prices else None
 
         return self._with_variants(info, compare_at_range)
 
@@ -396,17 +417,33 @@ def variant_key(global_id: str, field: str) -> int:
     return known(int_key(global_id, "ProductVariant"), "variant", field)
 
 
+async def for_sale(info: Info, product: Product) -> Product | None:
+    """`product`, or None where the operation's market has no price for any of its variants (a market that
+    prices by explicit prices only; with an exchange rate, every variant has a price)."""
+    rule = info.context.market.rule
+    if rule.identity or rule.numerator is not None:
+        return product
+    variants = await info.context.loaders.variants_by_product_id.load(product.pk)
+    return product if _in_market(variants, rule) else None
+
+
 async def product_node(info: Info, pk: int) -> Product | None:
     model = await info.context.loaders.product_by_id.load(pk)
-    return None if model is None else Product.from_model(model)
+    return None if model is None else await for_sale(info, Product.from_model(model))
+
+
+async def variant_in_market(info: Info, model: VariantModel) -> ProductVariant | None:
+    """A variant read by id, in the operation's market; None where it is not for sale there."""
+    rule = info.context.market.rule
+    if rule.identity:
+        return ProductVariant.from_model(model, rule.currency)
+    explicit = (await explicit_prices([model.id], rule.currency)).get(model.id)
+    return ProductVariant.priced(model, rule, explicit)
 
 
 async def _variant_node(info: Info, pk: int) -> ProductVariant | None:
     model = await info.context.loaders.variant_by_id.load(pk)
-    if model is None:
-        return None
-    product = await info.context.loaders.product_by_id.load(model.product_id)
-    return ProductVariant.from_model(model, product.currency)
+    return None if model is None else await variant_in_market(info, model)
 
 
 register_node("Product", int_key_of, product_node)

@@ -55,6 +55,12 @@ class VariantRow:
     weight_grams: int
     requires_shipping: bool
     image_id: int | None
+    # (amount, compare-at amount) of its explicit price in the market's currency, read with it when the
+    # operation's market is not the shop's own (graph/core/in_context.py sets `Loaders.price_currency`)
+    explicit: tuple[int, int | None] | None = None
+
+
+_VARIANT_COLUMNS = [name for name in VariantRow.__dataclass_fields__ if name != "explicit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +84,34 @@ class _ByProductIds:
     text never depends on the batch.
     """
 
-    def __init__(self, columns: str, table: str, order: str) -> None:
-        self.sqlite = (f"SELECT {columns} FROM {table} WHERE product_id IN (SELECT value FROM json_each(?))"
+    def __init__(self, columns: str, table: str, order: str, join: str = "", key: str = "product_id") -> None:
+        self.sqlite = (f"SELECT {columns} FROM {table}{join} WHERE {key} IN (SELECT value FROM json_each(?))"
                        f" ORDER BY {order}")
-        self.postgres = f"SELECT {columns} FROM {table} WHERE product_id = ANY($1::int[]) ORDER BY {order}"
+        self.postgres = f"SELECT {columns} FROM {table}{join} WHERE {key} = ANY($1::int[]) ORDER BY {order}"
+        self.joined = bool(join)
 
-    async def rows(self, product_ids: Sequence[int]) -> Sequence[Any]:
+    async def rows(self, product_ids: Sequence[int], *more: Any) -> Sequence[Any]:
+        """The rows; `more`: the parameters of the join, after the ids."""
         connection = connections.get("default")
         ids = sorted(set(product_ids))
         if connection.capabilities.dialect == "postgres":
-            return (await connection.execute_query(self.postgres, [ids]))[1]
-        return (await connection.execute_query(self.sqlite, [json.dumps(ids)]))[1]
+            return (await connection.execute_query(self._numbered(self.postgres, len(more)), [ids, *more]))[1]
+        return (await connection.execute_query(self.sqlite, [*more, json.dumps(ids)]))[1]
+
+    @staticmethod
+    def _numbered(sql: str, more: int) -> str:
+        """PostgreSQL's text: the join's `?` become $2, $3, … after the ids' $1."""
+        for number in range(2, 2 + more):
+            sql = sql.replace("?", f"${number}", 1)
+        return sql
 
 
-_VARIANTS = _ByProductIds(", ".join(VariantRow.__dataclass_fields__), "product_variant", "position, id")
+_VARIANTS = _ByProductIds(", ".join(_VARIANT_COLUMNS), "product_variant", "position, id")
+# With the explicit prices of one currency (the operation's market's), in the same statement.
+_PRICED_VARIANTS = _ByProductIds(
+    ", ".join([f"v.{c}" for c in _VARIANT_COLUMNS] + ["vp.amount", "vp.compare_at_amount"]), "product_variant v",
+    "v.position, v.id", join=" LEFT JOIN variant_price vp ON vp.variant_id = v.id AND vp.currency = ?",
+    key="v.product_id")
 _IMAGES = _ByProductIds(", ".join(ImageRow.__dataclass_fields__), "product_image", "position, id")
 _TAGS = _ByProductIds("product_id, tag", "product_tag", "tag")
 
@@ -100,12 +120,20 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-async def _variant_rows_by_product_id(product_ids: Sequence[int]) -> list[list[VariantRow]]:
+async def _variant_rows_by_product_id(product_ids: Sequence[int], currency: str | None = None) -> list[list[VariantRow]]:
+    """The variants of each product; with a `currency`, each with its explicit price in it."""
     groups: dict[int, list[VariantRow]] = defaultdict(list)
-    for (pk, product_id, sku, title, options, price, compare_at, stock, weight, shipping,
-         image_id) in await _VARIANTS.rows(product_ids):
-        groups[product_id].append(VariantRow(pk, product_id, sku, title, _json(options), price, compare_at, stock,
-                                             weight, bool(shipping), image_id))
+    if currency is None:
+        for (pk, product_id, sku, title, options, price, compare_at, stock, weight, shipping,
+             image_id) in await _VARIANTS.rows(product_ids):
+            groups[product_id].append(VariantRow(pk, product_id, sku, title, _json(options), price, compare_at,
+                                                 stock, weight, bool(shipping), image_id))
+    else:
+        for (pk, product_id, sku, title, options, price, compare_at, stock, weight, shipping, image_id,
+             amount, compare_at_amount) in await _PRICED_VARIANTS.rows(product_ids, currency):
+            groups[product_id].append(VariantRow(
+                pk, product_id, sku, title, _json(options), price, compare_at, stock, weight, bool(shipping), image_id,
+                None if amount is None else (amount, compare_at_amount)))
     return [groups.get(p, []) for p in product_ids]
 
 
@@ -238,7 +266,7 @@ class Loaders:
     product_by_id: DataLoader[int, Product | None] = _loader(_by_id(Product))
     variant_by_id: DataLoader[int, ProductVariant | None] = _loader(_by_id(ProductVariant))
     collection_by_id: DataLoader[int, Collection | None] = _loader(_by_id(Collection))
-    variants_by_product_id: PageLoader[int] = _page_loader(_variant_rows_by_product_id)
+    variants_by_product_id: PageLoader[int] = field(init=False)  # made in __post_init__
     images_by_product_id: PageLoader[int] = _page_loader(_image_rows_by_product_id)
     options_by_product_id: PageLoader[int] = _page_loader(_grouped(ProductOption, "product_id", "position", "id"))
     tags_by_product_id: PageLoader[int] = _page_loader(_tags_by_product_id)
@@ -253,6 +281,13 @@ class Loaders:
     order_by_id: DataLoader[str, Order | None] = _loader(_by_id(Order))
     latest_event_by_order_id: DataLoader[str, int | None] = _loader(_latest_event_by_order_id)
     translations: PageLoader[TranslationKey] = _page_loader(_translations)
+    # The currency whose explicit prices come with the variants: the operation's market's, when it is
+    # not the shop's own (set before anything loads; see graph/core/in_context.py).
+    price_currency: str | None = None
+
+    def __post_init__(self) -> None:
+        self.variants_by_product_id = PageLoader(
+            lambda ids: _variant_rows_by_product_id(ids, self.price_currency))
 
     def forget_catalog(self) -> None:
         """Drops what this request read of carts and the catalog (after a change)."""

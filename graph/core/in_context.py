@@ -83,6 +83,8 @@ async def choose_market(context: Any, language_given: bool) -> None:
     if context.country is None:
         return
     context.market = (await context.markets.markets()).for_country(context.country)
+    if not context.market.rule.identity:
+        context.loaders.price_currency = context.market.currency
     if not language_given:
         context.language = context.market.language
 

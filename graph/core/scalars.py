@@ -41,6 +41,11 @@ def _parse_decimal_value(value: Any) -> decimal.Decimal:
         raise bad_user_input(f"Decimal: {error}.") from None
 
 
+def _serialize_decimal(value: Any) -> str:
+    """A plain decimal string, as the input takes: "0.0000001" and "100", never "1E-7" or "1E+2"."""
+    return format(value, "f") if isinstance(value, decimal.Decimal) else str(value)
+
+
 def _parse_decimal_literal(node: ValueNode, _variables: Any = None) -> decimal.Decimal:
     if isinstance(node, (StringValueNode, IntValueNode, FloatValueNode)):
         return _parse_decimal_value(node.value if isinstance(node, StringValueNode) else str(node.value))
@@ -72,7 +77,7 @@ DecimalScalar = ScalarDefinition(
     description=f'A plain decimal string such as "19.99" or "-5": at most {MAX_SIGNIFICANT_DIGITS} significant '
     "digits, no exponent.",
     specified_by_url=None,
-    serialize=str,
+    serialize=_serialize_decimal,
     parse_value=_parse_decimal_value,
     parse_literal=_parse_decimal_literal,
     origin=decimal.Decimal,

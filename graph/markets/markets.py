@@ -119,7 +119,7 @@ def _spec(input: MarketCreateInput | MarketUpdateInput) -> MarketInput:
         countries=tuple(c.value for c in input.countries) if _given(input.countries) else None,  # type: ignore[union-attr]
         currency=input.currency_code.value if _given(input.currency_code) else None,  # type: ignore[union-attr]
         language=input.language_code.value if _given(input.language_code) else None,  # type: ignore[union-attr]
-        exchange_rate=None if rate is strawberry.UNSET else ("" if rate is None else str(rate)),
+        exchange_rate=None if rate is strawberry.UNSET else ("" if rate is None else format(rate, "f")),
         rounding=Rounding[input.rounding.name] if _given(input.rounding) else None,  # type: ignore[union-attr]
     )
 
@@ -195,7 +195,7 @@ class MarketMutation:
         pk = variant_key(variant_id, "variantId")
         specs = [variant_prices.PriceSpec(p.currency_code.value, p.amount, p.compare_at_amount) for p in prices]  # type: ignore[attr-defined]
         rows = await variant_prices.set_variant_prices(pk, specs, info.context.settings.currency)
-        variant = await info.context.loaders.variant_by_id.load(pk)
+        variant = known(await info.context.loaders.variant_by_id.load(pk), "variant", "variantId")  # deleted since
         product = await info.context.loaders.product_by_id.load(variant.product_id)
         return ProductVariantPricesSetPayload(
             variant=ProductVariant.from_model(variant, product.currency),
@@ -207,7 +207,6 @@ class MarketMutation:
 
 
 async def _fresh(info: Info, pk: int) -> Market:
-    market = (await info.context.markets.markets(fresh=True)).by_id(pk)
-    assert market is not None
-    return Market.of(market)
+    """The market as it is now; NOT_FOUND when a concurrent marketDelete removed it since."""
+    return Market.of(known((await info.context.markets.markets(fresh=True)).by_id(pk), "market", "id"))
 

@@ -12,7 +12,7 @@ from commerce.orders import queries as order_queries
 from commerce.access import Scope
 from commerce.orders.lifecycle import PAYMENT_CAPTURED as _CAPTURED_PAYMENT, total_outstanding
 from graph.core.access import caller, require_scope
-from graph.catalog.types import Product, ProductVariant
+from graph.catalog.types import Product, ProductVariant, variant_in_market
 from graph.checkout.addresses import MailingAddress
 from graph.checkout.cost import DiscountApplication, OrderCost, ShippingLine, TaxLine
 from graph.core.context import Info
@@ -53,12 +53,13 @@ class OrderLine:
     variant_pk: strawberry.Private[int | None]
     currency: strawberry.Private[str]
 
-    @strawberry.field(description="The variant today; null when it has been deleted.")
+    @strawberry.field(description=("The variant today, priced in the operation's market (the line keeps what was"
+                                   " paid); null when it has been deleted or is not for sale there."))
     async def variant(self, info: Info) -> ProductVariant | None:
         if self.variant_pk is None:
             return None
         model = await info.context.loaders.variant_by_id.load(self.variant_pk)
-        return None if model is None else ProductVariant.from_model(model, self.currency)
+        return None if model is None else await variant_in_market(info, model)
 
     @strawberry.field(description="The product today; null when it has been deleted.")
     async def product(self, info: Info) -> Product | None:

@@ -38,6 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -54,9 +55,11 @@ from bench import run as bench
 from commerce.catalog.seed import seed_demo_catalog
 from commerce.catalog.translations import ResourceKind, TranslationEntry, option_key, value_key, register_translations
 from commerce.shop_rules.seed import seed_shop_rules
+from commerce.markets.markets import MarketInput, create_market
+from commerce.markets.variant_prices import PriceSpec, set_variant_prices
 from graph.core.ids import to_global_id
 from graph.schema import schema as shop_schema
-from models import Collection, Product, ProductVariant
+from models import Collection, Product, ProductVariant, Rounding
 from shopgraph.app import create_app
 from tests.conftest import GraphQLClient
 from tests.shop import US_ADDRESS, ship_to
@@ -170,6 +173,16 @@ async def _german_words() -> None:
     await register_translations(ResourceKind.COLLECTION, apparel.id, "DE", [TranslationEntry("title", "Kleidung")], "EN")
 
 
+async def _markets() -> None:
+    """Europe (euros: a rate, NINETY_NINE, and the first tee's explicit price) and Switzerland (francs:
+    explicit prices only, the first tee's)."""
+    await create_market(MarketInput("europe", "Europe", ("DE",), "EUR", "DE", "0.92", Rounding.NINETY_NINE), "USD")
+    await create_market(MarketInput("switzerland", "Switzerland", ("CH",), "CHF", "DE"), "USD")
+    tee = await ProductVariant.filter(product__slug="classic-tee").order_by("id").first()
+    await set_variant_prices(tee.id, [PriceSpec("EUR", Decimal("7.00"), Decimal("9.00")),
+                                      PriceSpec("CHF", Decimal("30.00"))], "USD")
+
+
 @pytest.fixture(scope="module")
 async def shop(settings, gateway) -> AsyncIterator[Shop]:
     """Given the demo catalog, a cart, a guest's paid order and a signed-in customer's, and the same
@@ -177,6 +190,7 @@ async def shop(settings, gateway) -> AsyncIterator[Shop]:
     await seed_demo_catalog(settings.currency)
     await seed_shop_rules(settings.currency)
     await _german_words()
+    await _markets()
     key = await api_key("orders:read")
     apps = [create_app(replace(settings, compiled_reads=compiled, metrics_token=TOKEN), gateway=gateway,
                        manage_db=False) for compiled in (True, False)]
@@ -488,12 +502,19 @@ class _Document:
 
     def in_context(self) -> str:
         """Sometimes `@inContext(language:)`: German (translated in the shop), Japanese (not: the
-        shop's words), English (the shop's language), as a literal or a variable."""
+        shop's words), English (the shop's language), as a literal or a variable; sometimes
+        `country:` too: Germany (a market in euros, by rate and one explicit price), Switzerland
+        (francs, explicit prices only), the US (the shop's own)."""
         if not self.chance(30):
             return ""
-        language = self.pick(["DE", "DE", "JA", "EN"])
-        value = self.variable("LanguageCode", language) if self.chance(50) else language
-        return f" @inContext(language: {value})"
+        arguments = []
+        if self.chance(50):
+            country = self.pick(["DE", "CH", "US"])
+            arguments.append(f"country: {self.variable('CountryCode', country) if self.chance(50) else country}")
+        if not arguments or self.chance(50):
+            language = self.pick(["DE", "DE", "JA", "EN"])
+            arguments.append(f"language: {self.variable('LanguageCode', language) if self.chance(50) else language}")
+        return f" @inContext({', '.join(arguments)})"
 
 
 @st.composite
