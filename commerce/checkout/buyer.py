@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from commerce.access import Caller
 from commerce.checkout.addresses import MailingAddress, validate_address
-from commerce.checkout.cart_contents import CartContents, cart_contents, touch_open_cart
+from commerce.checkout.cart_contents import CartContents, cart_contents, settle_market, touch_open_cart
 from commerce.discounts.usage import count_unknown_codes, normalize_code
 from commerce.shop_rules.checks import country_code
 from commerce.shop_rules.zones import HANDLE
@@ -36,30 +36,40 @@ def check_email(email: str, field: list[str]) -> str:
     return email
 
 
-async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None) -> CartContents:
-    """Sets what is given: the email (receipts, once-per-customer codes), the country (taxes)."""
+async def _settled(cart: Cart, shop_currency: str) -> CartContents:
+    """The changed cart's contents in its market (which the change may have moved: see `settle_market`)."""
+    contents = await cart_contents(cart, shop_currency)
+    await settle_market(contents)
+    return contents
+
+
+async def update_buyer_identity(caller: Caller, cart_id: str, email: str | None, country: str | None, *,
+                                shop_currency: str) -> CartContents:
+    """Sets what is given: the email (receipts, once-per-customer codes), the country (taxes, and the
+    cart's market before it has an address: its lines are repriced there, `contents.warnings` say what changed)."""
     email = None if email is None else check_email(email, ["email"])
     country = None if country is None else country_code(country, "countryCode")
     changes = {name: value for name, value in (("email", email), ("country_code", country)) if value is not None}
     async with in_transaction():
-        return await cart_contents(await touch_open_cart(caller, cart_id, **changes))
+        return await _settled(await touch_open_cart(caller, cart_id, **changes), shop_currency)
 
 
-async def _priced(cart: Cart, prices_include_tax: bool) -> CartContents:
-    contents = await cart_contents(cart)
+async def _priced(cart: Cart, prices_include_tax: bool, shop_currency: str) -> CartContents:
+    contents = await _settled(cart, shop_currency)
     await contents.price(prices_include_tax)
     return contents
 
 
 async def update_shipping_address(caller: Caller, cart_id: str, address: MailingAddress, *,
-                                  prices_include_tax: bool = False) -> CartContents:
-    """Sets the address; a delivery option that does not serve it any more is dropped."""
+                                  prices_include_tax: bool = False, shop_currency: str) -> CartContents:
+    """Sets the address (and so the cart's market: its lines are repriced there, `contents.warnings` say
+    what changed); a delivery option that does not serve it any more is dropped."""
     address = validate_address(address)
     async with in_transaction():
         cart = await touch_open_cart(caller, cart_id, shipping_address=address.to_json())
         if cart.delivery_handle is None:
-            return await cart_contents(cart)  # nothing to check: the answer prices it
-        contents = await _priced(cart, prices_include_tax)
+            return await _settled(cart, shop_currency)  # nothing to check: the answer prices it
+        contents = await _priced(cart, prices_include_tax, shop_currency)
         if contents.cost.selected_delivery is None:  # priced the same without it: the cost stands
             await Cart.filter(id=cart.id).update(delivery_handle=None)
             cart.delivery_handle = None
@@ -67,7 +77,7 @@ async def update_shipping_address(caller: Caller, cart_id: str, address: Mailing
 
 
 async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *,
-                                 prices_include_tax: bool = False) -> CartContents:
+                                 prices_include_tax: bool = False, shop_currency: str) -> CartContents:
     """Chooses one of the cart's delivery options by handle (written first, undone when it does not fit)."""
     if not HANDLE.match(handle):  # no option has it; and the cart is written before it is priced
         async with in_transaction():
@@ -79,13 +89,14 @@ async def select_delivery_option(caller: Caller, cart_id: str, handle: str, *,
         cart = await touch_open_cart(caller, cart_id, delivery_handle=handle)
         if not cart.shipping_address:
             raise DomainError(Code.SHIPPING_ADDRESS_REQUIRED, "Add a shipping address first.", ["handle"])
-        contents = await _priced(cart, prices_include_tax)
+        contents = await _priced(cart, prices_include_tax, shop_currency)
         if contents.cost.selected_delivery is None:
             raise DomainError(Code.NOT_FOUND, "This cart has no delivery option with this handle.", ["handle"])
     return contents
 
 
-async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown") -> CartContents:
+async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[str], client: str = "unknown", *,
+                                shop_currency: str) -> CartContents:
     """Replaces the cart's codes. Unknown or expired ones stay listed, not applicable.
 
     A code the cart did not have yet and the shop does not know costs a try
@@ -101,7 +112,7 @@ async def update_discount_codes(caller: Caller, cart_id: str, codes: Sequence[st
         check_text(code, "codes", i, max_length=64)
     async with in_transaction():
         cart = await touch_open_cart(caller, cart_id)  # locked: the codes it had are these
-        contents = await cart_contents(cart)
+        contents = await _settled(cart, shop_currency)
         found = list(await DiscountCode.filter(code__in=cleaned)) if cleaned else []
         await count_unknown_codes(cart.id, client, [c for c in cleaned if c not in (cart.discount_codes or [])],
                                   known={d.code for d in found})

@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from commerce.checkout.addresses import MailingAddress
+from commerce.checkout.cart_market import convert_discounts, convert_zones
 from commerce.checkout.costs import CartCost, CostInput, CostLine, cart_costs, compute_costs
 from commerce.discounts.usage import customer_key, live_discounts
 from commerce.checkout.taxes import RateTableCalculator, TaxCalculator
 from commerce.shop_rules.zones import load_zones, load_zones_and_tax_rates
 from commerce.errors import DomainError, UserErrorCode as Code
+from commerce.markets.prices import PriceRule
 from models import Cart, CartLine, DiscountCode, ProductVariant
 
 __all__ = ["BUILT_IN_TAXES", "cost_lines", "price_cart", "require_delivery"]
@@ -22,14 +24,16 @@ __all__ = ["BUILT_IN_TAXES", "cost_lines", "price_cart", "require_delivery"]
 BUILT_IN_TAXES = RateTableCalculator()
 
 
-def cost_lines(lines: Sequence[CartLine], variants: dict[int, ProductVariant]) -> list[CostLine]:
-    """Cart lines as the cost computation sees them: price, weight and delivery from the variant."""
+def cost_lines(lines: Sequence[CartLine], variants: dict[int, ProductVariant],
+               prices: dict[int, int]) -> list[CostLine]:
+    """Cart lines as the cost computation sees them: the unit price in the cart's market (`prices`, by
+    variant id; a line whose variant is not for sale there is left out), weight and delivery from the variant."""
     return [
-        CostLine(line.id, line.quantity, variants[line.variant_id].price,
+        CostLine(line.id, line.quantity, prices[line.variant_id],
                  weight_grams=variants[line.variant_id].weight_grams,
                  requires_shipping=variants[line.variant_id].requires_shipping)
         for line in lines
-        if line.variant_id in variants
+        if line.variant_id in variants and line.variant_id in prices
     ]
 
 
@@ -42,8 +46,11 @@ async def price_cart(
     calculator: TaxCalculator = BUILT_IN_TAXES,
     now: datetime | None = None,
     code_rows: Sequence[DiscountCode] | None = None,
+    rule: PriceRule | None = None,
 ) -> CartCost:
-    """What the cart costs now; `code_rows`: the shop's codes among the cart's, when just read."""
+    """What the cart costs now, in the currency of `rule` (the cart's market; None: the shop's own), with
+    delivery rates and codes converted into it (`commerce.checkout.cart_market`); `code_rows`: the shop's
+    codes among the cart's, when just read."""
     address = MailingAddress.from_json(cart.shipping_address)
     who = customer_key(cart.customer_id or customer_id, cart.email)
     country = address.country_code if address else cart.country_code
@@ -56,6 +63,8 @@ async def price_cart(
         zones, rates = await load_zones_and_tax_rates(country, province)
     else:
         zones = await load_zones() if ships else ()
+    if rule is not None:
+        discounts, zones = convert_discounts(discounts, rule), convert_zones(zones, rule)
     data = CostInput(lines=lines, discounts=discounts, zones=zones, country_code=country, province_code=province,
                      delivery_handle=cart.delivery_handle, prices_include_tax=prices_include_tax)
     return compute_costs(data, rates) if rates is not None else await cart_costs(data, calculator)

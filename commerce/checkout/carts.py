@@ -16,7 +16,9 @@ from datetime import datetime, timedelta, timezone
 from tortoise.transactions import in_transaction
 
 from commerce.access import Caller
-from commerce.checkout.cart_contents import CartContents, cart_contents, read_cart, touch_open_cart
+from commerce.checkout.cart_contents import (
+    CartContents, cart_contents, line_name, read_cart, settle_market, touch_open_cart,
+)
 from commerce.errors import DomainError, UserErrorCode
 from commerce.wallet.addresses import default_address_json
 from models import Cart, CartLine, CartStatus, Product, ProductVariant
@@ -35,18 +37,13 @@ def _check_quantity(quantity: int, field: str, *, minimum: int) -> None:
         )
 
 
-def _name(variant: ProductVariant) -> str:
-    product: Product = variant.product
-    return product.title if variant.title == "Default" else f"{product.title} ({variant.title})"
-
-
 def _check_stock(variant: ProductVariant, quantity: int, field: str) -> None:
     if variant.stock <= 0:
-        raise DomainError(UserErrorCode.OUT_OF_STOCK, f"{_name(variant)} is out of stock.", [field])
+        raise DomainError(UserErrorCode.OUT_OF_STOCK, f"{line_name(variant)} is out of stock.", [field])
     if quantity > variant.stock:
         raise DomainError(
             UserErrorCode.INSUFFICIENT_STOCK,
-            f"Only {variant.stock} of {_name(variant)} available.",
+            f"Only {variant.stock} of {line_name(variant)} available.",
             [field],
         )
 
@@ -69,27 +66,31 @@ async def _locked_open_cart(caller: Caller, cart_id: str) -> Cart:
     return await touch_open_cart(caller, cart_id)
 
 
-async def get_cart(caller: Caller, cart_id: str) -> CartContents | None:
+async def get_cart(caller: Caller, cart_id: str, shop_currency: str) -> CartContents | None:
     """The cart with its lines, or None when there is none or it is someone else's."""
-    return await read_cart(caller, cart_id)
+    return await read_cart(caller, cart_id, shop_currency)
 
 
-async def _new_cart(caller: Caller, variant_id: int) -> CartContents:
-    """An empty new cart and the variant to add, read before the cart is written."""
-    placeholder = Cart(id="")  # no cart has this id: the read finds the variant alone
-    contents = await cart_contents(placeholder, also_variant=variant_id)
-    variant = contents.variants.get(variant_id)
-    if variant is None:
+async def _new_cart(caller: Caller, variant_id: int, shop_currency: str, country: str | None) -> CartContents:
+    """An empty new cart and the variant to add, read before the cart is written. Its market is that
+    of the buyer's default address, else of `country` (the buyer's context), else the shop's own."""
+    address = await default_address_json(caller.customer_id)
+    placeholder = Cart(id="", country_code=country, shipping_address=address)  # no cart has this id
+    contents = await cart_contents(placeholder, shop_currency, also_variant=variant_id)
+    if contents.variants.get(variant_id) is None:
         raise DomainError.not_found("variant", "variantId")
-    contents.cart = await Cart.create(currency=variant.product.currency, customer_id=caller.customer_id,
-                                      shipping_address=await default_address_json(caller.customer_id))
+    contents.cart = await Cart.create(currency=contents.currency, customer_id=caller.customer_id,
+                                      country_code=country, shipping_address=address)
     return contents
 
 
 async def add_to_cart(
-    caller: Caller, cart_id: str | None, quantity: int, *, variant_id: int | None = None, product_id: int | None = None
+    caller: Caller, cart_id: str | None, quantity: int, *, variant_id: int | None = None, product_id: int | None = None,
+    shop_currency: str, country: str | None = None,
 ) -> CartContents:
-    """Adds `quantity` of a variant (or of a product's only variant); with no `cart_id`, to a new cart.
+    """Adds `quantity` of a variant (or of a product's only variant); with no `cart_id`, to a new cart
+    whose buyer is in `country` (None: unknown). NOT_AVAILABLE_IN_MARKET for a variant with no price
+    in the cart's market.
 
     Three statements for a variant: the cart locked and touched (or, for a new cart, the
     variant read first and the cart inserted), the cart's lines with the variant, the line.
@@ -102,17 +103,18 @@ async def add_to_cart(
         if variant_id is None:
             variant_id = await _variant_id_of_product(product_id)
         if cart_id is None:
-            contents = await _new_cart(caller, variant_id)
+            contents = await _new_cart(caller, variant_id, shop_currency, country)
         else:
-            contents = await cart_contents(await _locked_open_cart(caller, cart_id), also_variant=variant_id)
+            contents = await cart_contents(await _locked_open_cart(caller, cart_id), shop_currency,
+                                           also_variant=variant_id)
         variant = contents.variants.get(variant_id)
         if variant is None:
             raise DomainError.not_found("variant", "variantId")
+        if contents.unit_price(variant_id) is None:
+            raise DomainError(UserErrorCode.NOT_AVAILABLE_IN_MARKET,
+                              f"{line_name(variant)} is not sold in {contents.market.name}.", [field])
+        await settle_market(contents)
         cart, line = contents.cart, contents.line_of(variant_id)
-        if variant.product.currency != cart.currency:
-            raise DomainError(
-                UserErrorCode.INVALID, "This product is sold in another currency than the cart.", [field]
-            )
         new_quantity = quantity + (line.quantity if line else 0)
         if new_quantity > MAX_LINE_QUANTITY:
             raise DomainError(
@@ -139,11 +141,13 @@ def _drop_unlisted(contents: CartContents) -> None:
     contents.images = {i: found for i, found in contents.images.items() if i in products}
 
 
-async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity: int) -> CartContents:
+async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity: int, *,
+                           shop_currency: str) -> CartContents:
     """Sets a line's quantity; 0 removes the line."""
     _check_quantity(quantity, "quantity", minimum=0)
     async with in_transaction():
-        contents = await cart_contents(await _locked_open_cart(caller, cart_id))
+        contents = await cart_contents(await _locked_open_cart(caller, cart_id), shop_currency)
+        await settle_market(contents)
         line = next((line for line in contents.lines if line.id == line_id), None)
         if line is None:
             raise DomainError.not_found("line in this cart", "lineId")
@@ -158,9 +162,10 @@ async def update_cart_line(caller: Caller, cart_id: str, line_id: int, quantity:
     return contents
 
 
-async def remove_from_cart(caller: Caller, cart_id: str, line_id: int) -> CartContents:
+async def remove_from_cart(caller: Caller, cart_id: str, line_id: int, *, shop_currency: str) -> CartContents:
     async with in_transaction():
-        contents = await cart_contents(await _locked_open_cart(caller, cart_id))
+        contents = await cart_contents(await _locked_open_cart(caller, cart_id), shop_currency)
+        await settle_market(contents)
         line = next((line for line in contents.lines if line.id == line_id), None)
         if line is None:
             raise DomainError.not_found("line in this cart", "lineId")

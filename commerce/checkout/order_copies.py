@@ -30,12 +30,12 @@ def order_line_copies(
     order_id: str, lines: list[CartLine], variants: dict[int, ProductVariant], cost: CartCost
 ) -> list[OrderLine]:
     """The lines as sold: product title, variant title, SKU, price, tax and discount copied.
-    `variants` come with their product."""
+    `variants` come with their product; the price is the one the cost was computed with (the market's)."""
     return [
         OrderLine(
             order_id=order_id, product_id=line.product_id, variant_id=line.variant_id,
             title=variants[line.variant_id].product.title, variant_title=variants[line.variant_id].title,
-            sku=variants[line.variant_id].sku, quantity=line.quantity, unit_price=variants[line.variant_id].price,
+            sku=variants[line.variant_id].sku, quantity=line.quantity, unit_price=cost.lines[line.id].subtotal // line.quantity,
             total=cost.lines[line.id].subtotal, discount=cost.lines[line.id].discount, tax=cost.lines[line.id].tax,
         )
         for line in lines

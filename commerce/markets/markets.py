@@ -36,7 +36,8 @@ from models import Market, MarketCountry, Rounding
 
 __all__ = [
     "PRIMARY_HANDLE", "MarketView", "Markets", "MarketBook", "MarketInput", "create_market", "update_market",
-    "delete_market", "read_markets", "primary_is_settings", "MAX_MARKETS", "MAX_COUNTRIES",
+    "delete_market", "read_markets", "primary_is_settings", "primary_market", "market_view", "MAX_MARKETS",
+    "MAX_COUNTRIES",
 ]
 
 PRIMARY_HANDLE = "primary"
@@ -109,6 +110,17 @@ def _view(row: dict[str, Any], countries: list[str], base: str) -> MarketView:
         rule = PriceRule(base, row["currency"], None, 1, rounding)
     return MarketView(row["id"], row["handle"], row["name"], tuple(sorted(countries)), row["currency"],
                       row["language"], rate, rounding, rule)
+
+
+def primary_market(currency: str, language: str = "") -> MarketView:
+    """The shop's own market, without its list of countries (nothing is read)."""
+    return _primary(currency, language, (), countries=False)
+
+
+def market_view(row: dict[str, Any], countries: Sequence[str], base: str) -> MarketView:
+    """A market from a row of the `market` table (id, handle, name, currency, language, exchange_rate, rounding)
+    read by another statement, serving `countries` (those the reader needed)."""
+    return _view(row, list(countries), base)
 
 
 async def read_markets(currency: str, language: str) -> Markets:

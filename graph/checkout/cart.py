@@ -10,6 +10,7 @@ import strawberry
 
 from commerce.checkout import carts
 from commerce.checkout.cart_contents import CartContents
+from commerce.checkout.cart_market import CartWarning as CartWarningData, CartWarningCode as _CartWarningCode
 from commerce.checkout.pricing import PricedLine, cart_totals, price_line
 from graph.core.access import caller
 from graph.catalog.types import Product, ProductVariant, product_key, variant_key
@@ -19,12 +20,12 @@ from graph.checkout.cost import (
 )
 from graph.core.context import Info
 from graph.core.errors import UserError, mutation
-from graph.core.money import Money
+from graph.core.money import CurrencyCode, Money
 from graph.core.node import Node, register_node
 from graph.core.ids import int_key, known, secret_key, secret_key_of, to_global_id
 from models import Cart as CartModel, CartLine as CartLineModel, CartStatus as _CartStatus
 
-__all__ = ["Cart", "CartLine", "CartQuery", "CartMutation", "cart_key"]
+__all__ = ["Cart", "CartLine", "CartWarning", "CartQuery", "CartMutation", "cart_key", "cart_warnings"]
 
 CartStatus = strawberry.enum(
     Enum("CartStatus", {s.name: s.name for s in _CartStatus}),
@@ -32,7 +33,31 @@ CartStatus = strawberry.enum(
 )
 
 
-@strawberry.type(description="One variant in a cart, priced now from the catalog.")
+CartWarningCode = strawberry.enum(
+    Enum("CartWarningCode", {c.name: c.name for c in _CartWarningCode}),
+    description="What a cart change did besides what was asked.",
+)
+
+
+@strawberry.type(description="Something a change did to the cart that the buyer should know, as Shopify's CartWarning: "
+                 "its currency changed with its market (CURRENCY_CHANGED), a line was removed because its "
+                 "variant is not sold in the new market (MERCHANDISE_NOT_AVAILABLE, `target` names the line).")
+class CartWarning:
+    code: CartWarningCode
+    message: str
+    target: strawberry.ID | None
+
+
+def cart_warnings(contents: CartContents) -> list[CartWarning]:
+    return [_warning(w) for w in contents.warnings]
+
+
+def _warning(warning: CartWarningData) -> CartWarning:
+    target = None if warning.line_id is None else strawberry.ID(to_global_id("CartLine", warning.line_id))
+    return CartWarning(code=CartWarningCode[warning.code.name], message=warning.message, target=target)
+
+
+@strawberry.type(description="One variant in a cart, priced now from the catalog in the cart's market.")
 class CartLine:
     id: strawberry.ID
     quantity: int
@@ -40,6 +65,10 @@ class CartLine:
     product: Product
     unit_price: Money
     total: Money
+
+    @strawberry.field(description="The variant bought, in the cart's currency (as `variant`).")
+    def merchandise(self) -> ProductVariant:
+        return self.variant
 
 
 @strawberry.type(description="A shopper's cart. Its id is unguessable; keep it to come back to the cart.")
@@ -80,20 +109,29 @@ class Cart(Node):
         loaders.product_by_id.prime_many(contents.products, force=True)
         loaders.images_by_product_id.prime_many(contents.images, force=True)
         cart = cls.from_model(contents.cart)
+        cart.currency = contents.currency
         cart.memo["contents"] = contents  # priced from these (`load_cost`), once, if the answer asks
         return cart
 
     async def _priced(self, info: Info) -> list[tuple[CartLineModel, ProductVariant, Product, PricedLine]]:
-        loaders = info.context.loaders
-        lines = await loaders.cart_lines_by_cart_id.load(self.pk)
-        variants = await loaders.variant_by_id.load_many([line.variant_id for line in lines])
-        products = await loaders.product_by_id.load_many([line.product_id for line in lines])
-        return [
-            (line, ProductVariant.from_model(variant, self.currency), Product.from_model(product),
-             price_line(line.quantity, variant.price))
-            for line, variant, product in zip(lines, variants, products)
-            if variant is not None and product is not None
-        ]
+        """The lines for sale in the cart's market, priced there (a line that is not is left out until
+        the next change removes it)."""
+        contents: CartContents = self.memo["contents"]
+        found = []
+        for line in contents.lines:
+            variant = contents.variants.get(line.variant_id)
+            product = contents.products.get(line.product_id)
+            shown = None if variant is None else ProductVariant.priced(
+                variant, contents.rule, contents.explicit.get(variant.id))
+            if shown is None or product is None:
+                continue
+            found.append((line, shown, Product.from_model(product),
+                          price_line(line.quantity, contents.unit_price(variant.id)[0])))
+        return found
+
+    @strawberry.field(description="The cart's currency: its market's.")
+    def currency_code(self) -> CurrencyCode:
+        return CurrencyCode(self.currency)
 
     @strawberry.field
     async def lines(self, info: Info) -> list[CartLine]:
@@ -171,7 +209,7 @@ def _line_key(global_id: str) -> int:
 
 
 async def _cart_node(info: Info, key: str) -> Cart | None:
-    contents = await carts.get_cart(await caller(info), key)
+    contents = await carts.get_cart(await caller(info), key, info.context.settings.currency)
     return None if contents is None else Cart.from_contents(info, contents)
 
 
@@ -182,6 +220,7 @@ register_node("Cart", secret_key_of, _cart_node)
 class AddToCartPayload:
     cart: Cart | None
     user_errors: list[UserError]
+    warnings: list[CartWarning]
 
 
 @strawberry.type
@@ -227,17 +266,20 @@ class CartMutation:
             await caller(info), key, quantity,
             variant_id=None if variant_id is None else variant_key(variant_id, field="variantId"),
             product_id=None if product_id is None else product_key(product_id, field="productId"),
+            shop_currency=info.context.settings.currency, country=info.context.country,
         )
-        return AddToCartPayload(cart=_fresh(info, contents), user_errors=[])
+        return AddToCartPayload(cart=_fresh(info, contents), user_errors=[], warnings=cart_warnings(contents))
 
     @mutation(description="Sets a line's quantity; 0 removes the line.")
     async def update_cart_line(
         self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID, quantity: int
     ) -> UpdateCartLinePayload:
-        contents = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity)
+        contents = await carts.update_cart_line(await caller(info), cart_key(cart_id), _line_key(line_id), quantity,
+                                                shop_currency=info.context.settings.currency)
         return UpdateCartLinePayload(cart=_fresh(info, contents), user_errors=[])
 
     @mutation(description="Removes a line from a cart.")
     async def remove_from_cart(self, info: Info, cart_id: strawberry.ID, line_id: strawberry.ID) -> RemoveFromCartPayload:
-        contents = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id))
+        contents = await carts.remove_from_cart(await caller(info), cart_key(cart_id), _line_key(line_id),
+                                                shop_currency=info.context.settings.currency)
         return RemoveFromCartPayload(cart=_fresh(info, contents), user_errors=[])

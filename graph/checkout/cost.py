@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import strawberry
 
-from commerce.checkout.cart_costs import cost_lines, price_cart
 from commerce.checkout.costs import CartCost as Cost
 from commerce.checkout.shipping import DeliveryRate
 from graph.core.context import Info
@@ -86,19 +85,9 @@ def delivery_option(rate: DeliveryRate, currency: str) -> DeliveryOption:
                           min_delivery_days=rate.min_delivery_days, max_delivery_days=rate.max_delivery_days)
 
 
-async def _compute(info: Info, model: CartModel) -> Cost:
-    loaders = info.context.loaders
-    lines = await loaders.cart_lines_by_cart_id.load(model.id)
-    variants = await loaders.variant_by_id.load_many([line.variant_id for line in lines])
-    found = {v.id: v for v in variants if v is not None}
-    return await price_cart(model, cost_lines(lines, found),
-                            prices_include_tax=info.context.settings.prices_include_tax)
-
-
 def load_cost(info: Info, model: CartModel, memo: dict) -> "asyncio.Future[Cost]":
-    """The cart's cost, computed once per response however many fields ask for it."""
+    """The cart's cost in its market, computed once per response however many fields ask for it, from
+    what the change or the read brought (`memo["contents"]`, commerce.checkout.cart_contents)."""
     if "cost" not in memo:
-        contents = memo.get("contents")  # what a change or the read brought (commerce.checkout.cart_contents)
-        memo["cost"] = asyncio.ensure_future(
-            _compute(info, model) if contents is None else contents.price(info.context.settings.prices_include_tax))
+        memo["cost"] = asyncio.ensure_future(memo["contents"].price(info.context.settings.prices_include_tax))
     return memo["cost"]

@@ -9,7 +9,6 @@ import strawberry
 
 from commerce.checkout import saga
 from commerce.errors import DomainError, UserErrorCode as Code
-from commerce.money import amount_field
 from graph.core.access import caller
 from graph.checkout.cart import cart_key
 from graph.core.context import Info
@@ -43,17 +42,17 @@ class CheckoutInput:
         default=None, description="A new random key per attempt; the same key returns the same result."
     )
     expected_total: Decimal | None = strawberry.field(
-        default=None, description="The total the shopper saw; when it differs, TOTAL_CHANGED and nothing is charged."
+        default=None, description="The total the shopper saw, in the cart's currency; when it differs, "
+        "TOTAL_CHANGED and nothing is charged."
     )
     saved_payment_method_id: strawberry.ID | None = strawberry.field(
         default=None, description="Pays with a card of the signed-in customer's wallet instead of a paymentToken."
     )
 
     def terms(self, info: Info) -> saga.CheckoutTerms:
-        expected = None
-        if self.expected_total is not None:
-            expected = amount_field(self.expected_total, info.context.settings.currency, "input", "expectedTotal")
-        return saga.CheckoutTerms(info.context.settings.prices_include_tax, expected, info.context.language)
+        """`expectedTotal` is read in the cart's currency, which step 1 knows (commerce.checkout.opening)."""
+        return saga.CheckoutTerms(info.context.settings.prices_include_tax, self.expected_total,
+                                  info.context.language, info.context.settings.currency)
 
 
 @strawberry.type
