@@ -4,7 +4,7 @@ import { inContext } from './market.js';
 
 const MONEY = 'amount currencyCode minorUnits';
 const IMAGE = 'url altText';
-const CART_FIELDS = `id status totalQuantity subtotal { ${MONEY} } total { ${MONEY} }
+const CART_FIELDS = `id status currencyCode totalQuantity subtotal { ${MONEY} } total { ${MONEY} }
   lines { id quantity unitPrice { ${MONEY} } total { ${MONEY} }
     variant { id title quantityAvailable selectedOptions { name value } image { ${IMAGE} } }
     product { id slug title featuredImage { ${IMAGE} } } }`;
@@ -47,6 +47,8 @@ const MARKET = 'handle name countries currencyCode languageCode primary';
 /** The buyer's market and language (market.js), on every document that shows the catalog or a cart. */
 const CONTEXT_ARGS = '$country: CountryCode, $language: LanguageCode';
 const IN_CONTEXT = '@inContext(country: $country, language: $language)';
+/** What a cart change did besides what was asked: a new currency, lines removed (its market changed). */
+const WARNINGS = 'warnings { code message target }';
 const SAVED_ADDRESS = `id isDefault address { ${ADDRESS} formatted }`;
 
 export const Q = {
@@ -59,7 +61,8 @@ export const Q = {
   cart: `query Cart($id: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} { cart(id: $id) { ${CART_FIELDS} } }`,
   order: `query Order($id: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} { order(id: $id) { ${ORDER_FIELDS} } }`,
   addToCart: `mutation AddToCart($cartId: ID, $variantId: ID!, $quantity: Int!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
-    addToCart(cartId: $cartId, variantId: $variantId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+    addToCart(cartId: $cartId, variantId: $variantId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS}
+      ${WARNINGS} } }`,
   updateCartLine: `mutation UpdateCartLine($cartId: ID!, $lineId: ID!, $quantity: Int!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     updateCartLine(cartId: $cartId, lineId: $lineId, quantity: $quantity) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
   removeFromCart: `mutation RemoveFromCart($cartId: ID!, $lineId: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
@@ -69,7 +72,8 @@ export const Q = {
   provinces: `query Provinces($codes: [String!]) { shippingCountries(codes: $codes) {
     code provinces { code name } } }`,
   shipTo: `mutation ShipTo($cartId: ID!, $address: MailingAddressInput!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
-    cartShippingAddressUpdate(cartId: $cartId, address: $address) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
+    cartShippingAddressUpdate(cartId: $cartId, address: $address) { cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS}
+      ${WARNINGS} } }`,
   chooseDelivery: `mutation ChooseDelivery($cartId: ID!, $handle: String!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     cartSelectedDeliveryOptionUpdate(cartId: $cartId, handle: $handle) {
       cart { ${CHECKOUT_CART_FIELDS} } ${USER_ERRORS} } }`,
@@ -93,7 +97,8 @@ export const Q = {
   deleteCard: `mutation DeleteCard($id: ID!) { customerPaymentMethodDelete(id: $id) { ${USER_ERRORS} } }`,
   localization: `query Localization { localization { availableMarkets { ${MARKET} } } }`,
   buyerCountry: `mutation BuyerCountry($cartId: ID!, $countryCode: String!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
-    cartBuyerIdentityUpdate(cartId: $cartId, countryCode: $countryCode) { cart { ${CART_FIELDS} } ${USER_ERRORS} } }`,
+    cartBuyerIdentityUpdate(cartId: $cartId, countryCode: $countryCode) { cart { ${CART_FIELDS} } ${USER_ERRORS}
+      ${WARNINGS} } }`,
   checkoutConfirm: `mutation CheckoutConfirm($orderId: ID!, ${CONTEXT_ARGS}) ${IN_CONTEXT} {
     checkoutConfirm(orderId: $orderId) { order { ${ORDER_FIELDS} } paymentAction { type clientSecret } ${USER_ERRORS} } }`,
 };

@@ -2,7 +2,7 @@
 // buyer's country: choosing another moves the cart there (repriced in that currency).
 
 import { Q, gql } from './api.js';
-import { plural } from './dom.js';
+import { plural, showNotices } from './dom.js';
 
 const CART_KEY = 'shopgraph.cartId';
 let current = null;                 // the open cart, as the API last answered it
@@ -59,6 +59,7 @@ export function addToCart(variant, quantity) {
     let payload = await send(current ? current.id : storedCartId());
     if (payload.userErrors.some(isStaleCart)) payload = await send(null);  // gone, or became an order: a new cart
     if (payload.cart) setCart(payload.cart);
+    if (payload.warnings.length) showNotices(payload.warnings.map((w) => w.message));
     return payload.userErrors;
   });
 }
@@ -83,12 +84,12 @@ export function removeLine(line) {
   });
 }
 
-/** Moves the open cart to `country`'s market (`cartBuyerIdentityUpdate`); answers its userErrors. */
+/** Moves the open cart to `country`'s market (`cartBuyerIdentityUpdate`); answers its userErrors and warnings. */
 export function moveCart(country) {
   return changeCart(async () => {
-    if (!current) return { userErrors: [] };
+    if (!current) return { userErrors: [], warnings: [] };
     const payload = (await gql(Q.buyerCountry, { cartId: current.id, countryCode: country })).cartBuyerIdentityUpdate;
-    if (payload.userErrors.some(isStaleCart)) { setCart(null); return { userErrors: [] }; }  // nothing left to move
+    if (payload.userErrors.some(isStaleCart)) { setCart(null); return { userErrors: [], warnings: [] }; }  // nothing to move
     if (payload.cart) setCart(payload.cart);
     return payload;
   });

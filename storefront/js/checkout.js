@@ -13,7 +13,7 @@ import { Q, gql, shopperMessage } from './api.js';
 import { changeCart, currentCart, lineName, loadCart, setCart } from './cart.js';
 import { CheckoutWallet } from './checkout-wallet.js';
 import { cartCostRows, costList } from './costs.js';
-import { h, money, notice, show } from './dom.js';
+import { h, money, notice, show, showNotices } from './dom.js';
 import { canPay, cardTokenMessage, confirmWithBank, focusCard, labelPlainCardInputs, newAttemptKey, showError,
   stripeJs } from './payment.js';
 
@@ -193,6 +193,7 @@ class Checkout {
         if (stale) stale.remove();
       }
       if (payload.userErrors.some(isStale)) this.showUserErrors(payload.userErrors.filter(isStale));
+      if (payload.warnings && payload.warnings.length) showNotices(payload.warnings.map((w) => w.message));
       return payload.userErrors;
     });
   }

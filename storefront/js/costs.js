@@ -12,9 +12,10 @@ function taxNames(taxLines) {
 
 /**
  * [{ key, label, value, note }] for `cost`. `shippingTitle` is the chosen delivery
- * (null while there is none); `codes` the codes that took something off.
+ * (null while there is none); `codes` the codes that took something off; `currency`
+ * what every amount is in, named beside the total (a buyer abroad pays in it).
  */
-export function costRows(cost, { taxLines, shippingTitle, codes, requiresShipping }) {
+export function costRows(cost, { taxLines, shippingTitle, codes, requiresShipping, currency }) {
   const rows = [{ key: 'subtotal', label: 'Subtotal', value: money(cost.subtotal) }];
   if (!isZero(cost.discount)) {
     rows.push({ key: 'discount', label: 'Discount', note: (codes || []).join(', '), value: minus(cost.discount) });
@@ -31,7 +32,7 @@ export function costRows(cost, { taxLines, shippingTitle, codes, requiresShippin
     rows.push({ key: 'tax', label: cost.taxesIncluded ? 'Including tax' : 'Tax', note: taxNames(taxLines),
       value: money(cost.tax) });
   }
-  rows.push({ key: 'total', label: 'Total', value: money(cost.total), grand: true });
+  rows.push({ key: 'total', label: 'Total', note: currency, value: money(cost.total), grand: true });
   return rows;
 }
 
@@ -57,6 +58,7 @@ export function orderCostRows(order) {
     shippingTitle: order.shippingLine ? order.shippingLine.title : null,
     codes: order.discountApplications.map((d) => d.code),
     requiresShipping: Boolean(order.shippingLine),
+    currency: order.cost.total.currencyCode,
   });
 }
 
@@ -67,5 +69,6 @@ export function cartCostRows(cart) {
     shippingTitle: cart.selectedDeliveryOption ? cart.selectedDeliveryOption.title : null,
     codes: cart.discountCodes.filter((c) => c.applicable).map((c) => c.code),
     requiresShipping: cart.requiresShipping,
+    currency: cart.currencyCode,
   });
 }

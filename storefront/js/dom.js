@@ -44,6 +44,14 @@ export function announce(text) {
   toastTimer = setTimeout(() => box.classList.remove('visible'), 4000);
 }
 
+/** Shows `messages` under the header until the next ones (what a cart change did, say); none hides it. */
+export function showNotices(messages) {
+  const box = document.getElementById('market-notice');
+  box.replaceChildren(...messages.map((text) => h('p', {}, text)));
+  box.hidden = !messages.length;
+  if (messages.length) announce(messages.join(' '));
+}
+
 export function dismissAnnouncement() {
   document.getElementById('announcer').classList.remove('visible');
 }

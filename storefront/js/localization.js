@@ -3,8 +3,8 @@
 // changed; then the page is drawn again in the new currency and language.
 
 import { Q, gql, shopperMessage } from './api.js';
-import { currentCart, moveCart } from './cart.js';
-import { announce, h } from './dom.js';
+import { moveCart } from './cart.js';
+import { h, showNotices } from './dom.js';
 import { availableMarkets, chooseCountry, chooseLanguage, chosenCountry, currentLanguage, currentMarket,
   displayName, languages, loadMarkets, locale } from './market.js';
 
@@ -23,18 +23,6 @@ function countryOptions() {
   return shown.sort((a, b) => a.label.localeCompare(b.label, locale()));
 }
 
-/** Says what moving the cart did: its refusals, or its new currency. */
-function report(payload, before) {
-  const box = document.getElementById('market-notice');
-  const messages = payload.userErrors.map(shopperMessage);
-  const cart = currentCart();
-  if (!messages.length && cart && before && cart.subtotal.currencyCode !== before) {
-    messages.push(`Your cart is now in ${cart.subtotal.currencyCode}.`);
-  }
-  box.replaceChildren(...messages.map((text) => h('p', {}, text)));
-  box.hidden = !messages.length;
-  if (messages.length) announce(messages.join(' '));
-}
 
 /**
  * Reads the markets and draws the picker into `#localization`; `redraw()` draws the page
@@ -55,16 +43,16 @@ export async function startLocalization(redraw) {
         ownName(code))));
     country.addEventListener('change', async () => {
       if (!country.value) return;
-      const before = currentCart() && currentCart().subtotal.currencyCode;
       chooseCountry(country.value);
-      let payload = { userErrors: [] };
+      let messages;
       try {
-        payload = await moveCart(country.value);
+        const payload = await moveCart(country.value);
+        messages = [...payload.userErrors.map(shopperMessage), ...payload.warnings.map((w) => w.message)];
       } catch (error) {
-        payload = { userErrors: [{ code: 'UNAVAILABLE', message: error.message }] };
+        messages = [error.message];
       }
       paint();
-      report(payload, before);
+      showNotices(messages);
       await redraw({ currencyChanged: true });
       document.getElementById('country-picker').focus();
     });
