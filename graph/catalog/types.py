@@ -245,21 +245,29 @@ class ProductVariantConnection(CountedConnection[ProductVariant]):
     pass
 
 
-def _variant_start(variants: list[ProductVariant], after: str | None) -> int:
+def _variant_start(variants: list[VariantRow], after: str | None) -> int:
     """Where the page after cursor `after` starts (0 without one); BAD_USER_INPUT unless it names a variant here."""
     if after is None:
         return 0
     values = decode_cursor(after, "after")
     after_id = cursor_int(values[0]) if len(values) == 1 else None
     for index, variant in enumerate(variants):
-        if after_id is not None and variant.model.id == after_id:
+        if after_id is not None and variant.id == after_id:
             return index + 1
     raise bad_user_input("`after` is not a cursor of this list.")
 
 
-def _in_market(variants: list[VariantRow], rule: PriceRule) -> list[ProductVariant]:
-    """The variants for sale in the market of `rule`, priced there (each row carries its explicit price)."""
-    return [shown for shown in (ProductVariant.priced(v, rule) for v in variants) if shown is not None]
+def _priced(variants: list[VariantRow], rule: PriceRule) -> list[tuple[VariantRow, tuple[int, int | None]]]:
+    """The variants for sale in the market of `rule`, each with its (price, compare-at price) there (each row
+    carries its explicit price in the market's currency)."""
+    if rule.identity:
+        return [(v, (v.price, v.compare_at_price)) for v in variants]
+    return [(v, prices) for v, prices in ((v, price_in(rule, v.price, v.compare_at_price, v.explicit))
+                                           for v in variants) if prices is not None]
+
+
+def _shown(variant: VariantRow, prices: tuple[int, int | None], rule: PriceRule) -> ProductVariant:
+    return ProductVariant._with_prices(variant, rule.currency, *prices)
 
 
 def _range(amounts: list[int], rule: PriceRule) -> PriceRange:
@@ -269,15 +277,14 @@ def _range(amounts: list[int], rule: PriceRule) -> PriceRange:
                       max_variant_price=Money.of(max(amounts), rule.currency))
 
 
-def _prices(variants: list[ProductVariant]) -> list[int]:
-    return [v.price.minor_units for v in variants]
-
-
-def _variant_page(variants: list[ProductVariant], first: int | None, after: str | None) -> ProductVariantConnection:
+def _variant_page(variants: list[VariantRow], rule: PriceRule, first: int | None,
+                  after: str | None) -> ProductVariantConnection:
     args = page_args(first, None)
+    priced = _priced(variants, rule)
+    variants = [v for v, _ in priced]
     start = _variant_start(variants, after)
-    page = variants[start:start + (args.first or 0)]
-    edges = [Edge(cursor=encode_cursor([v.model.id]), node=v) for v in page]
+    page = priced[start:start + (args.first or 0)]
+    edges = [Edge(cursor=encode_cursor([v.id]), node=_shown(v, prices, rule)) for v, prices in page]
     return ProductVariantConnection.page(edges, has_next_page=start + len(page) < len(variants),
                                          has_previous_page=start > 0, total_count=len(variants))
 
@@ -320,7 +327,8 @@ class Product(Node):
         rule = info.context.market.rule
         if rule.identity:
             return Money.of(self.lowest_price, self.currency)
-        return self._with_variants(info, lambda variants: _range(_prices(_in_market(variants, rule)), rule).min_variant_price)
+        return self._with_variants(
+            info, lambda variants: _range([p for _, (p, _) in _priced(variants, rule)], rule).min_variant_price)
 
     @strawberry.field(deprecation_reason="Use `featuredImage.url`.", description="The first image's URL.")
     def image_url(self, info: Info) -> str | None:
@@ -347,7 +355,7 @@ class Product(Node):
                                    " 100 a page)."))
     def variants(self, info: Info, first: int | None = None, after: str | None = None) -> ProductVariantConnection:
         rule = info.context.market.rule
-        return self._with_variants(info, lambda variants: _variant_page(_in_market(variants, rule), first, after))
+        return self._with_variants(info, lambda variants: _variant_page(variants, rule, first, after))
 
     @strawberry.field(description=("The variant with exactly these option values (in the shop's language or the"
                                    " operation's); null when there is none."))
@@ -357,12 +365,12 @@ class Product(Node):
         wanted = {(o.name.strip().lower(), o.value.strip().lower()) for o in selected_options}
 
         def find(variants: list[VariantRow], text: dict[str, str]) -> ProductVariant | None:
-            for variant in _in_market(variants, info.context.market.rule):
-                row = variant.model
+            rule = info.context.market.rule
+            for row, prices in _priced(variants, rule):
                 have = {(o["name"].lower(), o["value"].lower()) for o in row.selected_options}
                 shown = {(o.name.lower(), o.value.lower()) for o in _selected_options(row, text)}
                 if wanted in (have, shown) or (not wanted and row.title == DEFAULT_TITLE):
-                    return variant
+                    return _shown(row, prices, rule)
             return None
 
         return self._with_variants(
@@ -374,14 +382,14 @@ class Product(Node):
         if rule.identity:
             return self._with_variants(info, lambda variants: _range(
                 [v.price for v in variants] or [self.lowest_price], rule))
-        return self._with_variants(info, lambda variants: _range(_prices(_in_market(variants, rule)), rule))
+        return self._with_variants(info, lambda variants: _range([p for _, (p, _) in _priced(variants, rule)], rule))
 
     @strawberry.field(description="The range of compare-at prices; null when no variant has one.")
     def compare_at_price_range(self, info: Info) -> PriceRange | None:
         rule = info.context.market.rule
 
         def compare_at_range(variants: list[VariantRow]) -> PriceRange | None:
-            prices = [v.compare_at_price.minor_units for v in _in_market(variants, rule) if v.compare_at_price]
+            prices = [c for _, (_, c) in _priced(variants, rule) if c is not None]
             return _range(prices, rule) if prices else None
 
         return self._with_variants(info, compare_at_range)
@@ -424,7 +432,7 @@ async def for_sale(info: Info, product: Product) -> Product | None:
     if rule.identity or rule.numerator is not None:
         return product
     variants = await info.context.loaders.variants_by_product_id.load(product.pk)
-    return product if _in_market(variants, rule) else None
+    return product if _priced(variants, rule) else None
 
 
 async def product_node(info: Info, pk: int) -> Product | None:
