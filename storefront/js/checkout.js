@@ -194,6 +194,10 @@ class Checkout {
       }
       if (payload.userErrors.some(isStale)) this.showUserErrors(payload.userErrors.filter(isStale));
       if (payload.warnings && payload.warnings.length) showNotices(payload.warnings.map((w) => w.message));
+      const moved = (payload.warnings || []).some((w) => w.code === 'CURRENCY_CHANGED');
+      if (moved && payload.cart && payload.cart.shippingAddress) {  // the address chose another market: so does the page
+        document.dispatchEvent(new CustomEvent('cart-market-moved', { detail: payload.cart.shippingAddress.countryCode }));
+      }
       return payload.userErrors;
     });
   }

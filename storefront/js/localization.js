@@ -68,4 +68,10 @@ export async function startLocalization(redraw) {
     document.documentElement.lang = (currentLanguage() || 'en').toLowerCase();
   };
   paint();
+  // A shipping address in another market's country moved the cart there: the picker follows it.
+  document.addEventListener('cart-market-moved', (event) => {
+    if (event.detail === chosenCountry()) return;
+    chooseCountry(event.detail);
+    paint();
+  });
 }

@@ -212,3 +212,12 @@ def test_a_new_country_moves_the_cart_and_says_so(page, shop):
     cart = call(shop, CART, {"id": tab.evaluate("localStorage.getItem('shopgraph.cartId')")})["cart"]
     assert cart["currencyCode"] == "EUR" and cart["subtotal"]["minorUnits"] == euro_price(LAMP.slug)
     expect(tab.locator("#cart-total")).to_have_text(euros(cart["total"]["minorUnits"]))
+
+    # A shipping address in the US moves the cart back to dollars, and the picker follows it.
+    tab.get_by_role("link", name="Check out").click()
+    tab.get_by_label("Email").fill("sam@example.com")
+    fill_address(tab)
+    expect(tab.get_by_label("Country/region")).to_have_value("US")
+    expect(notice).to_contain_text("USD")
+    cart = call(shop, CART, {"id": tab.evaluate("localStorage.getItem('shopgraph.cartId')")})["cart"]
+    assert cart["currencyCode"] == "USD" and cart["subtotal"]["minorUnits"] == LAMP.price
