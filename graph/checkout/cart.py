@@ -220,7 +220,8 @@ register_node("Cart", secret_key_of, _cart_node)
 class AddToCartPayload:
     cart: Cart | None
     user_errors: list[UserError]
-    warnings: list[CartWarning]
+    warnings: list[CartWarning] = strawberry.field(
+        default_factory=list, description="What the change did besides: a new currency, lines removed.")
 
 
 @strawberry.type

@@ -30,7 +30,7 @@ CART = """currencyCode lines { id quantity unitPrice { amount currencyCode } mer
   cost { subtotal { amount } discount { amount } shipping { amount } total { amount currencyCode } }
   deliveryOptions { handle estimatedCost { amount currencyCode } }"""
 ADD = f"""mutation($c: ID, $v: ID!, $q: Int!, $country: CountryCode) @inContext(country: $country) {{
-  addToCart(cartId: $c, variantId: $v, quantity: $q) {{ cart {{ id {CART} }} userErrors {{ field code }} }} }}"""
+  addToCart(cartId: $c, variantId: $v, quantity: $q) {{ cart {{ id {CART} }} userErrors {{ field code }} warnings {{ code target }} }} }}"""
 BUYER = f"""mutation($c: ID!, $country: String) {{ cartBuyerIdentityUpdate(cartId: $c, countryCode: $country) {{
   cart {{ {CART} }} warnings {{ code message target }} userErrors {{ field code }} }} }}"""
 SHIP = f"""mutation($c: ID!, $a: MailingAddressInput!) {{ cartShippingAddressUpdate(cartId: $c, address: $a) {{
@@ -203,6 +203,7 @@ async def test_a_line_not_sold_in_the_new_market_is_removed_and_cannot_be_added(
     refused = (await gql.data(ADD, {"c": cart["id"], "v": shop["lamp"], "q": 1, "country": None}))["addToCart"]
     assert refused["cart"] is None
     assert refused["userErrors"] == [{"field": ["variantId"], "code": "NOT_AVAILABLE_IN_MARKET"}]
+    assert refused["warnings"] == []  # a refusal changed nothing
     new = (await gql.data(ADD, {"c": None, "v": shop["lamp"], "q": 1, "country": "SE"}))["addToCart"]
     assert new["userErrors"] == [{"field": ["variantId"], "code": "NOT_AVAILABLE_IN_MARKET"}]
 
