@@ -13,7 +13,10 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as _migrate
 
+from shopgraph import cancel_safe
 from shopgraph.settings import tortoise_config
+
+cancel_safe.install()  # a cancelled transaction gives its connection back (shopgraph/cancel_safe.py)
 
 __all__ = ["init_db", "close_db", "migrate", "ping"]
 
