@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from tortoise.backends.base.client import TransactionContextPooled
+from tortoise.backends.base.client import ConnectionWrapper, TransactionContextPooled
 from tortoise.backends.sqlite.client import SqliteTransactionContext
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
@@ -142,8 +142,21 @@ def _reset(token: Any) -> None:
         get_connections().reset(token)
 
 
+async def _wrapper_enter(self: ConnectionWrapper) -> Any:
+    """A plain statement's hold on the connection (SQLite's lock is the transactions' one): given back when
+    opening the connection fails or is cancelled."""
+    await self._lock.acquire()
+    try:
+        await self.ensure_connection()
+    except BaseException:
+        self._lock.release()
+        raise
+    return self.connection
+
+
 def install() -> None:
     """Applies the wrappers (idempotent)."""
+    ConnectionWrapper.__aenter__ = _wrapper_enter  # type: ignore[method-assign]
     SqliteTransactionContext.__aenter__ = _sqlite_enter  # type: ignore[method-assign]
     SqliteTransactionContext.__aexit__ = _sqlite_exit  # type: ignore[method-assign]
     TransactionContextPooled.__aenter__ = _pooled_enter  # type: ignore[method-assign]
